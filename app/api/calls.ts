@@ -4,6 +4,7 @@
  * its calls in its own file under `calls/`; this file only joins them.
  */
 import type { z } from 'zod';
+import type { CallResult } from './errors';
 export * from './define';
 import { settingsCalls, settingsEvents } from './calls/settings';
 import { authCalls, authEvents } from './calls/auth';
@@ -23,8 +24,13 @@ export type Events = typeof events;
 export type EventName = keyof Events;
 export type EventPayload<E extends EventName> = NonNullable<Events[E]['payload']>[0];
 
-/** `window.roleshell`: the one object the preload (or the e2e shim) exposes. */
+/**
+ * `window.roleshell`: the one object the preload (or the e2e shim) exposes.
+ * `call` resolves with the wire result rather than throwing, because an Error
+ * crossing contextBridge keeps only its message; `renderer/src/bridge.ts` turns
+ * `{ ok: false }` back into an ApiError with code and field issues.
+ */
 export interface RoleShellBridge {
-  call<K extends CallName>(name: K, input: CallInput<K>): Promise<CallOutput<K>>;
+  call<K extends CallName>(name: K, input: CallInput<K>): Promise<CallResult<CallOutput<K>>>;
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
 }

@@ -4,9 +4,16 @@
  * ApiErrorShape. Both `main/` (ipcMain) and the e2e host (WebSocket) use it, so
  * the two paths cannot drift.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ApiError, type CallResult, type FieldIssue } from './errors';
-import { calls, type CallName, type CallOutput, type ParsedCallInput, type EventName, type EventPayload } from './calls';
+import {
+  calls,
+  type CallName,
+  type CallOutput,
+  type ParsedCallInput,
+  type EventName,
+  type EventPayload,
+} from './calls';
 
 export type CallHandlers = {
   [K in CallName]: (input: ParsedCallInput<K>) => Promise<CallOutput<K>>;
@@ -29,12 +36,18 @@ export async function dispatchCall(
   log: (message: string, error: unknown) => void = () => {},
 ): Promise<CallResult<unknown>> {
   if (!isCallName(name)) {
-    return { ok: false, error: { code: 'InvalidInput', message: `Unknown call: ${String(name).slice(0, 64)}` } };
+    return {
+      ok: false,
+      error: { code: 'InvalidInput', message: `Unknown call: ${String(name).slice(0, 64)}` },
+    };
   }
   const parsed = calls[name].input.safeParse(input);
   if (!parsed.success) {
     const fields = fieldIssues(parsed.error);
-    return { ok: false, error: { code: 'InvalidInput', message: fields[0]?.message ?? 'Invalid input', fields } };
+    return {
+      ok: false,
+      error: { code: 'InvalidInput', message: fields[0]?.message ?? 'Invalid input', fields },
+    };
   }
   try {
     const handler = handlers[name] as (input: unknown) => Promise<unknown>;
@@ -43,6 +56,9 @@ export async function dispatchCall(
     if (error instanceof ApiError) return { ok: false, error: error.toShape() };
     // Unknown errors may carry anything (an AWS message quoting a request): log it here, send a generic message.
     log(`call ${name} failed`, error);
-    return { ok: false, error: { code: 'Internal', message: 'Something went wrong. Details are in the RoleShell log.' } };
+    return {
+      ok: false,
+      error: { code: 'Internal', message: 'Something went wrong. Details are in the RoleShell log.' },
+    };
   }
 }

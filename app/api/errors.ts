@@ -39,7 +39,9 @@ export class ApiError extends Error implements ApiErrorShape {
   }
 
   toShape(): ApiErrorShape {
-    return this.fields ? { code: this.code, message: this.message, fields: this.fields } : { code: this.code, message: this.message };
+    return this.fields
+      ? { code: this.code, message: this.message, fields: this.fields }
+      : { code: this.code, message: this.message };
   }
 
   static fromShape(shape: ApiErrorShape): ApiError {

@@ -1,12 +1,41 @@
 /** Settings and app info calls (foundation issue). */
 import { z } from 'zod';
 import { defineCall, defineEvent } from '../define';
+import { settingsPatchSchema } from '../../settings/schema';
+import type { SettingsView } from '../../settings/types';
 
-// Placeholder shapes; the foundation work fills these in.
+export type { SettingsView } from '../../settings/types';
+export type {
+  Settings,
+  SettingsPatch,
+  SessionMode,
+  OverridableField,
+  EnvVarName,
+} from '../../settings/schema';
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  /** `electron` in the desktop app; `web` in the loopback host (`npm run web`, e2e). */
+  mode: 'electron' | 'web';
+  platform: string;
+  /** The app data folder (settings, token cache). */
+  dataDir: string;
+}
+
 export const settingsCalls = {
-  getAppInfo: defineCall<{ name: string; version: string; mode: 'electron' | 'web' }>()(z.undefined()),
+  getAppInfo: defineCall<AppInfo>()(z.undefined()),
+  /** Re-reads the settings file; a malformed file is reported in `problem`, not thrown. */
+  getSettings: defineCall<SettingsView>()(z.undefined()),
+  /**
+   * Saves any subset of the fields. Invalid values come back as InvalidInput with
+   * per-field issues and nothing is written; fields set by an environment variable
+   * may be repeated unchanged but not changed.
+   */
+  saveSettings: defineCall<SettingsView>()(settingsPatchSchema),
 };
 
 export const settingsEvents = {
-  'settings.changed': defineEvent<unknown>(),
+  /** After every successful save, from any window. */
+  'settings.changed': defineEvent<SettingsView>(),
 };

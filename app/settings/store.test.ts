@@ -1,0 +1,200 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ApiError } from '../api/errors';
+import { createSettingsStore, nodeSettingsFs, type SettingsFs } from './store';
+import { defaultSettings, sessionModeFor, targetRegions } from './schema';
+
+let dataDir: string;
+const settingsFile = () => path.join(dataDir, 'settings.json');
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'roleshell-settings-'));
+});
+afterEach(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('settings store', () => {
+  it('starts from defaults when there is no file, and creates the file on save', async () => {
+    const store = createSettingsStore({ dataDir, env: {} });
+    const view = await store.load();
+    expect(view.settings).toEqual(defaultSettings);
+    expect(view.problem).toBeNull();
+    const saved = await store.save({ startUrl: 'https://my-org.awsapps.com/start', regions: ['eu-west-1'] });
+    expect(saved.settings.startUrl).toBe('https://my-org.awsapps.com/start');
+    const onDisk = JSON.parse(await readFile(settingsFile(), 'utf8'));
+    expect(onDisk).toMatchObject({ startUrl: 'https://my-org.awsapps.com/start', regions: ['eu-west-1'] });
+    // A second store (the app restarted) reads what the first wrote.
+    expect(createSettingsStore({ dataDir, env: {} }).current().regions).toEqual(['eu-west-1']);
+  });
+
+  it('lets environment variables override fields without writing them to the file', async () => {
+    await writeFile(
+      settingsFile(),
+      JSON.stringify({ startUrl: 'https://file.awsapps.com/start', ssoRegion: 'eu-west-1' }),
+    );
+    const env = {
+      ROLESHELL_START_URL: 'https://env.awsapps.com/start',
+      ROLESHELL_REGIONS: 'eu-west-1, us-east-1 ,',
+      ROLESHELL_AWS_ENDPOINT: 'http://127.0.0.1:4566',
+      SESSION_MANAGER_PLUGIN: '/opt/smp/session-manager-plugin',
+      ROLESHELL_BROKER_ARN: '',
+    };
+    const store = createSettingsStore({ dataDir, env });
+    const view = await store.load();
+    expect(view.settings).toMatchObject({
+      startUrl: 'https://env.awsapps.com/start',
+      ssoRegion: 'eu-west-1',
+      regions: ['eu-west-1', 'us-east-1'],
+      awsEndpoint: 'http://127.0.0.1:4566',
+      sessionManagerPluginPath: '/opt/smp/session-manager-plugin',
+      brokerArn: '',
+    });
+    expect(view.overriddenBy).toEqual({
+      startUrl: 'ROLESHELL_START_URL',
+      regions: 'ROLESHELL_REGIONS',
+      awsEndpoint: 'ROLESHELL_AWS_ENDPOINT',
+      sessionManagerPluginPath: 'SESSION_MANAGER_PLUGIN',
+    });
+
+    // Repeating the overridden value is fine; the file keeps its own value.
+    await store.save({ startUrl: 'https://env.awsapps.com/start', ssoRegion: 'us-west-2' });
+    const onDisk = JSON.parse(await readFile(settingsFile(), 'utf8'));
+    expect(onDisk.startUrl).toBe('https://file.awsapps.com/start');
+    expect(onDisk.ssoRegion).toBe('us-west-2');
+    expect(onDisk.regions).toEqual([]);
+
+    // Changing an overridden field is refused with a field issue naming the variable.
+    const error = await store.save({ startUrl: 'https://other.awsapps.com/start' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).fields).toEqual([
+      { path: 'startUrl', message: expect.stringContaining('ROLESHELL_START_URL') },
+    ]);
+  });
+
+  it('reports an invalid environment value and ignores it', async () => {
+    const store = createSettingsStore({ dataDir, env: { ROLESHELL_START_URL: 'http://insecure.example' } });
+    const view = await store.load();
+    expect(view.settings.startUrl).toBe('');
+    expect(view.overriddenBy).toEqual({});
+    expect(view.envProblems).toEqual([
+      { path: 'startUrl', message: expect.stringMatching(/ROLESHELL_START_URL.*https:\/\//) },
+    ]);
+  });
+
+  it('reports a malformed file, keeps it untouched on load, and moves it aside (saying so) on save', async () => {
+    const broken = '{ "startUrl": "https://my-org.awsapps.com/start", oops }';
+    await writeFile(settingsFile(), broken);
+    const store = createSettingsStore({ dataDir, env: {}, now: () => new Date('2026-11-30T09:15:00.000Z') });
+    const view = await store.load();
+    expect(view.problem).toMatch(/settings\.json is not valid JSON/);
+    expect(view.settings).toEqual(defaultSettings);
+    expect(await readFile(settingsFile(), 'utf8')).toBe(broken);
+
+    const saved = await store.save({ ssoRegion: 'eu-central-1' });
+    const keptAs = `${settingsFile()}.bad-2026-11-30T09-15-00-000Z`;
+    expect(saved.notice).toBe(`The previous settings file could not be read; it was kept as ${keptAs}.`);
+    expect(saved.problem).toBeNull();
+    expect(await readFile(keptAs, 'utf8')).toBe(broken);
+    expect(JSON.parse(await readFile(settingsFile(), 'utf8')).ssoRegion).toBe('eu-central-1');
+  });
+
+  it('treats a well-formed file with an invalid value as malformed, naming the field', async () => {
+    await writeFile(settingsFile(), JSON.stringify({ startUrl: 'http://my-org.awsapps.com/start' }));
+    const view = await createSettingsStore({ dataDir, env: {} }).load();
+    expect(view.problem).toMatch(/invalid value "startUrl": The start URL must begin with https:\/\//);
+    await writeFile(settingsFile(), '[1, 2]');
+    expect((await createSettingsStore({ dataDir, env: {} }).load()).problem).toMatch(
+      /must hold a JSON object/,
+    );
+  });
+
+  it('keeps keys it does not know (written by a newer version)', async () => {
+    await writeFile(settingsFile(), JSON.stringify({ futureSetting: { a: 1 }, ssoRegion: 'eu-west-1' }));
+    await createSettingsStore({ dataDir, env: {} }).save({
+      brokerArn: 'arn:aws:lambda:eu-west-1:123456789012:function:RoleShellBroker',
+    });
+    expect(JSON.parse(await readFile(settingsFile(), 'utf8'))).toMatchObject({
+      futureSetting: { a: 1 },
+      ssoRegion: 'eu-west-1',
+      brokerArn: 'arn:aws:lambda:eu-west-1:123456789012:function:RoleShellBroker',
+    });
+  });
+
+  it('writes a temp file, fsyncs it, then renames it over the settings file', async () => {
+    const steps: string[] = [];
+    const recordingFs: SettingsFs = {
+      ...nodeSettingsFs,
+      async writeFileDurably(file, data) {
+        steps.push(`write ${path.basename(file).replace(/tmp-.*/, 'tmp')}`);
+        await nodeSettingsFs.writeFileDurably(file, data);
+      },
+      async rename(from, to) {
+        // At rename time the temp file holds the complete new contents.
+        steps.push(`rename ${path.basename(from).replace(/tmp-.*/, 'tmp')} -> ${path.basename(to)}`);
+        expect(JSON.parse(await readFile(from, 'utf8')).ssoRegion).toBe('ap-southeast-2');
+        await nodeSettingsFs.rename(from, to);
+      },
+    };
+    await createSettingsStore({ dataDir, env: {}, fs: recordingFs }).save({ ssoRegion: 'ap-southeast-2' });
+    expect(steps).toEqual(['write settings.json.tmp', 'rename settings.json.tmp -> settings.json']);
+  });
+
+  it('leaves the old file intact and no temp file behind when the save dies before the rename', async () => {
+    const original = JSON.stringify({ startUrl: 'https://before.awsapps.com/start' });
+    await writeFile(settingsFile(), original);
+    const crashingFs: SettingsFs = {
+      ...nodeSettingsFs,
+      async writeFileDurably(file, data) {
+        // Half the data reaches the temp file, then the disk fails.
+        await nodeSettingsFs.writeFileDurably(file, data.slice(0, data.length / 2));
+        throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      },
+    };
+    const store = createSettingsStore({ dataDir, env: {}, fs: crashingFs });
+    const error = await store.save({ startUrl: 'https://after.awsapps.com/start' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).message).toMatch(/Could not save settings .*ENOSPC.*nothing was changed/);
+    expect(await readFile(settingsFile(), 'utf8')).toBe(original);
+    expect(await readdir(dataDir)).toEqual(['settings.json']);
+  });
+
+  it('runs concurrent saves one after the other so neither is lost', async () => {
+    const store = createSettingsStore({ dataDir, env: {} });
+    await Promise.all([
+      store.save({ ssoRegion: 'eu-west-2' }),
+      store.save({ regions: ['us-east-2'] }),
+      store.save({ sessionManagerPluginPath: '/usr/local/bin/session-manager-plugin' }),
+    ]);
+    expect(JSON.parse(await readFile(settingsFile(), 'utf8'))).toMatchObject({
+      ssoRegion: 'eu-west-2',
+      regions: ['us-east-2'],
+      sessionManagerPluginPath: '/usr/local/bin/session-manager-plugin',
+    });
+  });
+});
+
+describe('settings schema helpers', () => {
+  it('picks the session mode per start URL, broker by default when a broker is configured', () => {
+    const withBroker = {
+      ...defaultSettings,
+      startUrl: 'https://a.awsapps.com/start',
+      brokerArn: 'arn:aws:lambda:eu-west-1:123456789012:function:B',
+    };
+    expect(sessionModeFor(withBroker)).toBe('broker');
+    expect(sessionModeFor({ ...withBroker, modes: { 'https://a.awsapps.com/start': 'direct' } })).toBe(
+      'direct',
+    );
+    expect(sessionModeFor({ ...defaultSettings, startUrl: 'https://b.awsapps.com/start' })).toBe('direct');
+  });
+
+  it('looks for instances in the IdC region when no regions are listed', () => {
+    expect(targetRegions({ ...defaultSettings, ssoRegion: 'eu-west-1' })).toEqual(['eu-west-1']);
+    expect(targetRegions({ ...defaultSettings, regions: ['us-east-1', 'ap-south-1'] })).toEqual([
+      'us-east-1',
+      'ap-south-1',
+    ]);
+  });
+});
