@@ -1,0 +1,57 @@
+/**
+ * Exponential backoff with full jitter (sleep a random time between 0 and
+ * min(cap, base·2^attempt)): many parallel callers hitting IdC's portal rate
+ * limit spread out instead of retrying in lock-step.
+ */
+import type { Clock } from '../auth/clock';
+
+export interface BackoffOptions {
+  clock: Clock;
+  isRetryable: (error: unknown) => boolean;
+  /** 0 ≤ random() < 1; injectable so tests are deterministic. */
+  random?: () => number;
+  baseMs?: number;
+  capMs?: number;
+  maxAttempts?: number;
+  signal?: AbortSignal;
+  onRetry?: (attempt: number, delayMs: number) => void;
+}
+
+export async function withBackoff<T>(fn: () => Promise<T>, options: BackoffOptions): Promise<T> {
+  const {
+    clock,
+    isRetryable,
+    random = Math.random,
+    baseMs = 250,
+    capMs = 20_000,
+    maxAttempts = 10,
+  } = options;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt + 1 >= maxAttempts || !isRetryable(error)) throw error;
+      const delay = Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
+      options.onRetry?.(attempt + 1, delay);
+      await clock.sleep(delay, options.signal);
+    }
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
