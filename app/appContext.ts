@@ -8,12 +8,14 @@ import type { SettingsStore } from './settings/store';
 
 export type AppMode = 'electron' | 'web';
 
-/** Encrypts small secrets at rest: Electron's `safeStorage` in the app; absent in the web host. */
-export interface SecretProtector {
-  /** False when the OS offers no keychain (then callers keep secrets in memory only, and say so). */
-  isAvailable(): boolean;
-  encrypt(plainText: string): Buffer;
-  decrypt(cipherText: Buffer): string;
+/**
+ * Encrypts one secret at a time (same shape as `SecretCipher` in app/auth/secretStore.ts).
+ * Electron passes `safeStorage` when the OS keychain is available; the web host passes
+ * none, and the auth domain falls back to its key-file cipher.
+ */
+export interface SecretCipher {
+  encrypt(plain: string): Buffer;
+  decrypt(data: Buffer): string;
 }
 
 export type AppLog = (message: string, error?: unknown) => void;
@@ -27,7 +29,7 @@ export interface AppContext {
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
   /** Opens a URL in the system browser, only if `isAllowedExternalUrl` allows it. */
   openExternal(url: string): Promise<void>;
-  readonly secrets: SecretProtector | undefined;
+  readonly secretCipher: SecretCipher | undefined;
   readonly log: AppLog;
   /** Registers cleanup (timers, child processes, sockets) run by `close()`, last registered first. */
   onClose(cleanup: () => void | Promise<void>): void;

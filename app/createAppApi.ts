@@ -11,12 +11,12 @@
  */
 import { ApiError } from './api/errors';
 import type { CallHandlers, EventSink } from './api/dispatch';
-import type { AppContext, AppLog, AppMode, SecretProtector } from './appContext';
+import type { AppContext, AppLog, AppMode, SecretCipher } from './appContext';
 import { isAllowedExternalUrl } from './externalUrl';
 import { createSettingsStore } from './settings/store';
 import { createSettingsHandlers } from './settings/handlers';
 
-export type { AppContext, AppMode, SecretProtector } from './appContext';
+export type { AppContext, AppMode, SecretCipher } from './appContext';
 
 export interface AppApiOptions {
   /** The app data folder: settings.json, caches. Created on first write. */
@@ -26,8 +26,8 @@ export interface AppApiOptions {
   mode: AppMode;
   /** Opens an allowed URL in the system browser (Electron: shell.openExternal). */
   openExternal?: (url: string) => Promise<void>;
-  /** Protects secrets at rest (Electron: safeStorage). */
-  secrets?: SecretProtector;
+  /** Encrypts secrets at rest (Electron: safeStorage, when the OS keychain is available). */
+  secretCipher?: SecretCipher;
   log?: AppLog;
 }
 
@@ -72,7 +72,7 @@ export function createAppApi(options: AppApiOptions): AppApi {
       if (!open) throw new ApiError('Unavailable', `Open this page in your browser: ${url}`);
       await open(url);
     },
-    secrets: options.secrets,
+    secretCipher: options.secretCipher,
     log,
     onClose(cleanup) {
       cleanups.push(cleanup);
