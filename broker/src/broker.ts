@@ -1,0 +1,376 @@
+/**
+ * The broker's decisions, independent of Lambda and of how AWS is reached:
+ * validate the request, verify the caller through STS, map the permission set
+ * to its Linux user, authorize the target, start/list/terminate sessions and
+ * audit every decision.
+ */
+import type { AuditRecord, AuditSink } from './audit';
+import { authorizeTarget, PERMISSION_SETS_TAG, tagAllowsPermissionSet } from './authorization';
+import type { BrokerConfig } from './config';
+import {
+  brokerActions,
+  brokerRequestSchema,
+  type BrokerResponse,
+  type BrokerTarget,
+  type ListTargetsRequest,
+  type ListTargetsResult,
+  type StartSessionRequest,
+  type StartSessionResult,
+  type TerminateSessionRequest,
+  type TerminateSessionResult,
+} from './contract';
+import { awsErrorName, BrokerError, toBrokerError } from './errors';
+import { parseCallerIdentity, type Caller, type StsIdentity } from './identityProof/callerIdentity';
+import {
+  checkIdentityProof,
+  MAX_PROOF_BYTES,
+  proofByteSize,
+  unqualifiedFunctionArn,
+  type CheckedProof,
+} from './identityProof/verify';
+import { PermissionSetMapping, type Mapping } from './mapping';
+import type { MemberAccess, MemberAccount } from './memberAccount';
+import { roleSessionNameFor } from './roleSessionName';
+
+export interface InvocationContext {
+  requestId: string;
+  /** context.invokedFunctionArn; its qualifier (alias/version) is dropped for the audience check. */
+  functionArn: string;
+}
+
+export type BrokerLog = (
+  level: 'info' | 'warn' | 'error',
+  message: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+export interface BrokerDeps {
+  config: BrokerConfig;
+  /** Sends a checked proof to STS and returns what STS says (identityProof/replay.ts). */
+  replayIdentityProof(proof: CheckedProof): Promise<StsIdentity>;
+  memberAccess: MemberAccess;
+  audit: AuditSink;
+  now?: () => Date;
+  log?: BrokerLog;
+}
+
+/** SSM's Reason field is 1-256 chars. */
+export function sessionReason(user: string, permissionSet: string): string {
+  return `RoleShell for ${user} via ${permissionSet}`.slice(0, 256);
+}
+
+type AuditFields = Omit<AuditRecord, 'audit' | 'time' | 'requestId' | 'action' | 'outcome'>;
+
+function callerFields(caller: Caller): AuditFields {
+  return {
+    user: caller.user,
+    userId: caller.userId,
+    account: caller.accountId,
+    permissionSet: caller.permissionSet,
+  };
+}
+
+export function createBroker(deps: BrokerDeps) {
+  const { config } = deps;
+  const now = deps.now ?? (() => new Date());
+  const log: BrokerLog = deps.log ?? (() => {});
+  const mapping = new PermissionSetMapping(config, () => now().getTime());
+
+  async function audit(
+    ctx: InvocationContext,
+    action: string,
+    outcome: AuditRecord['outcome'],
+    fields: AuditFields,
+  ): Promise<void> {
+    await deps.audit.write({
+      audit: 'roleshell-broker',
+      time: now().toISOString(),
+      requestId: ctx.requestId,
+      action,
+      outcome,
+      ...fields,
+    });
+  }
+
+  /** The decision must be on record before it takes effect. */
+  async function auditOrFail(
+    ctx: InvocationContext,
+    action: string,
+    outcome: AuditRecord['outcome'],
+    fields: AuditFields,
+  ): Promise<void> {
+    try {
+      await audit(ctx, action, outcome, fields);
+    } catch (error) {
+      log('error', 'audit record could not be written', { error: String(error), outcome });
+      throw new BrokerError(
+        'Internal',
+        `The broker could not record the audit trail, so nothing was done; give your administrator request id ${ctx.requestId}.`,
+        `audit write failed: ${String(error)}`,
+      );
+    }
+  }
+
+  function checkRegion(region: string): void {
+    if (!config.regions.includes(region)) {
+      throw new BrokerError(
+        'InvalidRequest',
+        `Region ${region} is not served by this broker (it serves ${config.regions.join(', ')}).`,
+      );
+    }
+  }
+
+  async function verifyCaller(
+    identity: StartSessionRequest['identity'],
+    ctx: InvocationContext,
+  ): Promise<Caller> {
+    const checked = checkIdentityProof(identity, {
+      audience: unqualifiedFunctionArn(ctx.functionArn),
+      extraStsEndpoints: config.extraStsEndpoints,
+      now: now(),
+    });
+    return parseCallerIdentity(await deps.replayIdentityProof(checked));
+  }
+
+  async function openMember(caller: Caller, requestedAccount: string | undefined): Promise<MemberAccount> {
+    const accountId = requestedAccount ?? caller.accountId;
+    if (accountId !== caller.accountId && !config.crossAccount) {
+      throw new BrokerError(
+        'AccessDenied',
+        `Your permission set can reach instances in its own account (${caller.accountId}) only.`,
+        `cross-account target ${accountId} refused`,
+      );
+    }
+    return deps.memberAccess(accountId, caller.partition, roleSessionNameFor(caller.user));
+  }
+
+  async function startSession(
+    req: StartSessionRequest,
+    caller: Caller,
+    ctx: InvocationContext,
+    fields: AuditFields,
+  ): Promise<StartSessionResult> {
+    const member = await openMember(caller, req.accountId);
+    fields.targetAccount = member.accountId;
+    const mapped: Mapping = await mapping.resolve(member, req.region, caller.permissionSet);
+    fields.documentName = mapped.documentName;
+    fields.linuxUser = mapped.linuxUser;
+
+    const [tags, managed] = await Promise.all([
+      member.instanceTags(req.region, req.instanceId),
+      member.describeManagedInstance(req.region, req.instanceId),
+    ]);
+    authorizeTarget(
+      { instanceId: req.instanceId, tags, pingStatus: managed?.pingStatus },
+      caller.permissionSet,
+    );
+
+    await auditOrFail(ctx, 'startSession', 'allowed', fields);
+    let session;
+    try {
+      session = await member.startSession(req.region, {
+        target: req.instanceId,
+        documentName: mapped.documentName,
+        reason: sessionReason(caller.user, caller.permissionSet),
+      });
+    } catch (error) {
+      if (awsErrorName(error) === 'TargetNotConnected') {
+        throw new BrokerError(
+          'TargetNotConnected',
+          `Instance ${req.instanceId} is not connected to Session Manager right now.`,
+          'StartSession: TargetNotConnected',
+        );
+      }
+      throw error;
+    }
+    fields.sessionId = session.SessionId;
+    try {
+      await auditOrFail(ctx, 'startSession', 'started', fields);
+    } catch (error) {
+      // Fail closed: a session the trail does not show must not stay open.
+      await member
+        .terminateSession(req.region, session.SessionId)
+        .catch((terminateError: unknown) =>
+          log('error', 'could not terminate unaudited session', {
+            sessionId: session.SessionId,
+            error: String(terminateError),
+          }),
+        );
+      throw error;
+    }
+    return {
+      ok: true,
+      session: { SessionId: session.SessionId, StreamUrl: session.StreamUrl, TokenValue: session.TokenValue },
+      target: { instanceId: req.instanceId, region: req.region, accountId: member.accountId },
+      linuxUser: mapped.linuxUser,
+      documentName: mapped.documentName,
+    };
+  }
+
+  async function listTargets(
+    req: ListTargetsRequest,
+    caller: Caller,
+    ctx: InvocationContext,
+    fields: AuditFields,
+  ): Promise<ListTargetsResult> {
+    const regions = [...new Set(req.regions ?? (req.region ? [req.region] : config.regions))];
+    regions.forEach(checkRegion);
+    const member = await openMember(caller, undefined);
+    const perRegion = await Promise.all(
+      regions.map(async (region) => {
+        let mapped: Mapping;
+        try {
+          mapped = await mapping.resolve(member, region, caller.permissionSet);
+        } catch (error) {
+          if (error instanceof BrokerError && error.code === 'AccessDenied')
+            return { mapped: undefined, denied: error, targets: [] };
+          throw error;
+        }
+        const instances = await member.listTaggedInstances(region);
+        const targets: BrokerTarget[] = instances
+          .filter((instance) =>
+            tagAllowsPermissionSet(instance.tags[PERMISSION_SETS_TAG], caller.permissionSet),
+          )
+          .map((instance) => ({
+            instanceId: instance.instanceId,
+            name: instance.tags.Name ?? instance.computerName ?? instance.instanceId,
+            region,
+            accountId: member.accountId,
+            platform: instance.platform,
+            pingStatus: instance.pingStatus,
+            tags: instance.tags,
+            linuxUser: mapped.linuxUser,
+            documentName: mapped.documentName,
+          }));
+        return { mapped, denied: undefined, targets };
+      }),
+    );
+    const firstMapped = perRegion.find((entry) => entry.mapped)?.mapped;
+    if (!firstMapped)
+      throw (
+        perRegion[0]?.denied ??
+        new BrokerError('AccessDenied', 'No Linux user is mapped for your permission set.')
+      );
+    const targets = perRegion.flatMap((entry) => entry.targets);
+    fields.documentName = firstMapped.documentName;
+    fields.linuxUser = firstMapped.linuxUser;
+    fields.targetCount = targets.length;
+    await auditOrFail(ctx, 'listTargets', 'listed', fields);
+    return {
+      ok: true,
+      permissionSet: caller.permissionSet,
+      linuxUser: firstMapped.linuxUser,
+      documentName: firstMapped.documentName,
+      targets,
+    };
+  }
+
+  async function terminateSession(
+    req: TerminateSessionRequest,
+    caller: Caller,
+    ctx: InvocationContext,
+    fields: AuditFields,
+  ): Promise<TerminateSessionResult> {
+    const sessionName = roleSessionNameFor(caller.user);
+    const notYours = new BrokerError('AccessDenied', `Session ${req.sessionId} is not one of your sessions.`);
+    if (!req.sessionId.startsWith(`${sessionName}-`))
+      throw new BrokerError(
+        notYours.code,
+        notYours.message,
+        'session ID does not start with the caller session name',
+      );
+    const member = await openMember(caller, req.accountId);
+    fields.targetAccount = member.accountId;
+    const session = await member.describeSession(req.region, req.sessionId);
+    if (!session)
+      throw new BrokerError(
+        'TargetNotFound',
+        `Session ${req.sessionId} was not found or has already ended.`,
+        'session not found among active sessions',
+      );
+    fields.instanceId = session.target;
+    if (session.owner !== member.sessionArn) {
+      throw new BrokerError(
+        notYours.code,
+        notYours.message,
+        `session owner ${session.owner} is not ${member.sessionArn}`,
+      );
+    }
+    await auditOrFail(ctx, 'terminateSession', 'terminated', fields);
+    await member.terminateSession(req.region, req.sessionId);
+    return { ok: true, sessionId: req.sessionId };
+  }
+
+  async function handle(event: unknown, ctx: InvocationContext): Promise<BrokerResponse> {
+    const action =
+      typeof event === 'object' &&
+      event !== null &&
+      typeof (event as { action?: unknown }).action === 'string'
+        ? (event as { action: string }).action
+        : 'unknown';
+    const fields: AuditFields = {};
+    try {
+      if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+        throw new BrokerError('InvalidRequest', 'The request must be a JSON object.');
+      }
+      if (!(brokerActions as readonly string[]).includes(action)) {
+        throw new BrokerError(
+          'InvalidRequest',
+          `Unknown action; use one of ${brokerActions.join(', ')}.`,
+          `unknown action ${action.slice(0, 64)}`,
+        );
+      }
+      // Size first: nothing else reads an oversized proof.
+      if (proofByteSize((event as { identity?: unknown }).identity) > MAX_PROOF_BYTES) {
+        throw new BrokerError(
+          'IdentityRejected',
+          'The identity proof is too large.',
+          `identity proof over ${MAX_PROOF_BYTES} bytes`,
+        );
+      }
+      const parsed = brokerRequestSchema.safeParse(event);
+      if (!parsed.success) {
+        const issues = parsed.error.issues
+          .map((issue) => `${issue.path.join('.') || 'request'}: ${issue.message}`)
+          .join('; ');
+        throw new BrokerError('InvalidRequest', `The request is not valid: ${issues}`);
+      }
+      const req = parsed.data;
+      if ('region' in req && req.region !== undefined) {
+        fields.region = req.region;
+        checkRegion(req.region);
+      }
+      if (req.action === 'startSession') fields.instanceId = req.instanceId;
+      if (req.action === 'terminateSession') fields.sessionId = req.sessionId;
+
+      const caller = await verifyCaller(req.identity, ctx);
+      Object.assign(fields, callerFields(caller));
+      switch (req.action) {
+        case 'startSession':
+          return await startSession(req, caller, ctx, fields);
+        case 'listTargets':
+          return await listTargets(req, caller, ctx, fields);
+        case 'terminateSession':
+          return await terminateSession(req, caller, ctx, fields);
+      }
+    } catch (thrown) {
+      const error = toBrokerError(thrown, ctx.requestId);
+      const outcome = error.code === 'Internal' || error.code === 'Throttled' ? 'failed' : 'denied';
+      if (error.code === 'Internal')
+        log('error', 'request failed', { requestId: ctx.requestId, reason: error.reason });
+      try {
+        await audit(ctx, action, outcome, { ...fields, code: error.code, reason: error.reason });
+      } catch (auditError) {
+        log('error', 'audit record for a refusal could not be written', {
+          error: String(auditError),
+          code: error.code,
+        });
+      }
+      return { ok: false, error: { code: error.code, message: error.message } };
+    }
+  }
+
+  return { handle };
+}
+
+export type Broker = ReturnType<typeof createBroker>;
