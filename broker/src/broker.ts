@@ -188,14 +188,12 @@ export function createBroker(deps: BrokerDeps) {
       await auditOrFail(ctx, 'startSession', 'started', fields);
     } catch (error) {
       // Fail closed: a session the trail does not show must not stay open.
-      await member
-        .terminateSession(req.region, session.SessionId)
-        .catch((terminateError: unknown) =>
-          log('error', 'could not terminate unaudited session', {
-            sessionId: session.SessionId,
-            error: String(terminateError),
-          }),
-        );
+      await member.terminateSession(req.region, session.SessionId).catch((terminateError: unknown) =>
+        log('error', 'could not terminate unaudited session', {
+          sessionId: session.SessionId,
+          error: String(terminateError),
+        }),
+      );
       throw error;
     }
     return {

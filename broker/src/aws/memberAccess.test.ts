@@ -1,0 +1,98 @@
+import { AssumeRoleCommand, type AssumeRoleCommandInput, type STSClient } from '@aws-sdk/client-sts';
+import { describe, expect, it } from 'vitest';
+import { CREDENTIAL_REFRESH_MARGIN_MS, createMemberAccess } from './memberAccess';
+
+/** Stands in for STS only; the SSM/EC2 side is exercised through the sandbox. */
+function fakeSts(lifetimeMs: number, now: () => number) {
+  const calls: AssumeRoleCommandInput[] = [];
+  const sts = {
+    send: async (command: unknown) => {
+      if (!(command instanceof AssumeRoleCommand)) throw new Error('unexpected command');
+      calls.push(command.input);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const account = command.input.RoleArn!.split(':')[4];
+      return {
+        Credentials: {
+          AccessKeyId: `ASIA${calls.length}`,
+          SecretAccessKey: 's',
+          SessionToken: 't',
+          Expiration: new Date(now() + lifetimeMs),
+        },
+        AssumedRoleUser: {
+          Arn: `arn:aws:sts::${account}:assumed-role/RoleShellTarget/${command.input.RoleSessionName}`,
+          AssumedRoleId: 'x',
+        },
+      };
+    },
+  };
+  return { sts: sts as unknown as STSClient, calls };
+}
+
+describe('createMemberAccess', () => {
+  it('assumes the target role with the user as RoleSessionName and SourceIdentity', async () => {
+    const clock = 0;
+    const { sts, calls } = fakeSts(3600_000, () => clock);
+    const access = createMemberAccess({ sts, targetRoleName: 'RoleShellTarget', now: () => clock });
+    const member = await access('111122223333', 'aws', 'alice');
+    expect(calls).toEqual([
+      {
+        RoleArn: 'arn:aws:iam::111122223333:role/RoleShellTarget',
+        RoleSessionName: 'alice',
+        SourceIdentity: 'alice',
+        DurationSeconds: 3600,
+      },
+    ]);
+    expect(member.accountId).toBe('111122223333');
+    expect(member.sessionArn).toBe('arn:aws:sts::111122223333:assumed-role/RoleShellTarget/alice');
+  });
+
+  it('caches credentials per (account, user) until 5 minutes before expiry', async () => {
+    let clock = 1_000_000;
+    const { sts, calls } = fakeSts(3600_000, () => clock);
+    const access = createMemberAccess({ sts, targetRoleName: 'RoleShellTarget', now: () => clock });
+    await access('111122223333', 'aws', 'alice');
+    await access('111122223333', 'aws', 'alice');
+    expect(calls).toHaveLength(1);
+    await access('111122223333', 'aws', 'bob');
+    await access('444455556666', 'aws', 'alice');
+    expect(calls).toHaveLength(3);
+    clock += 3600_000 - CREDENTIAL_REFRESH_MARGIN_MS - 1;
+    await access('111122223333', 'aws', 'alice');
+    expect(calls).toHaveLength(3);
+    clock += 2;
+    await access('111122223333', 'aws', 'alice');
+    expect(calls).toHaveLength(4);
+  });
+
+  it('shares one AssumeRole between concurrent requests of one user', async () => {
+    const { sts, calls } = fakeSts(3600_000, Date.now);
+    const access = createMemberAccess({ sts, targetRoleName: 'RoleShellTarget' });
+    await Promise.all([access('111122223333', 'aws', 'alice'), access('111122223333', 'aws', 'alice')]);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('does not cache a failed AssumeRole', async () => {
+    let fail = true;
+    const calls: unknown[] = [];
+    const sts = {
+      send: async () => {
+        calls.push(1);
+        if (fail) throw Object.assign(new Error('denied'), { name: 'AccessDenied' });
+        return {
+          Credentials: {
+            AccessKeyId: 'A',
+            SecretAccessKey: 's',
+            SessionToken: 't',
+            Expiration: new Date(Date.now() + 3600_000),
+          },
+        };
+      },
+    } as unknown as STSClient;
+    const access = createMemberAccess({ sts, targetRoleName: 'RoleShellTarget' });
+    await expect(access('111122223333', 'aws', 'alice')).rejects.toThrow('denied');
+    fail = false;
+    const member = await access('111122223333', 'aws', 'alice');
+    expect(member.sessionArn).toBe('arn:aws:sts::111122223333:assumed-role/RoleShellTarget/alice');
+    expect(calls).toHaveLength(2);
+  });
+});

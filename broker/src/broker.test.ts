@@ -1,0 +1,535 @@
+import { describe, expect, it } from 'vitest';
+import { memoryAuditSink, type AuditRecord, type AuditSink } from './audit';
+import { createBroker, sessionReason } from './broker';
+import { loadBrokerConfig } from './config';
+import type { BrokerResponse, StartSessionResult } from './contract';
+import { fakeMemberAccount, sessionDocument, type FakeAccountState } from './fixtures/fakeMember';
+import type { StsIdentity } from './identityProof/callerIdentity';
+import { signIdentityProof } from './identityProof/sign';
+import type { MemberAccount } from './memberAccount';
+
+const ACCOUNT = '111122223333';
+const OTHER_ACCOUNT = '444455556666';
+const FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:999988887777:function:roleshell-broker';
+const STS = 'http://127.0.0.1:4566';
+const ctx = { requestId: 'req-1', functionArn: FUNCTION_ARN };
+
+/** Access key -> what "STS" says about it. */
+const identities: Record<string, StsIdentity> = {
+  ASIAALICEDEVELOPER01: {
+    Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Developer_0123456789abcdef/alice`,
+    UserId: 'AROADEV:alice',
+    Account: ACCOUNT,
+  },
+  ASIAALICESUPPORT0001: {
+    Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Support_Tier1_fedcba9876543210/alice`,
+    UserId: 'AROASUP:alice',
+    Account: ACCOUNT,
+  },
+  ASIABOBDEVELOPER0001: {
+    Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Developer_0123456789abcdef/bob`,
+    UserId: 'AROADEV:bob',
+    Account: ACCOUNT,
+  },
+  ASIAPLAINROLE0000001: {
+    Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Deployer/ci`,
+    UserId: 'AROADEP:ci',
+    Account: ACCOUNT,
+  },
+};
+
+const proof = (accessKeyId: string, audience = FUNCTION_ARN) =>
+  signIdentityProof({
+    credentials: { accessKeyId, secretAccessKey: 's', sessionToken: 't' },
+    region: 'eu-west-1',
+    audience,
+    endpoint: STS,
+  });
+
+function setup(options: { audit?: AuditSink; config?: object } = {}) {
+  const accounts: Record<string, FakeAccountState> = {};
+  const account = (id: string): FakeAccountState =>
+    (accounts[id] ??= {
+      documents: {
+        'RoleShell-Developer': sessionDocument('developer'),
+        'RoleShell-Support_Tier1': sessionDocument('support'),
+      },
+      instances: [
+        {
+          instanceId: 'i-0123456789abcdef0',
+          pingStatus: 'Online',
+          platform: 'Ubuntu',
+          tags: { Name: 'web-1', 'roleshell:permission-sets': 'Developer,Support_Tier1' },
+        },
+        {
+          instanceId: 'i-00000000000000001',
+          pingStatus: 'Online',
+          platform: 'Ubuntu',
+          tags: { Name: 'untagged' },
+        },
+        {
+          instanceId: 'i-00000000000000002',
+          pingStatus: 'Online',
+          platform: 'Ubuntu',
+          tags: { Name: 'admin-only', 'roleshell:permission-sets': 'AdministratorAccess' },
+        },
+        {
+          instanceId: 'i-00000000000000003',
+          pingStatus: 'ConnectionLost',
+          platform: 'Ubuntu',
+          tags: { Name: 'asleep', 'roleshell:permission-sets': '*' },
+        },
+      ],
+      sessions: [],
+      calls: [],
+    });
+  const opened: string[] = [];
+  const replayed: string[] = [];
+  const audit = options.audit ?? memoryAuditSink();
+  const broker = createBroker({
+    config: loadBrokerConfig({
+      ROLESHELL_BROKER_CONFIG: JSON.stringify({
+        targetRoleName: 'RoleShellTarget',
+        regions: ['eu-west-1', 'us-east-1'],
+        extraStsEndpoints: [STS],
+        ...options.config,
+      }),
+    }),
+    replayIdentityProof: async (checked) => {
+      replayed.push(checked.accessKeyId);
+      const identity = identities[checked.accessKeyId];
+      if (!identity) throw new Error('unknown key');
+      return identity;
+    },
+    memberAccess: async (accountId, _partition, roleSessionName): Promise<MemberAccount> => {
+      opened.push(`${accountId}/${roleSessionName}`);
+      return fakeMemberAccount(accountId, roleSessionName, account(accountId));
+    },
+    audit,
+  });
+  return { broker, account, opened, replayed, audit: audit as AuditSink & { records?: AuditRecord[] } };
+}
+
+const errorCode = (response: BrokerResponse) => (response.ok ? 'ok' : response.error.code);
+
+describe('startSession', () => {
+  it('starts a session as the mapped Linux user, audited before and after', async () => {
+    const { broker, account, opened, audit } = setup();
+    const response = await broker.handle(
+      {
+        action: 'startSession',
+        identity: await proof('ASIAALICEDEVELOPER01'),
+        region: 'eu-west-1',
+        instanceId: 'i-0123456789abcdef0',
+      },
+      ctx,
+    );
+    expect(response.ok).toBe(true);
+    const result = response as StartSessionResult;
+    expect(result.linuxUser).toBe('developer');
+    expect(result.documentName).toBe('RoleShell-Developer');
+    expect(result.target).toEqual({
+      instanceId: 'i-0123456789abcdef0',
+      region: 'eu-west-1',
+      accountId: ACCOUNT,
+    });
+    expect(result.session.SessionId).toMatch(/^alice-/);
+    expect(opened).toEqual([`${ACCOUNT}/alice`]);
+    expect(account(ACCOUNT).calls).toContain(
+      `startSession i-0123456789abcdef0 RoleShell-Developer ${sessionReason('alice', 'Developer')}`,
+    );
+    expect(audit.records?.map((r) => r.outcome)).toEqual(['allowed', 'started']);
+    expect(audit.records?.[1]).toMatchObject({
+      requestId: 'req-1',
+      action: 'startSession',
+      user: 'alice',
+      userId: 'AROADEV:alice',
+      account: ACCOUNT,
+      permissionSet: 'Developer',
+      region: 'eu-west-1',
+      instanceId: 'i-0123456789abcdef0',
+      documentName: 'RoleShell-Developer',
+      linuxUser: 'developer',
+      sessionId: result.session.SessionId,
+    });
+  });
+
+  it('gives another permission set of the same user its own Linux user', async () => {
+    const { broker } = setup();
+    const response = (await broker.handle(
+      {
+        action: 'startSession',
+        identity: await proof('ASIAALICESUPPORT0001'),
+        region: 'eu-west-1',
+        instanceId: 'i-0123456789abcdef0',
+      },
+      ctx,
+    )) as StartSessionResult;
+    expect(response.linuxUser).toBe('support');
+    expect(response.documentName).toBe('RoleShell-Support_Tier1');
+  });
+
+  it.each([
+    ['an untagged instance', 'i-00000000000000001', 'AccessDenied'],
+    ['an instance tagged for another permission set', 'i-00000000000000002', 'AccessDenied'],
+    ['an instance that is not online', 'i-00000000000000003', 'TargetNotConnected'],
+    ['an instance that does not exist', 'i-0fffffffffffffff0', 'TargetNotFound'],
+  ])('refuses %s and starts nothing', async (_label, instanceId, code) => {
+    const { broker, account, audit } = setup();
+    const response = await broker.handle(
+      {
+        action: 'startSession',
+        identity: await proof('ASIAALICEDEVELOPER01'),
+        region: 'eu-west-1',
+        instanceId,
+      },
+      ctx,
+    );
+    expect(errorCode(response)).toBe(code);
+    expect(account(ACCOUNT).sessions).toHaveLength(0);
+    expect(audit.records).toEqual([
+      expect.objectContaining({ outcome: 'denied', code, user: 'alice', instanceId }),
+    ]);
+  });
+
+  it('refuses an unmapped permission set with AccessDenied and no fallback', async () => {
+    const { broker, account } = setup();
+    account(ACCOUNT).documents = {};
+    const response = await broker.handle(
+      {
+        action: 'startSession',
+        identity: await proof('ASIAALICEDEVELOPER01'),
+        region: 'eu-west-1',
+        instanceId: 'i-0123456789abcdef0',
+      },
+      ctx,
+    );
+    expect(errorCode(response)).toBe('AccessDenied');
+    expect(account(ACCOUNT).sessions).toHaveLength(0);
+  });
+
+  it('refuses another account unless crossAccount is configured', async () => {
+    const request = async () => ({
+      action: 'startSession',
+      identity: await proof('ASIAALICEDEVELOPER01'),
+      region: 'eu-west-1',
+      instanceId: 'i-0123456789abcdef0',
+      accountId: OTHER_ACCOUNT,
+    });
+    const closed = setup();
+    expect(errorCode(await closed.broker.handle(await request(), ctx))).toBe('AccessDenied');
+    expect(closed.opened).toEqual([]);
+    const open = setup({ config: { crossAccount: true } });
+    const response = (await open.broker.handle(await request(), ctx)) as StartSessionResult;
+    expect(response.target.accountId).toBe(OTHER_ACCOUNT);
+  });
+
+  it('does not start the session when the intent cannot be audited', async () => {
+    const { broker, account } = setup({
+      audit: {
+        write: async () => {
+          throw new Error('log pipe closed');
+        },
+      },
+    });
+    const response = await broker.handle(
+      {
+        action: 'startSession',
+        identity: await proof('ASIAALICEDEVELOPER01'),
+        region: 'eu-west-1',
+        instanceId: 'i-0123456789abcdef0',
+      },
+      ctx,
+    );
+    expect(errorCode(response)).toBe('Internal');
+    expect(response.ok ? '' : response.error.message).toContain('req-1');
+    expect(account(ACCOUNT).calls.filter((c) => c.startsWith('startSession'))).toEqual([]);
+  });
+
+  it('terminates a started session whose outcome cannot be audited', async () => {
+    let writes = 0;
+    const { broker, account } = setup({
+      audit: {
+        write: async () => {
+          if (++writes === 2) throw new Error('log pipe closed');
+        },
+      },
+    });
+    const response = await broker.handle(
+      {
+        action: 'startSession',
+        identity: await proof('ASIAALICEDEVELOPER01'),
+        region: 'eu-west-1',
+        instanceId: 'i-0123456789abcdef0',
+      },
+      ctx,
+    );
+    expect(errorCode(response)).toBe('Internal');
+    expect(account(ACCOUNT).sessions.map((s) => s.status)).toEqual(['Terminated']);
+  });
+
+  it('maps a throttled StartSession to Throttled without leaking the AWS error', async () => {
+    const { broker, account, audit } = setup();
+    account(ACCOUNT).failStartSession = Object.assign(
+      new Error('Rate exceeded for arn:aws:iam::111122223333:role/RoleShellTarget'),
+      {
+        name: 'ThrottlingException',
+      },
+    );
+    const response = await broker.handle(
+      {
+        action: 'startSession',
+        identity: await proof('ASIAALICEDEVELOPER01'),
+        region: 'eu-west-1',
+        instanceId: 'i-0123456789abcdef0',
+      },
+      ctx,
+    );
+    expect(errorCode(response)).toBe('Throttled');
+    expect(JSON.stringify(response)).not.toContain('RoleShellTarget');
+    expect(audit.records?.map((r) => r.outcome)).toEqual(['allowed', 'failed']);
+  });
+
+  it('hides internal errors behind the request id', async () => {
+    const { broker, account } = setup();
+    account(ACCOUNT).failStartSession = Object.assign(
+      new Error('User: arn:aws:sts::111122223333:assumed-role/RoleShellTarget/alice is not authorized'),
+      {
+        name: 'AccessDeniedException',
+      },
+    );
+    const response = await broker.handle(
+      {
+        action: 'startSession',
+        identity: await proof('ASIAALICEDEVELOPER01'),
+        region: 'eu-west-1',
+        instanceId: 'i-0123456789abcdef0',
+      },
+      ctx,
+    );
+    expect(response).toEqual({
+      ok: false,
+      error: { code: 'Internal', message: expect.stringContaining('req-1') },
+    });
+    expect(JSON.stringify(response)).not.toContain('RoleShellTarget');
+  });
+});
+
+describe('request validation', () => {
+  it.each([
+    ['a non-object', 'hello', 'InvalidRequest'],
+    ['null', null, 'InvalidRequest'],
+    ['an array', [], 'InvalidRequest'],
+    ['an unknown action', { action: 'runCommand' }, 'InvalidRequest'],
+    ['a missing identity', { action: 'listTargets' }, 'InvalidRequest'],
+  ])('refuses %s without asking STS', async (_label, event, code) => {
+    const { broker, replayed, audit } = setup();
+    expect(errorCode(await broker.handle(event, ctx))).toBe(code);
+    expect(replayed).toEqual([]);
+    expect(audit.records).toEqual([expect.objectContaining({ outcome: 'denied', code })]);
+  });
+
+  it.each([
+    'i-123',
+    'i-0123456789ABCDEF0',
+    'x-0123456789abcdef0',
+    'i-0123456789abcdef0123',
+    '../i-0123456789abcdef0',
+  ])('refuses the malformed instance id %s', async (instanceId) => {
+    const { broker, replayed } = setup();
+    const response = await broker.handle(
+      {
+        action: 'startSession',
+        identity: await proof('ASIAALICEDEVELOPER01'),
+        region: 'eu-west-1',
+        instanceId,
+      },
+      ctx,
+    );
+    expect(errorCode(response)).toBe('InvalidRequest');
+    expect(response.ok ? '' : response.error.message).toMatch(/instanceId/);
+    expect(replayed).toEqual([]);
+  });
+
+  it('refuses a region the broker does not serve', async () => {
+    const { broker } = setup();
+    const response = await broker.handle(
+      {
+        action: 'startSession',
+        identity: await proof('ASIAALICEDEVELOPER01'),
+        region: 'ap-south-1',
+        instanceId: 'i-0123456789abcdef0',
+      },
+      ctx,
+    );
+    expect(errorCode(response)).toBe('InvalidRequest');
+    expect(response.ok ? '' : response.error.message).toContain('eu-west-1, us-east-1');
+  });
+
+  it('refuses an oversized proof before reading it', async () => {
+    const { broker, replayed } = setup();
+    const identity = await proof('ASIAALICEDEVELOPER01');
+    identity.headers['x-padding'] = 'a'.repeat(8 * 1024);
+    const response = await broker.handle({ action: 'listTargets', identity }, ctx);
+    expect(errorCode(response)).toBe('IdentityRejected');
+    expect(replayed).toEqual([]);
+  });
+
+  it('refuses a caller that is not a permission-set role', async () => {
+    const { broker, opened, audit } = setup();
+    expect(
+      errorCode(
+        await broker.handle({ action: 'listTargets', identity: await proof('ASIAPLAINROLE0000001') }, ctx),
+      ),
+    ).toBe('IdentityRejected');
+    expect(opened).toEqual([]);
+    expect(audit.records?.[0]).toMatchObject({ outcome: 'denied', code: 'IdentityRejected' });
+  });
+
+  it('refuses a proof for another audience without replaying it', async () => {
+    const { broker, replayed } = setup();
+    const response = await broker.handle(
+      { action: 'listTargets', identity: await proof('ASIAALICEDEVELOPER01', `${FUNCTION_ARN}2`) },
+      ctx,
+    );
+    expect(errorCode(response)).toBe('IdentityRejected');
+    expect(replayed).toEqual([]);
+  });
+});
+
+describe('listTargets', () => {
+  it('lists the instances the permission set may reach, with the mapped user', async () => {
+    const { broker, audit } = setup();
+    const response = await broker.handle(
+      { action: 'listTargets', identity: await proof('ASIAALICEDEVELOPER01'), region: 'eu-west-1' },
+      ctx,
+    );
+    expect(response).toMatchObject({
+      ok: true,
+      permissionSet: 'Developer',
+      linuxUser: 'developer',
+      documentName: 'RoleShell-Developer',
+    });
+    if (!response.ok || !('targets' in response)) throw new Error('not a listing');
+    expect(response.targets.map((t) => [t.instanceId, t.name, t.pingStatus, t.linuxUser])).toEqual([
+      ['i-0123456789abcdef0', 'web-1', 'Online', 'developer'],
+      ['i-00000000000000003', 'asleep', 'ConnectionLost', 'developer'],
+    ]);
+    expect(audit.records).toEqual([
+      expect.objectContaining({ outcome: 'listed', targetCount: 2, user: 'alice' }),
+    ]);
+  });
+
+  it('covers every served region by default, skipping regions without the document', async () => {
+    const { broker, account } = setup();
+    const response = await broker.handle(
+      { action: 'listTargets', identity: await proof('ASIAALICEDEVELOPER01') },
+      ctx,
+    );
+    expect(response.ok).toBe(true);
+    expect(account(ACCOUNT).calls).toEqual([
+      'getSessionDocument RoleShell-Developer',
+      'getSessionDocument RoleShell-Developer',
+      'listTaggedInstances eu-west-1',
+    ]);
+  });
+
+  it('refuses an unmapped permission set', async () => {
+    const { broker, account } = setup();
+    account(ACCOUNT).documents = {};
+    expect(
+      errorCode(
+        await broker.handle({ action: 'listTargets', identity: await proof('ASIAALICEDEVELOPER01') }, ctx),
+      ),
+    ).toBe('AccessDenied');
+  });
+});
+
+describe('terminateSession', () => {
+  async function started(setupResult: ReturnType<typeof setup>, key = 'ASIAALICEDEVELOPER01') {
+    const response = (await setupResult.broker.handle(
+      {
+        action: 'startSession',
+        identity: await proof(key),
+        region: 'eu-west-1',
+        instanceId: 'i-0123456789abcdef0',
+      },
+      ctx,
+    )) as StartSessionResult;
+    return response.session.SessionId;
+  }
+
+  it('ends the caller own session, from any of their permission sets', async () => {
+    const s = setup();
+    const sessionId = await started(s);
+    const response = await s.broker.handle(
+      {
+        action: 'terminateSession',
+        identity: await proof('ASIAALICESUPPORT0001'),
+        region: 'eu-west-1',
+        sessionId,
+      },
+      ctx,
+    );
+    expect(response).toEqual({ ok: true, sessionId });
+    expect(s.account(ACCOUNT).sessions[0]!.status).toBe('Terminated');
+    expect(s.audit.records?.at(-1)).toMatchObject({
+      outcome: 'terminated',
+      sessionId,
+      user: 'alice',
+      instanceId: 'i-0123456789abcdef0',
+    });
+  });
+
+  it("refuses someone else's session", async () => {
+    const s = setup();
+    const sessionId = await started(s, 'ASIABOBDEVELOPER0001');
+    const response = await s.broker.handle(
+      {
+        action: 'terminateSession',
+        identity: await proof('ASIAALICEDEVELOPER01'),
+        region: 'eu-west-1',
+        sessionId,
+      },
+      ctx,
+    );
+    expect(errorCode(response)).toBe('AccessDenied');
+    expect(s.account(ACCOUNT).sessions[0]!.status).toBe('Connected');
+  });
+
+  it('refuses a session with the right prefix that the broker did not start', async () => {
+    const s = setup();
+    s.account(ACCOUNT).sessions.push({
+      sessionId: 'alice-0aaaaaaaaaaaaaaaa',
+      owner: `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Developer_0123456789abcdef/alice`,
+      status: 'Connected',
+      target: 'i-0123456789abcdef0',
+      region: 'eu-west-1',
+    });
+    const response = await s.broker.handle(
+      {
+        action: 'terminateSession',
+        identity: await proof('ASIAALICEDEVELOPER01'),
+        region: 'eu-west-1',
+        sessionId: 'alice-0aaaaaaaaaaaaaaaa',
+      },
+      ctx,
+    );
+    expect(errorCode(response)).toBe('AccessDenied');
+    expect(s.account(ACCOUNT).sessions[0]!.status).toBe('Connected');
+  });
+
+  it('reports an unknown session as not found', async () => {
+    const s = setup();
+    const response = await s.broker.handle(
+      {
+        action: 'terminateSession',
+        identity: await proof('ASIAALICEDEVELOPER01'),
+        region: 'eu-west-1',
+        sessionId: 'alice-0bbbbbbbbbbbbbbbb',
+      },
+      ctx,
+    );
+    expect(errorCode(response)).toBe('TargetNotFound');
+  });
+});
