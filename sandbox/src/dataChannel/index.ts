@@ -1,11 +1,17 @@
 /**
- * The data-channel agent (`/v1/data-channel/<SessionId>`). PLACEHOLDER until the
- * data-channel issue lands: it claims no upgrades, so StartSession works but no
- * shell can be opened yet.
+ * The data-channel endpoint (`/v1/data-channel/<SessionId>?role=publish_subscribe`):
+ * takes HTTP upgrades from the sandbox's server, checks the open frame against
+ * the session's tokens, and hands the socket to the session's agent (a new
+ * shell on the first open, the same one on a resume).
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type WebSocket from 'ws';
+import { WebSocketServer } from 'ws';
+import { z } from 'zod';
 import type { SessionStore } from '../sessionStore';
+import { ShellSessionAgent } from './shellSessionAgent';
 
 export interface FaultOptions {
   /** Fractions 0..1 of frames to drop, duplicate, reorder and delay, per direction. */
@@ -22,6 +28,12 @@ export interface DataChannelOptions {
   sessions: SessionStore;
   faults?: FaultOptions;
   log?: (message: string) => void;
+  /** Milliseconds in a session-document minute (idleSessionTimeout, maxSessionDuration); default 60 000. */
+  minuteMs?: number;
+  /** After the shell exits, how long the agent waits for the client to ack the last output (default 10 s). */
+  drainTimeoutMs?: number;
+  /** How long a new socket may take to send its open frame (default 10 s). */
+  openFrameTimeoutMs?: number;
 }
 
 export interface DataChannelHost {
@@ -33,10 +45,121 @@ export interface DataChannelHost {
   close(): Promise<void>;
 }
 
-export function createDataChannelHost(_options: DataChannelOptions): DataChannelHost {
+const DATA_CHANNEL_PATH = /^\/v1\/data-channel\/([^/?]+)$/;
+/** Close code for a refused open (policy violation); the reason says why. */
+export const REFUSED = 1008;
+
+const OpenFrame = z.object({
+  MessageSchemaVersion: z.literal('1.0'),
+  RequestId: z.uuid(),
+  TokenValue: z.string().min(1),
+  ClientId: z.string().min(1),
+  ClientVersion: z.string().min(1),
+});
+
+export function createDataChannelHost(options: DataChannelOptions): DataChannelHost {
+  const { sessions } = options;
+  const log = options.log ?? (() => {});
+  const agents = new Map<string, ShellSessionAgent>();
+  const server = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  let closing = false;
+
+  function refuse(socket: WebSocket, reason: string): void {
+    log(`data-channel refused: ${reason}`);
+    socket.close(REFUSED, reason.slice(0, 120));
+  }
+
+  function onConnection(socket: WebSocket, sessionId: string): void {
+    const timer = setTimeout(
+      () => refuse(socket, 'No open frame received'),
+      options.openFrameTimeoutMs ?? 10_000,
+    );
+    socket.on('error', () => {});
+    socket.once('message', (data, isBinary) => {
+      clearTimeout(timer);
+      if (isBinary) {
+        refuse(socket, 'The first frame must be the text open frame');
+        return;
+      }
+      let frame: z.infer<typeof OpenFrame>;
+      try {
+        const parsed = OpenFrame.safeParse(JSON.parse(data.toString()));
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          refuse(
+            socket,
+            `Invalid open frame: ${issue?.path.join('.') || 'frame'} ${issue?.message ?? ''}`.trim(),
+          );
+          return;
+        }
+        frame = parsed.data;
+      } catch {
+        refuse(socket, 'Invalid open frame: not JSON');
+        return;
+      }
+      const session = sessions.get(sessionId);
+      if (!session) {
+        refuse(socket, `Session ${sessionId} not found`);
+        return;
+      }
+      if (!session.tokens.some((token) => sameToken(token, frame.TokenValue))) {
+        refuse(socket, `Authentication failed: the token is not valid for session ${sessionId}`);
+        return;
+      }
+      if (!sessions.isActive(session) || session.status === 'Terminating' || closing) {
+        refuse(socket, `Session ${sessionId} is terminated`);
+        return;
+      }
+      let agent = agents.get(sessionId);
+      if (!agent) {
+        agent = new ShellSessionAgent({
+          session,
+          sessions,
+          faults: options.faults,
+          log,
+          minuteMs: options.minuteMs ?? 60_000,
+          drainTimeoutMs: options.drainTimeoutMs ?? 10_000,
+        });
+        agents.set(sessionId, agent);
+      }
+      agent.attach(socket, frame.ClientId);
+    });
+  }
+
   return {
-    handleUpgrade: () => false,
-    terminate: async () => {},
-    close: async () => {},
+    handleUpgrade(req, socket, head) {
+      const url = new URL(req.url ?? '/', 'http://sandbox');
+      const match = DATA_CHANNEL_PATH.exec(url.pathname);
+      if (!match) return false;
+      const sessionId = decodeURIComponent(match[1]!);
+      server.handleUpgrade(req, socket, head, (ws) => onConnection(ws, sessionId));
+      return true;
+    },
+
+    async terminate(sessionId) {
+      const agent = agents.get(sessionId);
+      if (agent) {
+        await agent.terminate();
+        return;
+      }
+      // Never opened: there is no shell, only the record to close.
+      const session = sessions.get(sessionId);
+      if (session && sessions.isActive(session)) {
+        sessions.update(sessionId, { status: 'Terminated', endDate: new Date() });
+      }
+    },
+
+    async close() {
+      closing = true;
+      await Promise.all([...agents.values()].map((agent) => agent.terminate()));
+      for (const client of server.clients) client.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
+}
+
+function sameToken(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

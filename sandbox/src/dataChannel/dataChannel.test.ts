@@ -1,0 +1,254 @@
+/**
+ * The sandbox agent driven end to end by RoleShell's built-in client over a
+ * real loopback WebSocket, with real login shells in ptys.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import {
+  DataChannelClient,
+  DataChannelOpenError,
+  type DataChannelClientOptions,
+} from '../../../app/session/dataChannel/client';
+import type { ChannelClosedPayload } from '../../../app/session/dataChannel/message';
+import {
+  Transcript,
+  ensureLinuxUser,
+  runningAsRoot,
+  startDataChannelServer,
+  uniqueMarker,
+  type DataChannelTestServer,
+} from './fixtures/harness';
+import { sessionProcesses } from './loginShell';
+import { IDLE_TIMEOUT_OUTPUT, MAX_DURATION_OUTPUT } from './shellSessionAgent';
+
+const USER = 'rs-dc-alice';
+const rootOnly = runningAsRoot ? it : it.skip;
+if (!runningAsRoot) {
+  console.warn('data-channel tests that run shells as other Linux users are skipped: not running as root');
+}
+
+let server: DataChannelTestServer;
+const clients: DataChannelClient[] = [];
+
+beforeAll(async () => {
+  if (runningAsRoot) ensureLinuxUser(USER);
+  server = await startDataChannelServer({ minuteMs: 60_000 });
+});
+
+afterAll(async () => {
+  for (const client of clients) client.close();
+  await server.close();
+});
+
+async function connect(
+  target: DataChannelTestServer,
+  patch: Parameters<DataChannelTestServer['startSession']>[0] = {},
+  options: DataChannelClientOptions = {},
+) {
+  const session = target.startSession({ runAsUser: runningAsRoot ? USER : 'nobody', ...patch });
+  const client = await DataChannelClient.open(session.streamUrl, session.token, options);
+  clients.push(client);
+  const transcript = new Transcript();
+  client.on('output', transcript.append);
+  const closed = new Promise<ChannelClosedPayload>((resolve) => client.once('closed', resolve));
+  return { session, client, transcript, closed };
+}
+
+/** Runs a command and returns what it printed between two markers (the echoed command line never contains them joined). */
+async function run(client: DataChannelClient, transcript: Transcript, command: string): Promise<string> {
+  const marker = uniqueMarker();
+  const from = transcript.byteLength;
+  client.sendInput(`printf '%s\\n' "${marker}""-start"; ${command}; printf '%s\\n' "${marker}""-end"\r`);
+  const match = await transcript.waitFor(
+    new RegExp(`${marker}-start\\r\\n([\\s\\S]*?)${marker}-end\\r\\n`),
+    15_000,
+    from,
+  );
+  return match[1]!;
+}
+
+describe('data channel: handshake and shell', () => {
+  it('completes the handshake and marks the session Connected', async () => {
+    const { session, client } = await connect(server);
+    expect(client.agentVersion).toMatch(/^3\./);
+    expect(client.isOpen).toBe(true);
+    expect(server.sessions.get(session.sessionId)?.status).toBe('Connected');
+    if (runningAsRoot) expect(client.customerMessage).toBeUndefined();
+  });
+
+  rootOnly('runs a login shell as the run-as user, with its environment and no root groups', async () => {
+    const { client, transcript } = await connect(server);
+    expect(await run(client, transcript, 'whoami')).toBe(`${USER}\r\n`);
+    expect(
+      await run(client, transcript, `printf '%s|%s|%s|%s|%s\\n' "$HOME" "$USER" "$LOGNAME" "$SHELL" "$PWD"`),
+    ).toBe(`/home/${USER}|${USER}|${USER}|/bin/bash|/home/${USER}\r\n`);
+    const ids = await run(client, transcript, 'id -u; id -G');
+    const [uid, groups] = ids.trim().split(/\r\n/);
+    expect(uid).not.toBe('0');
+    expect(groups?.split(' ')).not.toContain('0');
+  });
+
+  it('runs as the current user, saying so once, when the run-as user does not exist', async () => {
+    const { client, transcript } = await connect(server, { runAsUser: 'rs-no-such-user' });
+    const me = (await run(client, transcript, 'whoami')).trim();
+    expect(client.customerMessage).toBe(
+      `This sandbox shell runs as ${me}, not rs-no-such-user: ${
+        runningAsRoot
+          ? 'Linux user rs-no-such-user does not exist on this sandbox instance'
+          : 'the sandbox is not running as root'
+      }.`,
+    );
+  });
+
+  it('runs the document shell profile first', async () => {
+    const { client, transcript } = await connect(server, {
+      inputs: { shellProfile: { linux: 'export RS_PROFILE=from-document; cd /tmp' } },
+    });
+    expect(await run(client, transcript, 'echo "$RS_PROFILE $PWD"')).toBe('from-document /tmp\r\n');
+  });
+
+  it('applies Size messages to the pty', async () => {
+    const { client, transcript } = await connect(server, {}, { size: { cols: 100, rows: 30 } });
+    expect(await run(client, transcript, 'stty size')).toBe('30 100\r\n');
+    client.resize(132, 43);
+    expect(await run(client, transcript, 'stty size')).toBe('43 132\r\n');
+  });
+
+  it('closes the channel with the shell exit and moves the session to History', async () => {
+    const { session, client, closed } = await connect(server);
+    client.sendInput('exit 3\r');
+    const payload = await closed;
+    expect(payload).toMatchObject({
+      SessionId: session.sessionId,
+      MessageType: 'channel_closed',
+      Output: '',
+    });
+    expect(payload.DestinationId).toBe(client.clientId);
+    const ended = server.sessions.get(session.sessionId)!;
+    expect(ended).toMatchObject({ status: 'Terminated', exitCode: 3 });
+    expect(ended.endDate).toBeInstanceOf(Date);
+    expect(server.sessions.isActive(ended)).toBe(false);
+    expect(() => client.sendInput('x')).toThrow(/session has ended/);
+  });
+});
+
+describe('data channel: refusals', () => {
+  it('refuses a wrong token with a clear reason and leaves the session waiting', async () => {
+    const session = server.startSession({ runAsUser: USER });
+    const open = DataChannelClient.open(session.streamUrl, 'not-the-token');
+    await expect(open).rejects.toThrow(DataChannelOpenError);
+    await expect(open).rejects.toThrow(
+      `Authentication failed: the token is not valid for session ${session.sessionId}`,
+    );
+    expect(server.sessions.get(session.sessionId)?.status).toBe('Connecting');
+    // The right token still opens it.
+    const client = await DataChannelClient.open(session.streamUrl, session.token);
+    clients.push(client);
+    expect(client.isOpen).toBe(true);
+  });
+
+  it('refuses unknown sessions and terminated sessions', async () => {
+    const session = server.startSession({ runAsUser: USER });
+    const unknown = session.streamUrl.replace(session.sessionId, 'test-unknown');
+    await expect(DataChannelClient.open(unknown, session.token)).rejects.toThrow(
+      'Session test-unknown not found',
+    );
+    await server.host.terminate(session.sessionId);
+    expect(server.sessions.get(session.sessionId)?.status).toBe('Terminated');
+    await expect(DataChannelClient.open(session.streamUrl, session.token)).rejects.toThrow(
+      `Session ${session.sessionId} is terminated`,
+    );
+  });
+
+  it('refuses an open frame that is not the schema', async () => {
+    const session = server.startSession({ runAsUser: USER });
+    const reason = await new Promise<string>((resolve) => {
+      const socket = new WebSocket(session.streamUrl);
+      socket.on('open', () =>
+        socket.send(
+          JSON.stringify({ MessageSchemaVersion: '1.0', RequestId: 'nope', TokenValue: session.token }),
+        ),
+      );
+      socket.on('close', (_code, why) => resolve(why.toString()));
+    });
+    expect(reason).toMatch(/^Invalid open frame: RequestId/);
+  });
+
+  it('refuses a KMS document to a client that cannot do KMSEncryption, with the plugin-visible error', async () => {
+    const session = server.startSession({
+      runAsUser: USER,
+      inputs: { kmsKeyId: 'arn:aws:kms:eu-west-1:111111111111:key/abc' },
+    });
+    await expect(DataChannelClient.open(session.streamUrl, session.token)).rejects.toThrow(
+      '----------ERROR-------\nEncountered error while initiating handshake. KMSEncryption failed on client with status 3 error: Unsupported action KMSEncryption',
+    );
+    expect(server.sessions.get(session.sessionId)?.status).toBe('Failed');
+  });
+});
+
+describe('data channel: lifecycle', () => {
+  it('TerminateSession ends the shell and every process of its session', async () => {
+    const { session, client, transcript, closed } = await connect(server);
+    // A daemon-style orphan and a job-control background job, each in its own process group.
+    const pids = await run(client, transcript, '(sleep 1000 &); sleep 999 & echo "PIDS $$ $!"');
+    const [, shellPid, backgroundPid] = /PIDS (\d+) (\d+)/.exec(pids)!.map(Number);
+    expect(sessionProcesses(shellPid!).length).toBeGreaterThan(1);
+    await server.host.terminate(session.sessionId);
+    expect((await closed).Output).toBe('');
+    expect(sessionProcesses(shellPid!)).toEqual([]);
+    expect(existsSync(`/proc/${backgroundPid}`) && !isZombie(backgroundPid!)).toBe(false);
+    expect(server.sessions.get(session.sessionId)).toMatchObject({ status: 'Terminated' });
+  });
+
+  it('resumes after a dropped socket with a ResumeSession token; the shell keeps running', async () => {
+    const { session, client, transcript } = await connect(server);
+    expect(await run(client, transcript, 'echo before')).toBe('before\r\n');
+    const disconnected = new Promise((resolve) => client.once('disconnected', resolve));
+    // Output produced while nobody is connected is kept for the resumed socket.
+    client.sendInput('sleep 0.3; echo "while-$((6*7))"\r');
+    server.dropConnections();
+    await disconnected;
+    await expect.poll(() => server.sessions.get(session.sessionId)?.status).toBe('Disconnected');
+    client.sendInput('echo "typed-$((7*7))"\r'); // queued unacked, delivered after resume
+    await client.resume(server.resumeSession(session.sessionId));
+    await transcript.waitFor(/while-42\r\n/);
+    await transcript.waitFor(/typed-49\r\n/);
+    expect(server.sessions.get(session.sessionId)?.status).toBe('Connected');
+    expect(await run(client, transcript, 'echo after')).toBe('after\r\n');
+  });
+
+  it('ends an idle session after idleSessionTimeout', async () => {
+    const fast = await startDataChannelServer({ minuteMs: 400 });
+    try {
+      const { session, closed } = await connect(fast, { inputs: { idleSessionTimeout: '1' } });
+      expect((await closed).Output).toBe(IDLE_TIMEOUT_OUTPUT);
+      expect(fast.sessions.get(session.sessionId)?.status).toBe('Terminated');
+    } finally {
+      await fast.close();
+    }
+  });
+
+  it('ends a session at maxSessionDuration even while it is busy', async () => {
+    const fast = await startDataChannelServer({ minuteMs: 400 });
+    try {
+      const { client, closed } = await connect(fast, { inputs: { maxSessionDuration: '1' } });
+      const busy = setInterval(() => client.isOpen && client.sendInput(' '), 50);
+      try {
+        expect((await closed).Output).toBe(MAX_DURATION_OUTPUT);
+      } finally {
+        clearInterval(busy);
+      }
+    } finally {
+      await fast.close();
+    }
+  });
+});
+
+function isZombie(pid: number): boolean {
+  try {
+    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The session's shell: a login shell in a pty as the run-as Linux user. As
+ * root, and when that user exists, `setpriv` switches to the user's uid, gid
+ * and groups before exec (no root process stays in the session); otherwise the
+ * shell runs as whoever runs the sandbox, and the session says so.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import * as pty from 'node-pty';
+
+export interface LinuxUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+export interface LoginShell {
+  pty: pty.IPty;
+  /** The Linux user the shell actually runs as. */
+  user: string;
+  /** Set when the shell does not run as the requested user: why, for the CustomerMessage. */
+  notice?: string;
+}
+
+export function lookUpLinuxUser(name: string): LinuxUser | undefined {
+  if (!/^[a-z_][a-z0-9_.-]*\$?$/i.test(name)) return undefined;
+  let entry: string;
+  try {
+    entry = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).trim();
+  } catch {
+    return undefined; // getent exits 2 for an unknown user
+  }
+  const [user, , uid, gid, , home, shell] = entry.split(':');
+  if (!user || uid === undefined || gid === undefined) return undefined;
+  return { name: user, uid: Number(uid), gid: Number(gid), home: home || '/', shell: shell || '/bin/sh' };
+}
+
+const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function spawnLoginShell(runAsUser: string, size: { cols: number; rows: number }): LoginShell {
+  const base = { name: 'xterm-256color', cols: size.cols, rows: size.rows, encoding: null } as const;
+  const runningAsRoot = process.getuid?.() === 0;
+  const target = runningAsRoot ? lookUpLinuxUser(runAsUser) : undefined;
+  if (target) {
+    const env = {
+      HOME: target.home,
+      USER: target.name,
+      LOGNAME: target.name,
+      SHELL: target.shell,
+      PATH: SAFE_PATH,
+      TERM: base.name,
+      LANG: process.env.LANG ?? 'C.UTF-8',
+    };
+    const shell = pty.spawn(
+      'setpriv',
+      [`--reuid=${target.uid}`, `--regid=${target.gid}`, '--init-groups', '--', target.shell, '-l'],
+      { ...base, cwd: target.home, env },
+    );
+    return { pty: shell, user: target.name };
+  }
+  const me = userInfo();
+  const shellPath = me.shell || '/bin/sh';
+  const env = {
+    HOME: me.homedir,
+    USER: me.username,
+    LOGNAME: me.username,
+    SHELL: shellPath,
+    PATH: process.env.PATH ?? SAFE_PATH,
+    TERM: base.name,
+    LANG: process.env.LANG ?? 'C.UTF-8',
+  };
+  const shell = pty.spawn(shellPath, ['-l'], { ...base, cwd: me.homedir, env });
+  const why = runningAsRoot
+    ? `Linux user ${runAsUser} does not exist on this sandbox instance`
+    : 'the sandbox is not running as root';
+  return {
+    pty: shell,
+    user: me.username,
+    notice: `This sandbox shell runs as ${me.username}, not ${runAsUser}: ${why}.`,
+  };
+}
+
+/** Every process in the Linux session led by `sessionId` (the pty's first process). */
+export function sessionProcesses(sessionId: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command (which may contain spaces) start after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // state ppid pgrp session ...
+      if (Number(fields[3]) === sessionId && fields[0] !== 'Z') pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+/** Kills every process of the shell's session (job-control groups included), repeating while any appear. */
+export function killSession(sessionId: number): void {
+  for (let round = 0; round < 10; round++) {
+    const pids = sessionProcesses(sessionId);
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}

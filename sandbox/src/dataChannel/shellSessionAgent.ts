@@ -1,0 +1,415 @@
+/**
+ * The agent end of one Session Manager shell session, as the session-manager-plugin
+ * sees a real SSM agent: handshake, acks and ordering, retransmission, a login
+ * shell in a pty, Size and stdin applied to it, channel_closed when it ends.
+ * The session outlives its WebSocket: a resumed socket picks up the same
+ * sequence numbers and unacked output.
+ */
+import WebSocket from 'ws';
+import {
+  ActionStatus,
+  PayloadType,
+  PayloadTypeFlag,
+  MessageType,
+  encodeChannelClosed,
+  parseJsonPayload,
+  type ClientMessage,
+  type HandshakeRequestPayload,
+  type HandshakeResponsePayload,
+  type RequestedClientAction,
+} from '../../../app/session/dataChannel/message';
+import { ReliableChannel } from '../../../app/session/dataChannel/reliableChannel';
+import type { SandboxSession, SessionStatus, SessionStore } from '../sessionStore';
+import { FaultyLink } from './faults';
+import type { FaultOptions } from './index';
+import { killSession, spawnLoginShell, type LoginShell } from './loginShell';
+
+export const AGENT_VERSION = '3.3.1142.0';
+/** Output payloads are cut at this size, as the real agent reads its pty. */
+export const OUTPUT_CHUNK_BYTES = 1024;
+/** Unsent output above which the pty is paused (the shell then blocks on write). */
+const PENDING_HIGH_WATER = 1 << 20;
+const PENDING_LOW_WATER = 1 << 18;
+const DEFAULT_IDLE_MINUTES = 20;
+
+export const IDLE_TIMEOUT_OUTPUT = 'Your session timed out due to inactivity and has been terminated.';
+export const MAX_DURATION_OUTPUT =
+  'Your session has reached the maximum session duration and has been terminated.';
+
+export interface ShellSessionAgentOptions {
+  session: SandboxSession;
+  sessions: SessionStore;
+  faults?: FaultOptions;
+  log: (message: string) => void;
+  /** Length of a document "minute" (idleSessionTimeout, maxSessionDuration); tests shrink it. */
+  minuteMs: number;
+  /** After the shell exits, how long to wait for the client to ack the last output. */
+  drainTimeoutMs: number;
+}
+
+interface Ending {
+  status: Extract<SessionStatus, 'Terminated' | 'Failed'>;
+  output: string;
+  /** Wait for unsent and unacked output to reach the client first. */
+  drain: boolean;
+}
+
+export class ShellSessionAgent {
+  readonly sessionId: string;
+  private socket: WebSocket | undefined;
+  private toClient: FaultyLink | undefined;
+  private toAgent: FaultyLink | undefined;
+  private clientId = '';
+  private readonly channel: ReliableChannel;
+  private shell: LoginShell | undefined;
+  private shellExited: Promise<{ exitCode: number; signal?: number }> | undefined;
+  private handshake: 'none' | 'requested' | 'complete' | 'failed' = 'none';
+  private handshakeStartedAt = 0n;
+  private kmsKeyRequested = false;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private ptyPaused = false;
+  private ending: Promise<void> | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private maxDurationTimer: NodeJS.Timeout | undefined;
+  private drainWaiter: (() => void) | undefined;
+
+  constructor(private readonly options: ShellSessionAgentOptions) {
+    this.sessionId = options.session.sessionId;
+    this.channel = new ReliableChannel({
+      sendType: MessageType.OutputStreamData,
+      transmit: (frame) => this.toClient?.send(frame),
+      deliver: (message) => this.deliver(message),
+      onUnsequenced: () => {}, // a client sends no unsequenced messages but acks
+      onAcknowledged: () => {
+        this.flushOutput();
+        this.checkDrained();
+      },
+      onDropped: (reason) => this.log(`dropped a frame: ${reason}`),
+    });
+  }
+
+  get ended(): boolean {
+    return this.ending !== undefined;
+  }
+
+  /** Takes a validated socket: the first one starts the session, a later one resumes it. */
+  attach(socket: WebSocket, clientId: string): void {
+    if (this.ending) {
+      socket.close(1008, `Session ${this.sessionId} has ended`);
+      return;
+    }
+    const resuming = this.socket !== undefined || this.shell !== undefined;
+    this.detach();
+    this.socket = socket;
+    this.clientId = clientId;
+    this.toClient = new FaultyLink(this.options.faults, 'toClient', (frame) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(frame, { binary: true });
+    });
+    const toAgent = new FaultyLink(this.options.faults, 'toAgent', (frame) => this.channel.receive(frame));
+    this.toAgent = toAgent;
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) toAgent.send(toBuffer(data));
+    });
+    socket.on('close', () => {
+      if (this.socket !== socket) return;
+      this.detach();
+      if (!this.ending) this.setStatus('Disconnected');
+    });
+    socket.on('error', (error) => this.log(`socket error: ${error.message}`));
+    this.setStatus('Connected');
+    this.channel.start();
+    if (!resuming) {
+      this.start();
+      return;
+    }
+    this.log('client resumed the session');
+    this.channel.resendAll();
+    this.flushOutput();
+  }
+
+  /** TerminateSession: ends the shell's whole session and closes the channel. */
+  async terminate(output = ''): Promise<void> {
+    if (this.ending) return this.ending;
+    this.setStatus('Terminating');
+    return this.end({ status: 'Terminated', output, drain: false });
+  }
+
+  private start(): void {
+    const { session } = this.options;
+    this.shell = spawnLoginShell(session.runAsUser, { cols: 80, rows: 24 });
+    const shell = this.shell;
+    this.log(`shell pid ${shell.pty.pid} runs as ${shell.user}`);
+    shell.pty.onData((data) => this.onShellOutput(typeof data === 'string' ? Buffer.from(data) : data));
+    this.shellExited = new Promise((resolve) => shell.pty.onExit(resolve));
+    void this.shellExited.then(({ exitCode, signal }) => {
+      killSession(shell.pty.pid); // nothing the shell left behind keeps running
+      const code = signal ? 128 + signal : exitCode;
+      if (!this.ending) this.options.sessions.update(this.sessionId, { exitCode: code });
+      void this.end({ status: 'Terminated', output: '', drain: true });
+    });
+    // The real agent types the document's shell profile into the new shell.
+    const profile = session.inputs.shellProfile?.linux?.trim();
+    if (profile) shell.pty.write(`${profile}\n`);
+
+    this.startTimers();
+    this.sendHandshakeRequest();
+  }
+
+  private sendHandshakeRequest(): void {
+    const { session } = this.options;
+    const actions: RequestedClientAction[] = [
+      {
+        ActionType: 'SessionType',
+        ActionParameters: { SessionType: session.sessionType, Properties: {} },
+      },
+    ];
+    if (session.inputs.kmsKeyId) {
+      this.kmsKeyRequested = true;
+      actions.push({ ActionType: 'KMSEncryption', ActionParameters: { KMSKeyId: session.inputs.kmsKeyId } });
+    }
+    const request: HandshakeRequestPayload = { AgentVersion: AGENT_VERSION, RequestedClientActions: actions };
+    this.handshake = 'requested';
+    this.handshakeStartedAt = process.hrtime.bigint();
+    this.channel.send(PayloadType.HandshakeRequest, JSON.stringify(request));
+  }
+
+  private deliver(message: ClientMessage): boolean {
+    switch (message.payloadType) {
+      case PayloadType.HandshakeResponse:
+        this.onHandshakeResponse(message);
+        return true;
+      case PayloadType.Output:
+        this.resetIdleTimer();
+        this.shell?.pty.write(message.payload);
+        return true;
+      case PayloadType.Size: {
+        const size = parseSize(message);
+        if (size) this.shell?.pty.resize(size.cols, size.rows);
+        else this.log(`ignored a malformed Size payload: ${message.payload.toString('utf8').slice(0, 100)}`);
+        return true;
+      }
+      case PayloadType.Flag:
+        if (
+          message.payload.length >= 4 &&
+          message.payload.readUInt32BE(0) === PayloadTypeFlag.TerminateSession
+        ) {
+          void this.terminate();
+        }
+        return true;
+      default:
+        return true;
+    }
+  }
+
+  private onHandshakeResponse(message: ClientMessage): void {
+    if (this.handshake !== 'requested') return;
+    let response: HandshakeResponsePayload;
+    try {
+      response = parseJsonPayload(message) as HandshakeResponsePayload;
+    } catch {
+      this.failHandshake('Could not parse the HandshakeResponse.');
+      return;
+    }
+    const processed = Array.isArray(response.ProcessedClientActions) ? response.ProcessedClientActions : [];
+    const required = ['SessionType', ...(this.kmsKeyRequested ? ['KMSEncryption'] : [])];
+    for (const actionType of required) {
+      const action = processed.find((a) => a.ActionType === actionType);
+      if (!action) {
+        this.failHandshake(`${actionType} was not processed by the client.`);
+        return;
+      }
+      if (action.ActionStatus !== ActionStatus.Success) {
+        // The wording the agent reports and the plugin prints.
+        this.failHandshake(
+          `${actionType} failed on client with status ${action.ActionStatus} error: ${action.Error ?? ''}`,
+        );
+        return;
+      }
+    }
+    if (this.kmsKeyRequested) {
+      this.failHandshake('KMSEncryption failed: the RoleShell sandbox has no KMS to decrypt the data key.');
+      return;
+    }
+    this.handshake = 'complete';
+    const elapsed = Number(process.hrtime.bigint() - this.handshakeStartedAt);
+    this.channel.send(
+      PayloadType.HandshakeComplete,
+      JSON.stringify({ HandshakeTimeToComplete: elapsed, CustomerMessage: this.shell?.notice ?? '' }),
+    );
+    this.flushOutput();
+  }
+
+  private failHandshake(reason: string): void {
+    this.handshake = 'failed';
+    this.log(`handshake failed: ${reason}`);
+    void this.end({
+      status: 'Failed',
+      output: `----------ERROR-------\nEncountered error while initiating handshake. ${reason}`,
+      drain: false,
+    });
+  }
+
+  private onShellOutput(data: Buffer): void {
+    if (this.ending && !this.drainWaiter) return;
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    if (!this.ptyPaused && this.pendingBytes > PENDING_HIGH_WATER) {
+      this.ptyPaused = true;
+      this.shell?.pty.pause();
+    }
+    this.flushOutput();
+  }
+
+  /** Cuts pending output into sequenced messages while the handshake is done and the buffer has room. */
+  private flushOutput(): void {
+    if (this.handshake !== 'complete' || !this.socket) return;
+    while (this.pendingBytes > 0 && this.channel.outgoing.hasCapacity) {
+      const chunk = this.takePending(OUTPUT_CHUNK_BYTES);
+      this.channel.send(PayloadType.Output, chunk);
+    }
+    if (this.ptyPaused && this.pendingBytes < PENDING_LOW_WATER) {
+      this.ptyPaused = false;
+      this.shell?.pty.resume();
+    }
+  }
+
+  private takePending(max: number): Buffer {
+    const parts: Buffer[] = [];
+    let size = 0;
+    while (size < max && this.pending.length > 0) {
+      const head = this.pending[0]!;
+      const take = Math.min(max - size, head.length);
+      parts.push(head.subarray(0, take));
+      size += take;
+      if (take === head.length) this.pending.shift();
+      else this.pending[0] = head.subarray(take);
+    }
+    this.pendingBytes -= size;
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+  }
+
+  private end(ending: Ending): Promise<void> {
+    this.ending ??= this.finish(ending);
+    return this.ending;
+  }
+
+  private async finish(ending: Ending): Promise<void> {
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.maxDurationTimer);
+    const shell = this.shell;
+    if (ending.drain && this.handshake === 'complete') await this.drainOutput();
+    if (shell) {
+      killSession(shell.pty.pid);
+      if (this.ptyPaused) shell.pty.resume(); // let node-pty see the pty close
+      const exited = await this.shellExited;
+      const exitCode = exited?.signal ? 128 + exited.signal : exited?.exitCode;
+      const current = this.options.sessions.get(this.sessionId);
+      if (current?.exitCode === undefined && exitCode !== undefined) {
+        this.options.sessions.update(this.sessionId, { exitCode });
+      }
+    }
+    // channel_closed travels outside fault injection: the real service sends it over TCP.
+    const socket = this.socket;
+    if (socket?.readyState === WebSocket.OPEN) {
+      socket.send(encodeChannelClosed(this.sessionId, this.clientId, ending.output), { binary: true });
+      socket.close(1000, 'Session ended');
+    }
+    this.detach();
+    this.channel.stop();
+    this.setStatus(ending.status, new Date());
+    this.log(
+      `session ended: ${ending.status}${ending.output ? ` (${ending.output.split('\n').pop()})` : ''}`,
+    );
+  }
+
+  /** Waits until every byte of output is sequenced and acked, or the drain timeout. */
+  private async drainOutput(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(finish, this.options.drainTimeoutMs);
+      function finish(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.drainWaiter = finish;
+      this.flushOutput();
+      this.checkDrained();
+    });
+    this.drainWaiter = undefined;
+  }
+
+  private checkDrained(): void {
+    if (this.drainWaiter && this.pendingBytes === 0 && this.channel.outgoing.unackedCount === 0) {
+      this.drainWaiter();
+    }
+  }
+
+  private startTimers(): void {
+    const { inputs } = this.options.session;
+    const maxMinutes = Number(inputs.maxSessionDuration);
+    if (inputs.maxSessionDuration && Number.isFinite(maxMinutes) && maxMinutes > 0) {
+      this.maxDurationTimer = setTimeout(
+        () => void this.terminate(MAX_DURATION_OUTPUT),
+        maxMinutes * this.options.minuteMs,
+      );
+    }
+    this.resetIdleTimer();
+  }
+
+  private resetIdleTimer(): void {
+    if (this.ending) return;
+    clearTimeout(this.idleTimer);
+    const configured = Number(this.options.session.inputs.idleSessionTimeout);
+    const minutes = Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_IDLE_MINUTES;
+    this.idleTimer = setTimeout(
+      () => void this.terminate(IDLE_TIMEOUT_OUTPUT),
+      minutes * this.options.minuteMs,
+    );
+  }
+
+  private detach(): void {
+    this.toClient?.close();
+    this.toAgent?.close();
+    this.toClient = undefined;
+    this.toAgent = undefined;
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket && socket.readyState === WebSocket.OPEN)
+      socket.close(1000, 'Replaced by a resumed connection');
+  }
+
+  private setStatus(status: SessionStatus, endDate?: Date): void {
+    if (!this.options.sessions.get(this.sessionId)) return;
+    this.options.sessions.update(this.sessionId, endDate ? { status, endDate } : { status });
+  }
+
+  private log(message: string): void {
+    this.options.log(`data-channel ${this.sessionId}: ${message}`);
+  }
+}
+
+function parseSize(message: ClientMessage): { cols: number; rows: number } | undefined {
+  try {
+    const size = parseJsonPayload(message) as { cols?: unknown; rows?: unknown } | null;
+    const { cols, rows } = size ?? {};
+    if (
+      typeof cols === 'number' &&
+      typeof rows === 'number' &&
+      cols >= 1 &&
+      rows >= 1 &&
+      cols <= 10_000 &&
+      rows <= 10_000
+    ) {
+      return { cols: Math.floor(cols), rows: Math.floor(rows) };
+    }
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+function toBuffer(data: WebSocket.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
