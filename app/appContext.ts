@@ -5,6 +5,7 @@
  */
 import type { EventName, EventPayload } from './api/calls';
 import type { SettingsStore } from './settings/store';
+import type { ExternalUrlOptions } from './externalUrl';
 
 export type AppMode = 'electron' | 'web';
 
@@ -28,7 +29,7 @@ export interface AppContext {
   /** Sends an event to every subscribed window (IPC) or socket (web host). */
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
   /** Opens a URL in the system browser, only if `isAllowedExternalUrl` allows it. */
-  openExternal(url: string): Promise<void>;
+  openExternal(url: string, options?: ExternalUrlOptions): Promise<void>;
   readonly secretCipher: SecretCipher | undefined;
   readonly log: AppLog;
   /** Registers cleanup (timers, child processes, sockets) run by `close()`, last registered first. */

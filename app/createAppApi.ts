@@ -15,6 +15,10 @@ import type { AppContext, AppLog, AppMode, SecretCipher } from './appContext';
 import { isAllowedExternalUrl } from './externalUrl';
 import { createSettingsStore } from './settings/store';
 import { createSettingsHandlers } from './settings/handlers';
+import { createAuthHandlers } from './auth/handlers';
+import { createBrowseHandlers } from './targets/handlers';
+import type { IdentityCenterOptions, RunningSandbox } from './auth/identityCenter';
+import { startLocalSandbox } from './auth/localSandbox';
 
 export type { AppContext, AppMode, SecretCipher } from './appContext';
 
@@ -29,6 +33,8 @@ export interface AppApiOptions {
   /** Encrypts secrets at rest (Electron: safeStorage, when the OS keychain is available). */
   secretCipher?: SecretCipher;
   log?: AppLog;
+  /** Starts the local sandbox for "Try the local sandbox" (default: sandbox/ in this process). */
+  startSandbox?: () => Promise<RunningSandbox>;
 }
 
 export interface AppApi {
@@ -65,8 +71,8 @@ export function createAppApi(options: AppApiOptions): AppApi {
         }
       }
     },
-    async openExternal(url) {
-      if (!isAllowedExternalUrl(url)) {
+    async openExternal(url, urlOptions) {
+      if (!isAllowedExternalUrl(url, urlOptions)) {
         throw new ApiError('AccessDenied', 'RoleShell opens only IAM Identity Center pages in your browser.');
       }
       if (!open) throw new ApiError('Unavailable', `Open this page in your browser: ${url}`);
@@ -79,8 +85,13 @@ export function createAppApi(options: AppApiOptions): AppApi {
     },
   };
 
+  const identityCenterOptions: IdentityCenterOptions = {
+    startSandbox: options.startSandbox ?? (() => startLocalSandbox((line) => log(`sandbox: ${line}`))),
+  };
   const handlers: CallHandlers = {
     ...createSettingsHandlers(ctx),
+    ...createAuthHandlers(ctx, identityCenterOptions),
+    ...createBrowseHandlers(ctx, identityCenterOptions),
   };
 
   let closed = false;

@@ -19,14 +19,34 @@ export const externalUrlRules: ReadonlyArray<{ name: string; matches: (url: URL)
   },
 ];
 
-export function isAllowedExternalUrl(raw: string): boolean {
+export interface ExternalUrlOptions {
+  /**
+   * The configured local sandbox endpoint (http://127.0.0.1:<port>): its device
+   * approval page stands in for IdC's, so that one loopback origin is allowed too.
+   */
+  sandboxEndpoint?: string;
+}
+
+export function isAllowedExternalUrl(raw: string, options: ExternalUrlOptions = {}): boolean {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     return false;
   }
+  if (options.sandboxEndpoint && isSandboxPage(url, options.sandboxEndpoint)) return true;
   // https only, no credentials in the URL, default port only.
   if (url.protocol !== 'https:' || url.username || url.password || url.port) return false;
   return externalUrlRules.some((rule) => rule.matches(url));
+}
+
+function isSandboxPage(url: URL, endpoint: string): boolean {
+  let sandbox: URL;
+  try {
+    sandbox = new URL(endpoint);
+  } catch {
+    return false;
+  }
+  const loopback = sandbox.hostname === '127.0.0.1' || sandbox.hostname === 'localhost' || sandbox.hostname === '[::1]';
+  return loopback && url.origin === sandbox.origin && !url.username && !url.password;
 }

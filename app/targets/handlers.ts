@@ -1,0 +1,133 @@
+/** Handlers for the browse calls (`app/api/calls/browse.ts`). Credentials stay in here. */
+import type { AllTargets } from '../api/calls/browse';
+import type { CallHandlers } from '../api/dispatch';
+import { ApiError } from '../api/errors';
+import type { AppContext } from '../appContext';
+import { identityCenterFor, type IdentityCenterOptions } from '../auth/identityCenter';
+import { mapWithConcurrency } from '../portal/backoff';
+import { listBrokerTargets } from './brokerTargets';
+import { listDirectTargets } from './directTargets';
+import { PreferencesStore } from './preferences';
+import type { TargetList } from './types';
+
+/** How many permission sets' instances load at once in "load all". */
+const TARGET_CONCURRENCY = 4;
+
+export function createBrowseHandlers(
+  ctx: AppContext,
+  options: IdentityCenterOptions = {},
+): Pick<
+  CallHandlers,
+  | 'browse.listAccounts'
+  | 'browse.listPermissionSets'
+  | 'browse.listTargets'
+  | 'browse.loadAllTargets'
+  | 'browse.getPreferences'
+  | 'browse.setFavourite'
+  | 'browse.recordRecent'
+> {
+  const center = identityCenterFor(ctx, options);
+  const preferences = new PreferencesStore(ctx.dataDir);
+  // Per connection (a new start URL or endpoint starts a new cache).
+  let cacheKey = '';
+  const targetLists = new Map<string, Promise<TargetList>>();
+
+  async function listTargets(accountId: string, permissionSet: string, refresh = false): Promise<TargetList> {
+    const connection = await center.current();
+    if (connection.key !== cacheKey) {
+      cacheKey = connection.key;
+      targetLists.clear();
+    }
+    const key = `${accountId}/${permissionSet}`;
+    if (!refresh && targetLists.has(key)) return targetLists.get(key)!;
+    const loading = (async () => {
+      const { config, portal, broker } = connection;
+      const accounts = await portal.listAccounts();
+      const account = accounts.find((a) => a.accountId === accountId);
+      if (!account)
+        throw new ApiError(
+          'NotFound',
+          `You have no access to account ${accountId}. Refresh the account list.`,
+        );
+      const credentials = await portal.roleCredentials(accountId, permissionSet);
+      const common = {
+        credentials,
+        accountId,
+        accountName: account.accountName,
+        permissionSet,
+        regions: config.regions,
+      };
+      if (config.mode === 'broker') {
+        if (!broker)
+          throw new ApiError(
+            'Unavailable',
+            'Broker mode needs the broker ARN in Settings (or switch to direct mode).',
+          );
+        return listBrokerTargets({ ...common, broker });
+      }
+      return listDirectTargets({
+        ...common,
+        ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+        log: ctx.log,
+      });
+    })();
+    targetLists.set(key, loading);
+    loading.catch(() => {
+      if (targetLists.get(key) === loading) targetLists.delete(key);
+    });
+    return loading;
+  }
+
+  return {
+    async 'browse.listAccounts'({ refresh }) {
+      const { portal } = await center.current();
+      if (refresh) targetLists.clear();
+      ctx.emit('browse.progress', { phase: 'accounts', loaded: 0, total: 0 });
+      const accounts = await portal.listAccounts({ refresh: !!refresh });
+      ctx.emit('browse.progress', { phase: 'accounts', loaded: accounts.length, total: accounts.length });
+      return accounts;
+    },
+    async 'browse.listPermissionSets'({ accountId, refresh }) {
+      const { portal } = await center.current();
+      const sets = await portal.listPermissionSets(accountId, { refresh: !!refresh });
+      return sets.map((s) => s.permissionSet);
+    },
+    'browse.listTargets': ({ accountId, permissionSet, refresh }) =>
+      listTargets(accountId, permissionSet, refresh),
+    async 'browse.loadAllTargets'({ refresh }) {
+      const { portal } = await center.current();
+      const all = await portal.listAllPermissionSets((p) =>
+        ctx.emit('browse.progress', {
+          phase: 'permissionSets',
+          loaded: p.accountsLoaded,
+          total: p.accountsTotal,
+        }),
+      );
+      const pairs = [...all.values()].flat();
+      let loaded = 0;
+      const result: AllTargets = { rows: [], failures: [] };
+      const lists = await mapWithConcurrency(pairs, TARGET_CONCURRENCY, async (pair) => {
+        try {
+          return await listTargets(pair.accountId, pair.permissionSet, refresh);
+        } catch (error) {
+          // Sign-in problems stop everything; one refusing permission set does not.
+          if (error instanceof ApiError && (error.code === 'SignInExpired' || error.code === 'NotSignedIn'))
+            throw error;
+          result.failures.push({
+            ...pair,
+            message: error instanceof ApiError ? error.message : 'Could not list the instances.',
+          });
+          if (!(error instanceof ApiError)) ctx.log('listing targets failed', error);
+          return undefined;
+        } finally {
+          ctx.emit('browse.progress', { phase: 'targets', loaded: ++loaded, total: pairs.length });
+        }
+      });
+      for (const list of lists) if (list) result.rows.push(...list.rows);
+      return result;
+    },
+    'browse.getPreferences': () => preferences.get(),
+    'browse.setFavourite': ({ target, favourite }) => preferences.setFavourite(target, favourite),
+    'browse.recordRecent': ({ target }) => preferences.recordRecent(target),
+  };
+}
