@@ -5,7 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 
-export type SessionStatus = 'Connecting' | 'Connected' | 'Disconnected' | 'Terminating' | 'Terminated' | 'Failed';
+export type SessionStatus =
+  'Connecting' | 'Connected' | 'Disconnected' | 'Terminating' | 'Terminated' | 'Failed';
 
 /** The `inputs` of a Session document (schemaVersion 1.0), as AWS defines them. */
 export interface SessionDocumentInputs {

@@ -1,0 +1,135 @@
+/**
+ * CloudTrail-style event log: one event per API call, shaped like CloudTrail's
+ * records. Secrets never enter it: values of secret-bearing keys are replaced
+ * with HIDDEN_DUE_TO_SECURITY_REASONS, as CloudTrail itself does.
+ */
+import { appendFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { assumedRoleArn, roleArn, userIdOf, type IssuedCredentials } from './identity/principals';
+
+export interface CloudTrailUserIdentity {
+  type: 'AssumedRole' | 'IdentityCenterUser' | 'Unknown' | 'AWSService';
+  principalId?: string;
+  arn?: string;
+  accountId?: string;
+  accessKeyId?: string;
+  userName?: string;
+  invokedBy?: string;
+  onBehalfOf?: { userId: string; identityStoreArn: string };
+  sessionContext?: {
+    sessionIssuer: { type: 'Role'; principalId: string; arn: string; accountId: string; userName: string };
+    attributes: { creationDate: string; mfaAuthenticated: 'false' };
+    sourceIdentity?: string;
+  };
+}
+
+export interface CloudTrailEvent {
+  eventVersion: '1.09';
+  eventTime: string;
+  eventSource: string;
+  eventName: string;
+  awsRegion: string;
+  sourceIPAddress: string;
+  userAgent: string;
+  userIdentity: CloudTrailUserIdentity;
+  requestParameters: Record<string, unknown> | null;
+  responseElements: Record<string, unknown> | null;
+  errorCode?: string;
+  errorMessage?: string;
+  requestID: string;
+  eventID: string;
+  readOnly: boolean;
+  eventType: 'AwsApiCall';
+  managementEvent: true;
+  recipientAccountId?: string;
+}
+
+const HIDDEN = 'HIDDEN_DUE_TO_SECURITY_REASONS';
+const SECRET_KEYS = new Set(
+  [
+    'secretAccessKey',
+    'sessionToken',
+    'accessToken',
+    'refreshToken',
+    'idToken',
+    'clientSecret',
+    'deviceCode',
+    'tokenValue',
+    'codeVerifier',
+    'code',
+    'x-amz-sso_bearer_token',
+    'payload',
+  ].map((k) => k.toLowerCase()),
+);
+
+/** Deep copy with secret-bearing values hidden. */
+export function redact<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(redact) as T;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = SECRET_KEYS.has(k.toLowerCase()) && v !== undefined && v !== null ? HIDDEN : redact(v);
+    }
+    return out as T;
+  }
+  return value;
+}
+
+export function roleSessionIdentity(creds: IssuedCredentials): CloudTrailUserIdentity {
+  const s = creds.session;
+  return {
+    type: 'AssumedRole',
+    principalId: userIdOf(s),
+    arn: assumedRoleArn(s),
+    accountId: s.accountId,
+    accessKeyId: creds.accessKeyId,
+    sessionContext: {
+      sessionIssuer: {
+        type: 'Role',
+        principalId: s.roleId,
+        arn: roleArn(s),
+        accountId: s.accountId,
+        userName: s.roleName,
+      },
+      attributes: { creationDate: s.createdAt.toISOString(), mfaAuthenticated: 'false' },
+      ...(s.sourceIdentity ? { sourceIdentity: s.sourceIdentity } : {}),
+    },
+  };
+}
+
+export class CloudTrail {
+  private readonly events: CloudTrailEvent[] = [];
+
+  constructor(private readonly file?: string) {}
+
+  record(
+    event: Omit<
+      CloudTrailEvent,
+      'eventVersion' | 'eventID' | 'eventType' | 'managementEvent' | 'eventTime'
+    > & {
+      eventTime?: string;
+    },
+  ): CloudTrailEvent {
+    const full: CloudTrailEvent = {
+      eventVersion: '1.09',
+      eventTime: event.eventTime ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      ...event,
+      requestParameters: event.requestParameters ? redact(event.requestParameters) : null,
+      responseElements: event.responseElements ? redact(event.responseElements) : null,
+      eventID: randomUUID(),
+      eventType: 'AwsApiCall',
+      managementEvent: true,
+    };
+    this.events.push(full);
+    if (this.file) appendFileSync(this.file, `${JSON.stringify(full)}\n`);
+    return full;
+  }
+
+  list(filter: { eventName?: string; eventSource?: string } = {}): CloudTrailEvent[] {
+    return this.events.filter(
+      (e) =>
+        (!filter.eventName || e.eventName === filter.eventName) &&
+        (!filter.eventSource || e.eventSource === filter.eventSource),
+    );
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The local AWS sandbox: IdC OIDC + portal, STS, Lambda, SSM and EC2 on one
+ * loopback endpoint, SigV4-verified, with a CloudTrail-style log. See
+ * sandbox/README.md and docs/contracts.md.
+ */
+import type { AddressInfo } from 'node:net';
+import { CloudTrail, type CloudTrailEvent } from './cloudTrail';
+import { createDataChannelHost, type FaultOptions } from './dataChannel';
+import { CredentialStore } from './identity/principals';
+import { createSandboxServer } from './http/server';
+import { loadOrg, type Org, type OrgFile } from './org';
+import { SessionStore } from './sessionStore';
+import { Ec2Service } from './services/ec2';
+import { LambdaService } from './services/lambda';
+import { SsmService } from './services/ssm';
+import { IdentityCenterOidc } from './services/ssoOidc';
+import { IdentityCenterPortal } from './services/ssoPortal';
+import { SecurityTokenService } from './services/sts';
+
+export type { CloudTrailEvent } from './cloudTrail';
+export type { Org, OrgFile } from './org';
+export { generateOrg, loadOrg, defaultOrgPath } from './org';
+
+export interface SandboxOptions {
+  /** 0 (default) = any free port; always binds 127.0.0.1. */
+  port?: number;
+  /** Path to a YAML org file, or a parsed object; default sandbox/org/default.yaml. */
+  org?: string | OrgFile;
+  /** Auto-approve every device authorization as this IdC user name. */
+  approve?: string;
+  /** sso-oidc access tokens (default 3600). */
+  accessTokenLifetimeSeconds?: number;
+  /** sso-oidc refresh tokens (default 90 days). */
+  refreshTokenLifetimeSeconds?: number;
+  /** Device codes (default 600). */
+  deviceCodeLifetimeSeconds?: number;
+  /** `interval` StartDeviceAuthorization returns (default 1, as IdC does); polling faster -> SlowDownException. */
+  pollIntervalSeconds?: number;
+  /** Portal role credentials' lifetime, overriding each permission set's session duration. */
+  roleCredentialLifetimeSeconds?: number;
+  /** Per access token, over which the portal answers TooManyRequestsException. */
+  portalRateLimit?: { requests: number; perSeconds: number };
+  /** Also append CloudTrail events to this file as JSON lines. */
+  cloudTrailFile?: string;
+  dataChannelFaults?: FaultOptions;
+  /** Folder Lambda handler modules are relative to (default: the project root above the org file). */
+  root?: string;
+  log?: (line: string) => void;
+}
+
+export interface Sandbox {
+  /** http://127.0.0.1:<port>, every AWS client's `endpoint`. */
+  endpoint: string;
+  /** The IdC (home) region. */
+  region: string;
+  startUrl: string;
+  brokerFunctionName: string;
+  brokerFunctionArn: string;
+  /** IdC user names. */
+  users: string[];
+  org: Org;
+  sessions: SessionStore;
+  cloudTrail(): CloudTrailEvent[];
+  /** Next refresh of these users' tokens -> InvalidGrantException. */
+  revokeRefreshTokens(userName?: string): void;
+  /** Ends shells, workers and sockets; nothing is left running. */
+  close(): Promise<void>;
+}
+
+export const BROKER_FUNCTION_NAME = 'roleshell-broker';
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const log = options.log ?? (() => {});
+  const loaded =
+    typeof options.org === 'string' || options.org === undefined
+      ? loadOrg(options.org)
+      : loadOrg(options.org);
+  const { org } = loaded;
+  const root = options.root ?? loaded.root;
+  let endpoint = '';
+  const credentials = new CredentialStore();
+  const cloudTrail = new CloudTrail(options.cloudTrailFile);
+  const sessions = new SessionStore();
+  const dataChannel = createDataChannelHost({ sessions, faults: options.dataChannelFaults, log });
+  const oidc = new IdentityCenterOidc(
+    org,
+    {
+      accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
+      refreshTokenLifetimeSeconds: options.refreshTokenLifetimeSeconds ?? 90 * 24 * 3600,
+      deviceCodeLifetimeSeconds: options.deviceCodeLifetimeSeconds ?? 600,
+      pollIntervalSeconds: options.pollIntervalSeconds ?? 1,
+      clientRegistrationLifetimeSeconds: 90 * 24 * 3600,
+      approve: options.approve,
+    },
+    () => endpoint,
+  );
+  const portal = new IdentityCenterPortal(org, oidc, credentials, {
+    rateLimit: options.portalRateLimit,
+    roleCredentialLifetimeSeconds: options.roleCredentialLifetimeSeconds,
+  });
+  const sts = new SecurityTokenService(org, credentials);
+  const ssm = new SsmService(org, sessions, dataChannel, () => endpoint);
+  const ec2 = new Ec2Service(org);
+  const lambda = new LambdaService(org, root, credentials, () => endpoint, log);
+
+  const server = createSandboxServer({
+    credentials,
+    cloudTrail,
+    dataChannel,
+    log,
+    routes: {
+      oidc: (ctx) => oidc.handle(ctx),
+      devicePage: (ctx) => oidc.devicePage(ctx),
+      portal: (ctx) => portal.handle(ctx),
+      sts: (call, form) => sts.handle(call.ctx, form, call.caller, call.scope.region),
+      ec2: (call, form) => ec2.handle(call, form),
+      ssm: (call, operation) => ssm.handle(call, operation),
+      lambda: (call) => lambda.handle(call),
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const pruner = setInterval(() => credentials.prune(), 3600_000);
+  pruner.unref();
+
+  const broker = org.functions.find((f) => f.name === BROKER_FUNCTION_NAME) ?? org.functions[0];
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint,
+    region: org.region,
+    startUrl: org.startUrl,
+    brokerFunctionName: broker?.name ?? '',
+    brokerFunctionArn: broker
+      ? `arn:aws:lambda:${broker.region}:${broker.account}:function:${broker.name}`
+      : '',
+    users: org.users.map((u) => u.userName),
+    org,
+    sessions,
+    cloudTrail: () => cloudTrail.list(),
+    revokeRefreshTokens: (userName) => oidc.revokeRefreshTokens(userName),
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(pruner);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await Promise.all([dataChannel.close(), lambda.close()]);
+        await closed;
+      })()),
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * STS (awsQuery, XML): GetCallerIdentity and AssumeRole with trust policies,
+ * RoleSessionName, SourceIdentity (validated, immutable through chaining) and
+ * session tags (transitive ones carried through chaining).
+ */
+import type { Org } from '../org/schema';
+import { AwsError, type WireResponse } from '../http/awsError';
+import type { RequestContext } from '../http/context';
+import { toXml, type XmlNode } from '../http/xml';
+import { findRole, isActionAllowed } from '../identity/authorize';
+import {
+  assumedRoleArn,
+  roleArn,
+  userIdOf,
+  type CredentialStore,
+  type IssuedCredentials,
+  type RoleSession,
+} from '../identity/principals';
+
+const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const NAME_PATTERN = /^[\w+=,.@-]*$/;
+
+export function xmlResponse(
+  action: string,
+  result: XmlNode | undefined,
+  requestId: string,
+  ns = NS,
+): WireResponse {
+  const inner = result ? `<${action}Result>${toXml(result)}</${action}Result>` : '';
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+    body: `<${action}Response xmlns="${ns}">${inner}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
+  };
+}
+
+const validation = (message: string) => new AwsError('ValidationError', message, 400);
+
+/** `Prefix.member.N.Key` style lists from a query-protocol form. */
+export function memberList(form: URLSearchParams, prefix: string): string[] {
+  const out: string[] = [];
+  for (let i = 1; form.has(`${prefix}.member.${i}`); i++) out.push(form.get(`${prefix}.member.${i}`)!);
+  return out;
+}
+
+export class SecurityTokenService {
+  constructor(
+    private readonly org: Org,
+    private readonly credentials: CredentialStore,
+  ) {}
+
+  handle(
+    ctx: RequestContext,
+    form: URLSearchParams,
+    caller: IssuedCredentials,
+    region: string,
+  ): WireResponse {
+    const action = form.get('Action') ?? '';
+    ctx.trail.eventSource = 'sts.amazonaws.com';
+    ctx.trail.eventName = action;
+    ctx.trail.awsRegion = region;
+    if (form.get('Version') !== '2011-06-15')
+      throw new AwsError(
+        'InvalidAction',
+        `Could not find operation ${action} for version ${form.get('Version')}`,
+        400,
+      );
+    if (action === 'GetCallerIdentity') {
+      ctx.trail.readOnly = true;
+      const s = caller.session;
+      ctx.trail.responseElements = null;
+      return xmlResponse(
+        'GetCallerIdentity',
+        { Arn: assumedRoleArn(s), UserId: userIdOf(s), Account: s.accountId },
+        ctx.requestId,
+      );
+    }
+    if (action === 'AssumeRole') return this.assumeRole(ctx, form, caller);
+    throw new AwsError('InvalidAction', `Could not find operation ${action} for version 2011-06-15`, 400);
+  }
+
+  private assumeRole(ctx: RequestContext, form: URLSearchParams, caller: IssuedCredentials): WireResponse {
+    const roleArnParam = form.get('RoleArn') ?? '';
+    const sessionName = form.get('RoleSessionName') ?? '';
+    const sourceIdentity = form.get('SourceIdentity') ?? undefined;
+    const durationRaw = form.get('DurationSeconds');
+    const tags: Record<string, string> = {};
+    for (let i = 1; form.has(`Tags.member.${i}.Key`); i++) {
+      tags[form.get(`Tags.member.${i}.Key`)!] = form.get(`Tags.member.${i}.Value`) ?? '';
+    }
+    const transitive = memberList(form, 'TransitiveTagKeys');
+    ctx.trail.requestParameters = {
+      roleArn: roleArnParam,
+      roleSessionName: sessionName,
+      ...(durationRaw ? { durationSeconds: Number(durationRaw) } : {}),
+      ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
+      ...(Object.keys(tags).length
+        ? {
+            tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+            transitiveTagKeys: transitive,
+          }
+        : {}),
+    };
+
+    if (sessionName.length < 2 || sessionName.length > 64 || !NAME_PATTERN.test(sessionName))
+      throw validation(
+        `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must have length between 2 and 64 and satisfy regular expression pattern: [\\w+=,.@-]*`,
+      );
+    if (sourceIdentity !== undefined) {
+      if (sourceIdentity.length < 2 || sourceIdentity.length > 64 || !NAME_PATTERN.test(sourceIdentity))
+        throw validation(
+          `1 validation error detected: Value '${sourceIdentity}' at 'sourceIdentity' failed to satisfy constraint: Member must have length between 2 and 64 and satisfy regular expression pattern: [\\w+=,.@-]*`,
+        );
+      if (sourceIdentity.toLowerCase().startsWith('aws:'))
+        throw validation('SourceIdentity may not start with the reserved prefix aws:');
+    }
+
+    const m = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/.exec(roleArnParam);
+    if (!m) throw validation(`${roleArnParam} is invalid (RoleArn must be an IAM role ARN)`);
+    const [, accountId, roleName] = m as unknown as [string, string, string];
+    const s = caller.session;
+    const denied = (what = 'sts:AssumeRole') =>
+      new AwsError(
+        'AccessDenied',
+        `User: ${assumedRoleArn(s)} is not authorized to perform: ${what} on resource: ${roleArnParam}`,
+        403,
+      );
+    const role = findRole(this.org, accountId, roleName);
+    if (!role) throw denied();
+    const trusted = role.trust.principals.some(
+      (p) =>
+        p === '*' ||
+        p === s.accountId ||
+        p === `arn:aws:iam::${s.accountId}:root` ||
+        p === roleArn(s) ||
+        p === `arn:aws:iam::${s.accountId}:role/${s.roleName}` ||
+        p === assumedRoleArn(s),
+    );
+    // Both sides must agree: the role's trust policy and the caller's identity policy.
+    if (!trusted || !isActionAllowed(this.org, s, 'sts:AssumeRole')) throw denied();
+
+    // SourceIdentity is immutable for the role session and carried through chaining.
+    let effectiveSourceIdentity = s.sourceIdentity;
+    if (sourceIdentity !== undefined) {
+      if (s.sourceIdentity !== undefined && s.sourceIdentity !== sourceIdentity)
+        throw new AwsError(
+          'AccessDenied',
+          `SourceIdentity cannot be changed: this role session's source identity is ${s.sourceIdentity}`,
+          403,
+        );
+      if (!role.trust.setSourceIdentity || !isActionAllowed(this.org, s, 'sts:SetSourceIdentity'))
+        throw denied('sts:SetSourceIdentity');
+      effectiveSourceIdentity = sourceIdentity;
+    }
+
+    // Transitive tags from the caller's session carry over and cannot be overridden.
+    const carried: Record<string, string> = {};
+    for (const key of s.transitiveTagKeys) if (key in s.sessionTags) carried[key] = s.sessionTags[key]!;
+    if (Object.keys(tags).length > 0) {
+      if (!role.trust.tagSession || !isActionAllowed(this.org, s, 'sts:TagSession'))
+        throw denied('sts:TagSession');
+      if (Object.keys(tags).length > 50) throw validation('Tags may contain at most 50 tags');
+      for (const key of Object.keys(tags)) {
+        if (key.toLowerCase().startsWith('aws:'))
+          throw validation(`Tag key ${key} uses the reserved prefix aws:`);
+        if (key in carried)
+          throw new AwsError(
+            'InvalidParameterValue',
+            `Transitive session tag ${key} cannot be overridden`,
+            400,
+          );
+      }
+    }
+    const badTransitive = transitive.find((k) => !(k in tags));
+    if (badTransitive) throw validation(`TransitiveTagKeys ${badTransitive} is not among the session Tags`);
+
+    // Every sandbox caller is itself a role session, so this is role chaining: one hour at most.
+    const maxDuration = Math.min(3600, role.maxSessionDurationSeconds);
+    const duration = durationRaw === null ? 3600 : Number(durationRaw);
+    if (!Number.isInteger(duration) || duration < 900)
+      throw validation(
+        `1 validation error detected: Value '${durationRaw}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`,
+      );
+    if (duration > maxDuration)
+      throw validation(
+        'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+      );
+
+    const issued = this.credentials.issue(
+      {
+        accountId,
+        roleName,
+        rolePath: '/',
+        sessionName,
+        sourceIdentity: effectiveSourceIdentity,
+        sessionTags: { ...carried, ...tags },
+        transitiveTagKeys: [...new Set([...Object.keys(carried), ...transitive])],
+      },
+      duration,
+    );
+    const assumed: RoleSession = issued.session;
+    ctx.trail.recipientAccountId = accountId;
+    ctx.trail.responseElements = {
+      credentials: { accessKeyId: issued.accessKeyId, expiration: issued.expiration.toISOString() },
+      assumedRoleUser: { assumedRoleId: userIdOf(assumed), arn: assumedRoleArn(assumed) },
+      ...(effectiveSourceIdentity ? { sourceIdentity: effectiveSourceIdentity } : {}),
+    };
+    return xmlResponse(
+      'AssumeRole',
+      {
+        ...(effectiveSourceIdentity ? { SourceIdentity: effectiveSourceIdentity } : {}),
+        AssumedRoleUser: { AssumedRoleId: userIdOf(assumed), Arn: assumedRoleArn(assumed) },
+        Credentials: {
+          AccessKeyId: issued.accessKeyId,
+          SecretAccessKey: issued.secretAccessKey,
+          SessionToken: issued.sessionToken,
+          Expiration: issued.expiration,
+        },
+        PackedPolicySize: Object.keys(tags).length ? 6 : undefined,
+      },
+      ctx.requestId,
+    );
+  }
+}
