@@ -32,8 +32,11 @@ export interface FaultCounts {
   delayed: number;
 }
 
+export function newFaultCounts(): FaultCounts {
+  return { passed: 0, dropped: 0, duplicated: 0, reordered: 0, delayed: 0 };
+}
+
 export class FaultyLink {
-  readonly counts: FaultCounts = { passed: 0, dropped: 0, duplicated: 0, reordered: 0, delayed: 0 };
   private readonly random: () => number;
   private readonly active: boolean;
   private held: { frame: Buffer; timer: NodeJS.Timeout } | undefined;
@@ -44,6 +47,8 @@ export class FaultyLink {
     private readonly faults: FaultOptions | undefined,
     direction: FaultDirection,
     private readonly deliver: (frame: Buffer) => void,
+    /** Tallies, shareable across the links of successive sockets. */
+    readonly counts: FaultCounts = newFaultCounts(),
   ) {
     const applies = !faults?.direction || faults.direction === 'both' || faults.direction === direction;
     this.active =

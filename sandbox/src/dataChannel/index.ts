@@ -11,6 +11,7 @@ import type WebSocket from 'ws';
 import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { SessionStore } from '../sessionStore';
+import type { FaultCounts } from './faults';
 import { ShellSessionAgent } from './shellSessionAgent';
 
 export interface FaultOptions {
@@ -43,6 +44,8 @@ export interface DataChannelHost {
   terminate(sessionId: string): Promise<void>;
   /** Ends every shell and channel. */
   close(): Promise<void>;
+  /** Frames disturbed by fault injection so far for a session, per direction (undefined before its first open). */
+  faultCounts?(sessionId: string): { toClient: FaultCounts; toAgent: FaultCounts } | undefined;
 }
 
 const DATA_CHANNEL_PATH = /^\/v1\/data-channel\/([^/?]+)$/;
@@ -134,6 +137,10 @@ export function createDataChannelHost(options: DataChannelOptions): DataChannelH
       const sessionId = decodeURIComponent(match[1]!);
       server.handleUpgrade(req, socket, head, (ws) => onConnection(ws, sessionId));
       return true;
+    },
+
+    faultCounts(sessionId) {
+      return agents.get(sessionId)?.faultCounts;
     },
 
     async terminate(sessionId) {

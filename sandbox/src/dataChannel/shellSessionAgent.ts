@@ -20,7 +20,7 @@ import {
 } from '../../../app/session/dataChannel/message';
 import { ReliableChannel } from '../../../app/session/dataChannel/reliableChannel';
 import type { SandboxSession, SessionStatus, SessionStore } from '../sessionStore';
-import { FaultyLink } from './faults';
+import { FaultyLink, newFaultCounts, type FaultCounts } from './faults';
 import type { FaultOptions } from './index';
 import { killSession, spawnLoginShell, type LoginShell } from './loginShell';
 
@@ -56,6 +56,11 @@ interface Ending {
 
 export class ShellSessionAgent {
   readonly sessionId: string;
+  /** Frames disturbed by fault injection over the session's life, per direction. */
+  readonly faultCounts: { toClient: FaultCounts; toAgent: FaultCounts } = {
+    toClient: newFaultCounts(),
+    toAgent: newFaultCounts(),
+  };
   private socket: WebSocket | undefined;
   private toClient: FaultyLink | undefined;
   private toAgent: FaultyLink | undefined;
@@ -103,10 +108,20 @@ export class ShellSessionAgent {
     this.detach();
     this.socket = socket;
     this.clientId = clientId;
-    this.toClient = new FaultyLink(this.options.faults, 'toClient', (frame) => {
-      if (socket.readyState === WebSocket.OPEN) socket.send(frame, { binary: true });
-    });
-    const toAgent = new FaultyLink(this.options.faults, 'toAgent', (frame) => this.channel.receive(frame));
+    this.toClient = new FaultyLink(
+      this.options.faults,
+      'toClient',
+      (frame) => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(frame, { binary: true });
+      },
+      this.faultCounts.toClient,
+    );
+    const toAgent = new FaultyLink(
+      this.options.faults,
+      'toAgent',
+      (frame) => this.channel.receive(frame),
+      this.faultCounts.toAgent,
+    );
     this.toAgent = toAgent;
     socket.on('message', (data, isBinary) => {
       if (isBinary) toAgent.send(toBuffer(data));
@@ -181,11 +196,11 @@ export class ShellSessionAgent {
         return true;
       case PayloadType.Output:
         this.resetIdleTimer();
-        this.shell?.pty.write(message.payload);
+        if (!this.ending) this.shell?.pty.write(message.payload);
         return true;
       case PayloadType.Size: {
         const size = parseSize(message);
-        if (size) this.shell?.pty.resize(size.cols, size.rows);
+        if (size && !this.ending) this.shell?.pty.resize(size.cols, size.rows);
         else this.log(`ignored a malformed Size payload: ${message.payload.toString('utf8').slice(0, 100)}`);
         return true;
       }
