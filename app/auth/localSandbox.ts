@@ -5,13 +5,10 @@
 import type { RunningSandbox } from './identityCenter';
 
 export async function startLocalSandbox(log?: (line: string) => void): Promise<RunningSandbox> {
-  const [{ startSandbox }, { loadOrg }] = await Promise.all([
-    import('../../sandbox/src/index'),
-    import('../../sandbox/src/org'),
-  ]);
-  // The regions the default org's instances live in are the regions to browse.
-  const regions = [...new Set(loadOrg().org.instances.map((i) => i.region))];
+  const { startSandbox } = await import('../../sandbox/src/index');
   const sandbox = await startSandbox(log ? { log } : {});
+  // The regions the org's instances live in are the regions to browse.
+  const regions = [...new Set(sandbox.org.instances.map((i) => i.region))];
   return {
     endpoint: sandbox.endpoint,
     region: sandbox.region,
