@@ -37,7 +37,9 @@ export function rendererFileFor(requestUrl: string, rendererDir: string): string
 export function isTrustedSender(sender: { url: string; isMainFrame: boolean } | null | undefined): boolean {
   if (!sender || !sender.isMainFrame) return false;
   try {
-    return new URL(sender.url).origin === appOrigin;
+    // Node's URL gives custom schemes an opaque ("null") origin, so compare scheme and host.
+    const url = new URL(sender.url);
+    return url.protocol === `${appScheme}:` && url.host === 'app';
   } catch {
     return false;
   }
