@@ -7,6 +7,7 @@
  */
 import type { ComponentType } from 'react';
 import { SettingsScreen } from './Settings/SettingsScreen';
+import { BrowseScreen } from './Browse/BrowseScreen';
 
 export interface ScreenEntry {
   /** Stable id for navigation (`useShell().navigate(id)`) and test ids. */
@@ -16,6 +17,9 @@ export interface ScreenEntry {
   Component: ComponentType;
 }
 
-export const screens: ScreenEntry[] = [{ id: 'settings', title: 'Settings', Component: SettingsScreen }];
+export const screens: ScreenEntry[] = [
+  { id: 'connect', title: 'Connect', Component: BrowseScreen },
+  { id: 'settings', title: 'Settings', Component: SettingsScreen },
+];
 
 export const initialScreenId: string = screens[0]!.id;
