@@ -1,0 +1,608 @@
+/**
+ * The broker through the sandbox, end to end with no mocks: IdC device sign-in,
+ * GetRoleCredentials per permission set, a SigV4-signed identity proof, a real
+ * Lambda Invoke of the bundled handler (which replays the proof to the
+ * sandbox's STS, assumes the member role and calls SSM/EC2), CloudTrail, and a
+ * shell over the data channel.
+ */
+import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Hash } from '@smithy/hash-node';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadOrg, startSandbox, type OrgFile, type Sandbox } from '../../sandbox/src/index';
+import { DataChannelClient } from '../../app/session/dataChannel/client';
+import type { AuditRecord } from './audit';
+import type { BrokerResponse, IdentityProof, StartSessionResult } from './contract';
+import type { BrokerErrorCode } from './errors';
+import {
+  BrokerInvoker,
+  proofFor,
+  roleCredentials,
+  signIn,
+  type RoleCredentials,
+} from './fixtures/sandboxCaller';
+import { AUDIENCE_HEADER, GET_CALLER_IDENTITY_BODY, signIdentityProof } from './identityProof/sign';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const PROD = '222222222222';
+const STAGING = '333333333333';
+const DEV = '444444444444';
+const REGION = 'eu-west-1';
+const PROD_WEB_1 = 'i-0a1b2c3d4e5f60001'; // tagged for all four permission sets
+const PROD_DB_1 = 'i-0a1b2c3d4e5f60003'; // AdministratorAccess only
+const PROD_LEGACY_1 = 'i-0a1b2c3d4e5f60004'; // ConnectionLost
+const STAGING_APP_1 = 'i-0b1b2c3d4e5f60006'; // another account, tagged Developer
+const DEV_BUILD_1 = 'i-0c1b2c3d4e5f60009'; // no roleshell tag
+
+const LINUX_USERS: Record<string, string> = {
+  AdministratorAccess: 'ops-admin',
+  ReadOnly: 'auditor',
+  Developer: 'developer',
+  Support_Tier1: 'support',
+};
+
+let sandbox: Sandbox;
+let invoker: BrokerInvoker;
+const logLines: string[] = [];
+const alice: Record<string, RoleCredentials> = {};
+let bobReadOnly: RoleCredentials;
+let aliceDevInDev: RoleCredentials;
+let ciRole: RoleCredentials;
+
+/** Audit records the broker wrote to stdout (the sandbox forwards the function's output to `log`). */
+function auditRecords(): AuditRecord[] {
+  return logLines
+    .map((line) => /^\[lambda roleshell-broker\] (\{"audit":"roleshell-broker".*)$/.exec(line)?.[1])
+    .filter((json): json is string => json !== undefined)
+    .map((json) => JSON.parse(json) as AuditRecord);
+}
+
+function startSessionEvents() {
+  return sandbox
+    .cloudTrail()
+    .filter((e) => e.eventSource === 'ssm.amazonaws.com' && e.eventName === 'StartSession');
+}
+
+/** Makes the mapped Linux users exist on this machine (the sandbox agent runs shells as them). */
+function ensureLinuxUsers(): void {
+  if (process.getuid?.() !== 0) return;
+  for (const user of Object.values(LINUX_USERS)) {
+    try {
+      execFileSync('id', ['-u', user], { stdio: 'ignore' });
+    } catch {
+      try {
+        execFileSync('useradd', ['-m', '-s', '/bin/bash', user], { stdio: 'ignore' });
+      } catch {
+        execFileSync('id', ['-u', user], { stdio: 'ignore' }); // another test file created it meanwhile
+      }
+    }
+  }
+}
+
+beforeAll(async () => {
+  ensureLinuxUsers();
+  const { org } = loadOrg();
+  // One extra role that is not a permission set, reachable through a fixture function.
+  sandbox = await startSandbox({
+    root,
+    log: (line) => logLines.push(line),
+    org: {
+      ...org,
+      roles: [
+        ...org.roles,
+        {
+          name: 'CiDeployer',
+          accounts: [PROD],
+          trust: { services: ['lambda.amazonaws.com'] },
+          policy: { actions: ['lambda:InvokeFunction'] },
+        },
+      ],
+      functions: [
+        ...org.functions,
+        {
+          name: 'ci-credentials',
+          account: PROD,
+          region: REGION,
+          module: 'broker/src/fixtures/executionCredentialsFunction.ts',
+          handler: 'handler',
+          role: 'CiDeployer',
+          invokers: ['org'],
+        },
+      ],
+    } as OrgFile,
+  });
+  invoker = new BrokerInvoker(sandbox);
+  const aliceToken = await signIn(sandbox, 'alice');
+  for (const permissionSet of Object.keys(LINUX_USERS))
+    alice[permissionSet] = await roleCredentials(sandbox, aliceToken, PROD, permissionSet);
+  aliceDevInDev = await roleCredentials(sandbox, aliceToken, DEV, 'Developer');
+  bobReadOnly = await roleCredentials(sandbox, await signIn(sandbox, 'bob'), PROD, 'ReadOnly');
+
+  const lambda = new LambdaClient({
+    region: REGION,
+    endpoint: sandbox.endpoint,
+    credentials: alice.Developer!,
+  });
+  const leaked = await lambda.send(
+    new InvokeCommand({ FunctionName: `arn:aws:lambda:${REGION}:${PROD}:function:ci-credentials` }),
+  );
+  lambda.destroy();
+  ciRole = JSON.parse(new TextDecoder().decode(leaked.Payload)) as RoleCredentials;
+}, 120_000);
+
+afterAll(async () => {
+  invoker?.destroy();
+  await sandbox?.close();
+});
+
+const startRequest = (instanceId = PROD_WEB_1, extra: object = {}) => ({
+  action: 'startSession',
+  region: REGION,
+  instanceId,
+  ...extra,
+});
+
+async function start(credentials: RoleCredentials, instanceId = PROD_WEB_1): Promise<StartSessionResult> {
+  const response = await invoker.call(credentials, startRequest(instanceId));
+  if (!response.ok) throw new Error(`startSession refused: ${response.error.code} ${response.error.message}`);
+  return response as StartSessionResult;
+}
+
+async function terminate(credentials: RoleCredentials, sessionId: string): Promise<BrokerResponse> {
+  return invoker.call(credentials, { action: 'terminateSession', region: REGION, sessionId });
+}
+
+describe('per-permission-set Linux users', () => {
+  it('gives each permission set of the default org its own Linux user on the same instance', async () => {
+    const seen: Record<string, string> = {};
+    for (const [permissionSet, linuxUser] of Object.entries(LINUX_USERS)) {
+      const result = await start(alice[permissionSet]!);
+      seen[permissionSet] = result.linuxUser;
+      expect(result.documentName).toBe(`RoleShell-${permissionSet}`);
+      expect(result.target).toEqual({ instanceId: PROD_WEB_1, region: REGION, accountId: PROD });
+      expect(result.session.SessionId).toMatch(/^alice-[0-9a-f]+$/);
+      expect(result.session.StreamUrl).toContain(`/v1/data-channel/${result.session.SessionId}`);
+      // The sandbox's SSM decided the run-as user from the document alone (the target role has no SSMSessionRunAs).
+      const session = sandbox.sessions.get(result.session.SessionId)!;
+      expect(session.runAsUser).toBe(linuxUser);
+      expect(session.reason).toBe(`RoleShell for alice via ${permissionSet}`);
+      expect(session.owner).toBe(`arn:aws:sts::${PROD}:assumed-role/RoleShellTarget/alice`);
+      expect(await terminate(alice[permissionSet]!, result.session.SessionId)).toEqual({
+        ok: true,
+        sessionId: result.session.SessionId,
+      });
+    }
+    expect(seen).toEqual(LINUX_USERS);
+  });
+
+  it('attributes StartSession to the user in CloudTrail through SourceIdentity', async () => {
+    const { session } = await start(alice.Support_Tier1!);
+    const event = startSessionEvents().find((e) => e.responseElements?.sessionId === session.SessionId);
+    expect(event).toBeDefined();
+    expect(event!.userIdentity.sessionContext?.sourceIdentity).toBe('alice');
+    expect(event!.userIdentity.arn).toBe(`arn:aws:sts::${PROD}:assumed-role/RoleShellTarget/alice`);
+    expect(event!.requestParameters).toMatchObject({
+      target: PROD_WEB_1,
+      documentName: 'RoleShell-Support_Tier1',
+    });
+    const assumeRole = sandbox
+      .cloudTrail()
+      .find(
+        (e) =>
+          e.eventName === 'AssumeRole' &&
+          (e.requestParameters as { roleSessionName?: string } | null)?.roleSessionName === 'alice',
+      );
+    expect(assumeRole?.requestParameters).toMatchObject({
+      sourceIdentity: 'alice',
+      roleArn: `arn:aws:iam::${PROD}:role/RoleShellTarget`,
+    });
+    // The CloudTrail log served over HTTP says the same.
+    const served = (await (await fetch(new URL('/_sandbox/cloudtrail', sandbox.endpoint))).json()) as unknown;
+    expect(JSON.stringify(served)).toContain(session.SessionId);
+    await terminate(alice.Support_Tier1!, session.SessionId);
+  });
+
+  it('audits the intent before the session and the session after', async () => {
+    const { session } = await start(alice.ReadOnly!);
+    const records = auditRecords().filter(
+      (r) => r.action === 'startSession' && r.permissionSet === 'ReadOnly',
+    );
+    const allowed = records.findLast((r) => r.outcome === 'allowed');
+    const started = records.find((r) => r.sessionId === session.SessionId);
+    expect(allowed?.requestId).toBe(started?.requestId);
+    expect(started).toMatchObject({
+      outcome: 'started',
+      user: 'alice',
+      account: PROD,
+      permissionSet: 'ReadOnly',
+      region: REGION,
+      instanceId: PROD_WEB_1,
+      documentName: 'RoleShell-ReadOnly',
+      linuxUser: 'auditor',
+    });
+    expect(started?.userId).toMatch(/^AROA[A-Z0-9]+:alice$/);
+    await terminate(alice.ReadOnly!, session.SessionId);
+    expect(
+      auditRecords().find((r) => r.outcome === 'terminated' && r.sessionId === session.SessionId),
+    ).toMatchObject({ user: 'alice' });
+  });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'runs the shell as the mapped user: whoami over the data channel',
+    async () => {
+      for (const permissionSet of ['AdministratorAccess', 'Developer']) {
+        const { session, linuxUser } = await start(alice[permissionSet]!);
+        const client = await DataChannelClient.open(session.StreamUrl, session.TokenValue);
+        try {
+          // The terminal echoes the command too; only the shell's answer has a name after the marker.
+          const WHO = /RS_WHO=([a-z_][a-z0-9_.-]*)/;
+          let output = '';
+          const answered = new Promise<void>((resolve) => {
+            client.on('output', (chunk) => {
+              output += chunk.toString('utf8');
+              if (WHO.test(output)) resolve();
+            });
+          });
+          client.sendInput('echo RS_WHO=$(whoami)\r');
+          await answered;
+          expect(WHO.exec(output)?.[1]).toBe(linuxUser);
+        } finally {
+          client.close();
+          await terminate(alice[permissionSet]!, session.SessionId);
+        }
+      }
+    },
+  );
+
+  it('lists what each permission set may reach, with its Linux user', async () => {
+    const response = await invoker.call(alice.Developer!, {
+      action: 'listTargets',
+      regions: ['eu-west-1', 'us-east-1'],
+    });
+    expect(response).toMatchObject({
+      ok: true,
+      permissionSet: 'Developer',
+      linuxUser: 'developer',
+      documentName: 'RoleShell-Developer',
+    });
+    if (!response.ok || !('targets' in response)) throw new Error('no listing');
+    expect(response.targets.map((t) => t.instanceId).sort()).toEqual(
+      [PROD_WEB_1, 'i-0a1b2c3d4e5f60005'].sort(),
+    );
+    const admin = await invoker.call(alice.AdministratorAccess!, {
+      action: 'listTargets',
+      region: 'eu-west-1',
+    });
+    if (!admin.ok || !('targets' in admin)) throw new Error('no listing');
+    expect(admin.targets.map((t) => [t.instanceId, t.pingStatus, t.linuxUser])).toEqual(
+      expect.arrayContaining([
+        [PROD_DB_1, 'Online', 'ops-admin'],
+        [PROD_LEGACY_1, 'ConnectionLost', 'ops-admin'],
+      ]),
+    );
+  });
+});
+
+describe('refusals', () => {
+  /** Sends a request and checks: the code, no session started (sandbox store and CloudTrail), and the denial audited. */
+  async function expectRefused(
+    credentials: RoleCredentials,
+    payload: unknown,
+    code: BrokerErrorCode,
+  ): Promise<AuditRecord> {
+    const sessionsBefore = sandbox.sessions.list().length;
+    const startEventsBefore = startSessionEvents().length;
+    const auditBefore = auditRecords().length;
+    const response = await invoker.invoke(credentials, payload);
+    expect(response).toEqual({ ok: false, error: { code, message: expect.any(String) } });
+    expect(sandbox.sessions.list()).toHaveLength(sessionsBefore);
+    expect(startSessionEvents()).toHaveLength(startEventsBefore);
+    const newRecords = auditRecords().slice(auditBefore);
+    expect(newRecords).toEqual([expect.objectContaining({ outcome: 'denied', code })]);
+    // Messages never quote the broker's own roles or AWS errors.
+    expect(JSON.stringify(response)).not.toMatch(
+      /RoleShellTarget|RoleShellBrokerExecution|Exception|SignatureDoesNotMatch/,
+    );
+    return newRecords[0]!;
+  }
+
+  const signedRequest = async (
+    credentials: RoleCredentials,
+    proof: IdentityProof | Promise<IdentityProof>,
+  ) => ({
+    ...startRequest(),
+    identity: await proof,
+  });
+
+  it('refuses a proof signed with the wrong secret for a real access key', async () => {
+    const forged = { ...alice.Developer!, secretAccessKey: 'not-the-secret' };
+    const record = await expectRefused(
+      alice.Developer!,
+      await signedRequest(alice.Developer!, proofFor(sandbox, forged)),
+      'IdentityRejected',
+    );
+    expect(record.reason).toMatch(/STS rejected the proof/);
+  });
+
+  it('refuses a tampered proof: audience swapped after signing, signature altered', async () => {
+    const other = await proofFor(sandbox, alice.Developer!, `${sandbox.brokerFunctionArn}-other`);
+    other.headers[AUDIENCE_HEADER] = sandbox.brokerFunctionArn;
+    await expectRefused(alice.Developer!, await signedRequest(alice.Developer!, other), 'IdentityRejected');
+    const altered = await proofFor(sandbox, alice.Developer!);
+    altered.headers.authorization = altered.headers.authorization!.replace(
+      /Signature=([0-9a-f])/,
+      (_m, c: string) => `Signature=${c === '0' ? '1' : '0'}`,
+    );
+    await expectRefused(alice.Developer!, await signedRequest(alice.Developer!, altered), 'IdentityRejected');
+  });
+
+  it('refuses a proof without the audience header, with it unsigned, or for another function', async () => {
+    const missing = await proofFor(sandbox, alice.Developer!);
+    delete missing.headers[AUDIENCE_HEADER];
+    expect(
+      (
+        await expectRefused(
+          alice.Developer!,
+          await signedRequest(alice.Developer!, missing),
+          'IdentityRejected',
+        )
+      ).reason,
+    ).toMatch(/no x-roleshell-audience/);
+
+    const request = new HttpRequest({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: Number(new URL(sandbox.endpoint).port),
+      path: '/',
+      headers: {
+        host: new URL(sandbox.endpoint).host,
+        'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+        [AUDIENCE_HEADER]: sandbox.brokerFunctionArn,
+      },
+      body: GET_CALLER_IDENTITY_BODY,
+    });
+    const signer = new SignatureV4({
+      credentials: alice.Developer!,
+      region: REGION,
+      service: 'sts',
+      sha256: Hash.bind(null, 'sha256'),
+    });
+    const unsigned = await signer.sign(request, { unsignableHeaders: new Set([AUDIENCE_HEADER]) });
+    const unsignedProof: IdentityProof = {
+      method: 'POST',
+      url: `${sandbox.endpoint}/`,
+      headers: unsigned.headers as Record<string, string>,
+      body: GET_CALLER_IDENTITY_BODY,
+    };
+    expect(
+      (
+        await expectRefused(
+          alice.Developer!,
+          await signedRequest(alice.Developer!, unsignedProof),
+          'IdentityRejected',
+        )
+      ).reason,
+    ).toMatch(/not in SignedHeaders/);
+
+    const elsewhere = proofFor(
+      sandbox,
+      alice.Developer!,
+      `arn:aws:lambda:${REGION}:111111111111:function:someone-elses-function`,
+    );
+    expect(
+      (
+        await expectRefused(
+          alice.Developer!,
+          await signedRequest(alice.Developer!, elsewhere),
+          'IdentityRejected',
+        )
+      ).reason,
+    ).toMatch(/is not this broker/);
+  });
+
+  it('never contacts a non-STS host that would vouch for a forged identity', async () => {
+    let contacted = 0;
+    const forger = http.createServer((_req, res) => {
+      contacted++;
+      res
+        .writeHead(200, { 'content-type': 'text/xml' })
+        .end(
+          `<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:sts::${PROD}:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/alice</Arn><UserId>AROAFORGED:alice</UserId><Account>${PROD}</Account></GetCallerIdentityResult></GetCallerIdentityResponse>`,
+        );
+    });
+    await new Promise<void>((resolve) => forger.listen(0, '127.0.0.1', resolve));
+    try {
+      const forgerUrl = `http://127.0.0.1:${(forger.address() as AddressInfo).port}`;
+      const proof = await signIdentityProof({
+        credentials: bobReadOnly,
+        region: REGION,
+        audience: sandbox.brokerFunctionArn,
+        endpoint: forgerUrl,
+      });
+      const record = await expectRefused(
+        bobReadOnly,
+        { ...startRequest(PROD_DB_1), identity: proof },
+        'IdentityRejected',
+      );
+      expect(record.reason).toMatch(/not an allowed STS endpoint/);
+      // Same with an https look-alike of STS's name and with the real STS host plus a path.
+      await expectRefused(
+        bobReadOnly,
+        {
+          ...startRequest(PROD_DB_1),
+          identity: { ...proof, url: 'https://sts.eu-west-1.amazonaws.com.127.0.0.1.nip.io/' },
+        },
+        'IdentityRejected',
+      );
+      expect(contacted).toBe(0);
+    } finally {
+      forger.closeAllConnections();
+      await new Promise((resolve) => forger.close(resolve));
+    }
+  });
+
+  it('refuses stale and future-dated proofs', async () => {
+    const stale = signIdentityProof({
+      credentials: alice.Developer!,
+      region: REGION,
+      audience: sandbox.brokerFunctionArn,
+      endpoint: sandbox.endpoint,
+      signingDate: new Date(Date.now() - 6 * 60_000),
+    });
+    expect(
+      (
+        await expectRefused(
+          alice.Developer!,
+          await signedRequest(alice.Developer!, stale),
+          'IdentityRejected',
+        )
+      ).reason,
+    ).toMatch(/older than 5 minutes/);
+    const future = signIdentityProof({
+      credentials: alice.Developer!,
+      region: REGION,
+      audience: sandbox.brokerFunctionArn,
+      endpoint: sandbox.endpoint,
+      signingDate: new Date(Date.now() + 10 * 60_000),
+    });
+    expect(
+      (
+        await expectRefused(
+          alice.Developer!,
+          await signedRequest(alice.Developer!, future),
+          'IdentityRejected',
+        )
+      ).reason,
+    ).toMatch(/in the future/);
+  });
+
+  it('refuses an oversized proof and a wrong body', async () => {
+    const big = await proofFor(sandbox, alice.Developer!);
+    big.headers['x-padding'] = 'p'.repeat(9000);
+    expect(
+      (await expectRefused(alice.Developer!, await signedRequest(alice.Developer!, big), 'IdentityRejected'))
+        .reason,
+    ).toMatch(/over 8192 bytes/);
+    const body = await proofFor(sandbox, alice.Developer!);
+    body.body = 'Action=GetCallerIdentity&Version=2011-06-15&Extra=1';
+    expect(
+      (await expectRefused(alice.Developer!, await signedRequest(alice.Developer!, body), 'IdentityRejected'))
+        .reason,
+    ).toMatch(/body/);
+  });
+
+  it('refuses a role that is not an IdC permission set', async () => {
+    const record = await expectRefused(
+      ciRole,
+      await signedRequest(ciRole, proofFor(sandbox, ciRole)),
+      'IdentityRejected',
+    );
+    expect(record.reason).toMatch(/assumed-role\/CiDeployer\/.* is not an AWSReservedSSO_ assumed role/);
+  });
+
+  it('refuses an instance in another account', async () => {
+    // Named without an account, it is looked up in the caller's own account only.
+    const notFound = await expectRefused(
+      alice.Developer!,
+      await signedRequest(alice.Developer!, proofFor(sandbox, alice.Developer!)).then((r) => ({
+        ...r,
+        instanceId: STAGING_APP_1,
+      })),
+      'TargetNotFound',
+    );
+    expect(notFound).toMatchObject({ user: 'alice', permissionSet: 'Developer', instanceId: STAGING_APP_1 });
+    // Named with its account, the broker refuses to leave the caller's account.
+    await expectRefused(
+      alice.Developer!,
+      {
+        ...startRequest(STAGING_APP_1, { accountId: STAGING }),
+        identity: await proofFor(sandbox, alice.Developer!),
+      },
+      'AccessDenied',
+    );
+  });
+
+  it('refuses an untagged instance and one tagged for another permission set', async () => {
+    await expectRefused(
+      aliceDevInDev,
+      { ...startRequest(DEV_BUILD_1), identity: await proofFor(sandbox, aliceDevInDev) },
+      'AccessDenied',
+    );
+    const record = await expectRefused(
+      alice.Developer!,
+      { ...startRequest(PROD_DB_1), identity: await proofFor(sandbox, alice.Developer!) },
+      'AccessDenied',
+    );
+    expect(record.reason).toMatch(/does not list Developer/);
+  });
+
+  it('refuses an instance that is not connected', async () => {
+    await expectRefused(
+      alice.AdministratorAccess!,
+      { ...startRequest(PROD_LEGACY_1), identity: await proofFor(sandbox, alice.AdministratorAccess!) },
+      'TargetNotConnected',
+    );
+  });
+
+  it('refuses a malformed instance id, a region it does not serve and an unknown action', async () => {
+    await expectRefused(
+      alice.Developer!,
+      { ...startRequest('i-0a1b2c3d4e5f6000G'), identity: await proofFor(sandbox, alice.Developer!) },
+      'InvalidRequest',
+    );
+    await expectRefused(
+      alice.Developer!,
+      {
+        ...startRequest(PROD_WEB_1, { region: 'ap-south-1' }),
+        identity: await proofFor(sandbox, alice.Developer!),
+      },
+      'InvalidRequest',
+    );
+    await expectRefused(
+      alice.Developer!,
+      {
+        action: 'sendCommand',
+        region: REGION,
+        instanceId: PROD_WEB_1,
+        identity: await proofFor(sandbox, alice.Developer!),
+      },
+      'InvalidRequest',
+    );
+  });
+
+  it("refuses to terminate someone else's session", async () => {
+    const { session } = await start(alice.Developer!);
+    try {
+      const response = await invoker.call(bobReadOnly, {
+        action: 'terminateSession',
+        region: REGION,
+        sessionId: session.SessionId,
+      });
+      expect(response).toEqual({ ok: false, error: { code: 'AccessDenied', message: expect.any(String) } });
+      expect(sandbox.sessions.get(session.SessionId)?.status).not.toBe('Terminated');
+      expect(
+        sandbox
+          .cloudTrail()
+          .some(
+            (e) =>
+              e.eventName === 'TerminateSession' &&
+              JSON.stringify(e.requestParameters).includes(session.SessionId),
+          ),
+      ).toBe(false);
+      expect(auditRecords().findLast((r) => r.action === 'terminateSession')).toMatchObject({
+        outcome: 'denied',
+        code: 'AccessDenied',
+        user: 'bob',
+      });
+    } finally {
+      await terminate(alice.Developer!, session.SessionId);
+    }
+  });
+});
