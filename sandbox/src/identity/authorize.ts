@@ -10,6 +10,10 @@ import { assumedRoleArn, type RoleSession } from './principals';
 /** What an IdC permission-set role may call in the sandbox (its policies are AWS-managed). */
 export const PERMISSION_SET_ACTIONS = [
   'sts:GetCallerIdentity',
+  // Role trust policies still decide; these only let the permission set ask.
+  'sts:AssumeRole',
+  'sts:SetSourceIdentity',
+  'sts:TagSession',
   'ssm:StartSession',
   'ssm:TerminateSession',
   'ssm:ResumeSession',

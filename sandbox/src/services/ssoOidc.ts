@@ -201,10 +201,10 @@ export class IdentityCenterOidc {
     if (!device || device.clientId !== client.clientId)
       throw oidcError('InvalidGrantException', 'invalid_grant', 'Invalid device code provided');
     const now = Date.now();
-    if (device.expiresAt <= now)
-      throw oidcError('ExpiredTokenException', 'expired_token', 'Device code has expired');
     if (device.state === 'used')
       throw oidcError('InvalidGrantException', 'invalid_grant', 'Device code has already been used');
+    if (device.expiresAt <= now)
+      throw oidcError('ExpiredTokenException', 'expired_token', 'Device code has expired');
     if (device.state === 'denied')
       throw oidcError('AccessDeniedException', 'access_denied', 'The user denied the authorization request');
     // Polling faster than `interval` is answered with slow_down (RFC 8628 §3.5).

@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { EC2Client, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { GetDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { HttpRequest } from '@smithy/protocol-http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../index';
+import { clientConfig, permissionSetCredentials, signIn } from '../testing/sdk';
+
+/** Changes the request after the SDK signed it, as a man in the middle would. */
+function tamperAfterSigning(client: SSMClient | STSClient, tamper: (request: HttpRequest) => void) {
+  client.middlewareStack.addRelativeTo(
+    (next) => async (args) => {
+      if (HttpRequest.isInstance(args.request)) tamper(args.request);
+      return next(args);
+    },
+    { relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'tamperAfterSigning' },
+  );
+}
+
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: Error & { $metadata?: { httpStatusCode?: number } }) => e,
+  );
+
+describe('SigV4 verification', () => {
+  let sandbox: Sandbox;
+  let creds: AwsCredentialIdentity;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ approve: 'alice' });
+    const { accessToken } = await signIn(sandbox);
+    creds = await permissionSetCredentials(sandbox, accessToken, '222222222222', 'ReadOnly');
+  });
+  afterAll(() => sandbox.close());
+
+  it('accepts a correctly signed request', async () => {
+    const sts = new STSClient(clientConfig(sandbox, 'eu-west-1', creds));
+    const id = await sts.send(new GetCallerIdentityCommand({}));
+    expect(id.Arn).toMatch(
+      /^arn:aws:sts::222222222222:assumed-role\/AWSReservedSSO_ReadOnly_[0-9a-f]{16}\/alice$/,
+    );
+  });
+
+  it('refuses a tampered body (payload hash mismatch)', async () => {
+    const ssm = new SSMClient(clientConfig(sandbox, 'eu-west-1', creds));
+    tamperAfterSigning(ssm, (r) => {
+      r.body = String(r.body).replace('RoleShell-ReadOnly', 'RoleShell-Developer');
+      r.headers['content-length'] = String(Buffer.byteLength(String(r.body)));
+    });
+    const err = await errorOf(ssm.send(new GetDocumentCommand({ Name: 'RoleShell-ReadOnly' })));
+    expect(err?.name).toBe('InvalidSignatureException');
+  });
+
+  it('refuses a tampered body whose payload hash was recomputed (signature mismatch)', async () => {
+    const sts = new STSClient(clientConfig(sandbox, 'eu-west-1', creds));
+    tamperAfterSigning(sts, (r) => {
+      r.body = 'Action=GetCallerIdentity&Version=2011-06-15&X=1';
+      r.headers['content-length'] = String(Buffer.byteLength(r.body as string));
+      r.headers['x-amz-content-sha256'] = createHash('sha256')
+        .update(r.body as string)
+        .digest('hex');
+    });
+    const err = await errorOf(sts.send(new GetCallerIdentityCommand({})));
+    expect(err?.name).toBe('SignatureDoesNotMatch');
+    expect(err?.$metadata?.httpStatusCode).toBe(403);
+  });
+
+  it('refuses a tampered signed header', async () => {
+    const sts = new STSClient(clientConfig(sandbox, 'eu-west-1', creds));
+    tamperAfterSigning(sts, (r) => {
+      r.headers['x-amz-user-agent'] = 'evil';
+    });
+    const err = await errorOf(sts.send(new GetCallerIdentityCommand({})));
+    expect(err?.name).toBe('SignatureDoesNotMatch');
+  });
+
+  it('refuses the wrong secret with each service’s error code', async () => {
+    const wrong = { ...creds, secretAccessKey: 'x'.repeat(40) };
+    const sts = new STSClient(clientConfig(sandbox, 'eu-west-1', wrong));
+    expect((await errorOf(sts.send(new GetCallerIdentityCommand({}))))?.name).toBe('SignatureDoesNotMatch');
+    const ssm = new SSMClient(clientConfig(sandbox, 'eu-west-1', wrong));
+    expect((await errorOf(ssm.send(new GetDocumentCommand({ Name: 'RoleShell-ReadOnly' }))))?.name).toBe(
+      'InvalidSignatureException',
+    );
+    const ec2 = new EC2Client(clientConfig(sandbox, 'eu-west-1', wrong));
+    expect((await errorOf(ec2.send(new DescribeInstancesCommand({}))))?.name).toBe('AuthFailure');
+  });
+
+  it('refuses a signature more than 15 minutes old, and the SDK corrects its clock from the Date header', async () => {
+    const stale = new STSClient({
+      ...clientConfig(sandbox, 'eu-west-1', creds),
+      systemClockOffset: -20 * 60_000,
+    });
+    const err = await errorOf(stale.send(new GetCallerIdentityCommand({})));
+    expect(err?.name).toBe('SignatureDoesNotMatch');
+    expect(err?.message).toMatch(/^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z/);
+    const future = { ...clientConfig(sandbox, 'eu-west-1', creds), systemClockOffset: 20 * 60_000 };
+    const errFuture = await errorOf(
+      new SSMClient(future).send(new GetDocumentCommand({ Name: 'RoleShell-ReadOnly' })),
+    );
+    expect(errFuture?.name).toBe('InvalidSignatureException');
+    expect(errFuture?.message).toMatch(/^Signature not yet current/);
+    // The SDK adopted the server's clock from the error's Date header: its next call is signed in time.
+    const id = await stale.send(new GetCallerIdentityCommand({}));
+    expect(id.Account).toBe('222222222222');
+  });
+
+  it('refuses unknown access keys and a mismatched session token', async () => {
+    const unknown = { accessKeyId: 'ASIAUNKNOWNUNKNOWN12', secretAccessKey: 'x', sessionToken: 'y' };
+    const sts = new STSClient(clientConfig(sandbox, 'eu-west-1', unknown));
+    expect((await errorOf(sts.send(new GetCallerIdentityCommand({}))))?.name).toBe('InvalidClientTokenId');
+    const ssm = new SSMClient(clientConfig(sandbox, 'eu-west-1', unknown));
+    expect((await errorOf(ssm.send(new GetDocumentCommand({ Name: 'x-doc' }))))?.name).toBe(
+      'UnrecognizedClientException',
+    );
+    const noToken = new STSClient(clientConfig(sandbox, 'eu-west-1', { ...creds, sessionToken: undefined }));
+    expect((await errorOf(noToken.send(new GetCallerIdentityCommand({}))))?.name).toBe(
+      'InvalidClientTokenId',
+    );
+  });
+
+  it('refuses unsigned requests', async () => {
+    const res = await fetch(sandbox.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'Action=GetCallerIdentity&Version=2011-06-15',
+    });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('<Code>MissingAuthenticationToken</Code>');
+  });
+});
+
+describe('expired credentials', () => {
+  it('are refused with ExpiredToken / ExpiredTokenException', async () => {
+    const sandbox = await startSandbox({ approve: 'bob', roleCredentialLifetimeSeconds: 1 });
+    try {
+      const { accessToken } = await signIn(sandbox);
+      const creds = await permissionSetCredentials(sandbox, accessToken, '333333333333', 'Developer');
+      await new Promise((r) => setTimeout(r, 1100));
+      const sts = new STSClient(clientConfig(sandbox, 'eu-west-1', creds));
+      expect((await errorOf(sts.send(new GetCallerIdentityCommand({}))))?.name).toBe('ExpiredToken');
+      const ssm = new SSMClient(clientConfig(sandbox, 'eu-west-1', creds));
+      expect((await errorOf(ssm.send(new GetDocumentCommand({ Name: 'RoleShell-Developer' }))))?.name).toBe(
+        'ExpiredTokenException',
+      );
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
