@@ -27,6 +27,8 @@ import { ReliableChannel } from './reliableChannel';
 export const CLIENT_VERSION = '1.2.0.0';
 /** Stdin goes out in chunks of at most this many bytes, as the plugin sends it. */
 export const STDIN_CHUNK_BYTES = 1024;
+/** The plugin pings with payload `keepalive` at open and every 5 minutes. */
+const KEEPALIVE_INTERVAL_MS = 5 * 60_000;
 const SHELL_SESSION_TYPES = new Set(['Standard_Stream', 'InteractiveCommands', 'NonInteractiveCommands']);
 
 /** ClientId is fixed per process, as in the plugin. */
@@ -75,6 +77,8 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
   private size: SizePayload;
   private readonly channel: ReliableChannel;
   private settleOpen: ((error?: Error) => void) | undefined;
+  /** Output that arrives before open() has resolved, replayed once the caller can listen. */
+  private earlyOutput: Buffer[] | undefined = [];
 
   private constructor(
     readonly streamUrl: string,
@@ -114,7 +118,15 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
         if (error) {
           client.shutdown();
           reject(error);
-        } else resolve();
+          return;
+        }
+        resolve();
+        // The caller's `await open()` continues before this runs, so its 'output' listener sees everything.
+        setImmediate(() => {
+          const early = client.earlyOutput ?? [];
+          client.earlyOutput = undefined;
+          for (const chunk of early) client.emit('output', chunk);
+        });
       };
       client.dial(token);
     });
@@ -193,6 +205,9 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
         }),
       );
       socket.ping('keepalive');
+      const keepalive = setInterval(() => socket.ping('keepalive'), KEEPALIVE_INTERVAL_MS);
+      keepalive.unref();
+      socket.once('close', () => clearInterval(keepalive));
       this.channel.start();
     });
     socket.on('message', (data, isBinary) => {
@@ -248,7 +263,8 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
           this.handshakeComplete = true;
           queueMicrotask(() => this.settleOpen?.());
         }
-        this.emit('output', message.payload);
+        if (this.earlyOutput) this.earlyOutput.push(message.payload);
+        else this.emit('output', message.payload);
         return true;
     }
   }

@@ -145,7 +145,10 @@ export class ShellSessionAgent {
 
   /** TerminateSession: ends the shell's whole session and closes the channel. */
   async terminate(output = ''): Promise<void> {
-    if (this.ending) return this.ending;
+    if (this.ending) {
+      this.drainWaiter?.(); // stop waiting for the client to ack the last output
+      return this.ending;
+    }
     this.setStatus('Terminating');
     return this.end({ status: 'Terminated', output, drain: false });
   }
