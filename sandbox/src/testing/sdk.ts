@@ -33,8 +33,38 @@ export const clientConfig = (
   ...(credentials ? { credentials } : {}),
 });
 
-/** Device flow against a sandbox started with `approve` (auto-approval). */
-export async function signIn(sandbox: Sandbox, scopes = ['sso:account:access']): Promise<SignedIn> {
+/** Approves a device authorization on the verification page, as a person would in a browser. */
+export async function approveOnPage(
+  sandbox: Sandbox,
+  verificationUriComplete: string,
+  user: string,
+): Promise<void> {
+  const html = await (await fetch(verificationUriComplete)).text();
+  const csrf = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1];
+  const userCode = /name="user_code" value="([^"]+)"/.exec(html)?.[1];
+  if (!csrf || !userCode) throw new Error(`no approval form at ${verificationUriComplete}`);
+  const res = await fetch(`${sandbox.endpoint}/device`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      user_code: userCode,
+      csrf_token: csrf,
+      user,
+      decision: 'approve',
+    }).toString(),
+  });
+  if (res.status !== 200) throw new Error(`approval failed: ${res.status}`);
+}
+
+/**
+ * Device flow. Against a sandbox started with `approve` the authorization is
+ * already approved; otherwise pass `user` to approve it on the verification page.
+ */
+export async function signIn(
+  sandbox: Sandbox,
+  scopes = ['sso:account:access'],
+  user?: string,
+): Promise<SignedIn> {
   const oidc = new SSOOIDCClient(clientConfig(sandbox));
   const reg = await oidc.send(
     new RegisterClientCommand({ clientName: 'roleshell-test', clientType: 'public', scopes }),
@@ -46,6 +76,7 @@ export async function signIn(sandbox: Sandbox, scopes = ['sso:account:access']):
       startUrl: sandbox.startUrl,
     }),
   );
+  if (user) await approveOnPage(sandbox, device.verificationUriComplete!, user);
   const token = await oidc.send(
     new CreateTokenCommand({
       clientId: reg.clientId,
