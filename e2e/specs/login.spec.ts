@@ -1,0 +1,79 @@
+/**
+ * Sign-in through the real renderer, the real app API and a real sandbox: the
+ * first-run "Try the local sandbox" path, and the token lifecycle (silent
+ * refresh mid-use; revoked refresh → sign-in prompt → the same view again).
+ */
+import { expect, test } from '../fixtures';
+import {
+  approveInSecondPage,
+  openPermissionSet,
+  signIn,
+  startTestSandbox,
+  type TestSandbox,
+} from './loginFlow';
+
+let sandbox: TestSandbox | undefined;
+test.afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+test('first run: "Try the local sandbox" signs in through the approval page and shows accounts', async ({
+  launchApp,
+}) => {
+  const { page } = await launchApp({ env: { HOME: '/nonexistent-roleshell-home' } });
+  await expect(page.getByTestId('first-run')).toBeVisible();
+  await expect(page.getByLabel('IAM Identity Center start URL')).toBeVisible();
+  await page.getByRole('button', { name: 'Try the local sandbox' }).click();
+  await expect(page.getByTestId('user-code')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('code-expiry')).toContainText(/expires in \d+:\d\d/);
+  await approveInSecondPage(page, 'alice');
+  await expect(page.getByTestId('signed-in')).toContainText('local sandbox');
+  await expect(page.getByTestId('account-list')).toContainText('prod-workloads');
+});
+
+test('first run: a start URL that is not https is refused with a clear message', async ({ launchApp }) => {
+  const { page } = await launchApp({ env: { HOME: '/nonexistent-roleshell-home' } });
+  await page.getByLabel('IAM Identity Center start URL').fill('http://corp.awsapps.com/start');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByText(/must begin with https/)).toBeVisible();
+  await expect(page.getByTestId('first-run')).toBeVisible();
+});
+
+test('cancelling a sign-in goes back to the sign-in button', async ({ launchApp }) => {
+  sandbox = await startTestSandbox();
+  const { page } = await launchApp({ env: sandbox.env });
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('user-code')).toBeVisible();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('alert')).toContainText('cancelled');
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+});
+
+test('an expiring token is refreshed silently; a revoked one asks to sign in and returns to the same view', async ({
+  launchApp,
+}) => {
+  sandbox = await startTestSandbox({ accessTokenLifetimeSeconds: 3 });
+  const { page } = await launchApp({ env: sandbox.env });
+  await signIn(page);
+  await openPermissionSet(page, 'prod-workloads', 'ReadOnly');
+  await expect(page.getByTestId('linux-user')).toHaveText('auditor');
+
+  // Past the token's lifetime, a refresh of the accounts still works without any prompt.
+  await page.waitForTimeout(3_500);
+  await page.getByRole('button', { name: 'Refresh', exact: true }).first().click();
+  await expect(page.getByTestId('account-list')).toContainText('staging-workloads');
+  await expect(page.getByTestId('signed-in')).toBeVisible();
+  expect(sandbox.sandbox.cloudTrail().some((e) => JSON.stringify(e).includes('refresh_token'))).toBe(true);
+
+  // The IdC session ends: the next refresh fails, the app asks to sign in again, keeping the view.
+  sandbox.sandbox.revokeRefreshTokens('alice');
+  await page.waitForTimeout(3_500);
+  await page.getByTestId('target-header').getByRole('button', { name: 'Refresh' }).click();
+  await expect(page.getByRole('button', { name: 'Sign in again' })).toBeVisible();
+  await expect(page.getByRole('alert').first()).toContainText(/Sign in again/);
+  await signIn(page);
+  await expect(page.getByTestId('linux-user')).toHaveText('auditor');
+  await expect(page.getByTestId('target-header')).toContainText('prod-workloads');
+  await expect(page.getByTestId('target-row')).toHaveCount(4);
+});

@@ -1,0 +1,76 @@
+/**
+ * Helpers for the login and browse specs: a sandbox started by the spec, the
+ * environment that points the app at it, and signing in the way a person does
+ * (open the verification page in a second page, pick the user, Approve).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from '@playwright/test';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/src/index';
+import { expect } from '../fixtures';
+
+export interface TestSandbox {
+  sandbox: Sandbox;
+  /** Environment for launchApp: every AWS client at the sandbox, HOME in a throwaway folder. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startTestSandbox(options: SandboxOptions = {}): Promise<TestSandbox> {
+  const sandbox = await startSandbox(options);
+  const home = await mkdtemp(path.join(os.tmpdir(), 'roleshell-e2e-home-'));
+  return {
+    sandbox,
+    env: {
+      HOME: home,
+      ROLESHELL_START_URL: sandbox.startUrl,
+      ROLESHELL_SSO_REGION: sandbox.region,
+      ROLESHELL_AWS_ENDPOINT: sandbox.endpoint,
+      ROLESHELL_BROKER_ARN: sandbox.brokerFunctionArn,
+      ROLESHELL_REGIONS: 'eu-west-1,us-east-1',
+    },
+    async close() {
+      await sandbox.close();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Approves the sign-in shown on `page` as `userName`, in a second page of the same browser. */
+export async function approveInSecondPage(page: Page, userName = 'alice'): Promise<void> {
+  const code = (await page.getByTestId('user-code').textContent())?.trim();
+  const url = (await page.getByTestId('verification-url').textContent())?.trim();
+  expect(code).toMatch(/^[A-Z0-9-]{4,}$/);
+  const approval = await page.context().newPage();
+  try {
+    await approval.goto(url!);
+    await expect(approval.locator('#user-code')).toHaveText(code!);
+    await approval.getByLabel(new RegExp(`\\(${userName},`)).check();
+    await approval.getByRole('button', { name: 'Approve' }).click();
+    await expect(approval.getByRole('status')).toContainText('approved');
+  } finally {
+    await approval.close();
+  }
+}
+
+/** From the sign-in panel to the signed-in browse view. */
+export async function signIn(page: Page, userName = 'alice'): Promise<void> {
+  await page.getByRole('button', { name: /^Sign in( again)?$/ }).click();
+  await expect(page.getByTestId('user-code')).toBeVisible();
+  await approveInSecondPage(page, userName);
+  await expect(page.getByTestId('signed-in')).toBeVisible({ timeout: 20_000 });
+}
+
+export async function openPermissionSet(
+  page: Page,
+  accountName: string,
+  permissionSet: string,
+): Promise<void> {
+  const accounts = page.getByTestId('account-list');
+  await accounts.getByRole('button', { name: new RegExp(`^${accountName}\\b`) }).click();
+  await accounts
+    .getByTestId('permission-sets')
+    .getByRole('button', { name: permissionSet, exact: true })
+    .click();
+}
