@@ -64,7 +64,8 @@ export function createDataChannelHost(options: DataChannelOptions): DataChannelH
   const { sessions } = options;
   const log = options.log ?? (() => {});
   const agents = new Map<string, ShellSessionAgent>();
-  const server = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  // Clients send stdin in chunks of at most 1 KiB; nothing legitimate comes near 1 MiB.
+  const server = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1 << 20 });
   let closing = false;
 
   function refuse(socket: WebSocket, reason: string): void {
@@ -78,6 +79,7 @@ export function createDataChannelHost(options: DataChannelOptions): DataChannelH
       options.openFrameTimeoutMs ?? 10_000,
     );
     socket.on('error', () => {});
+    socket.once('close', () => clearTimeout(timer));
     socket.once('message', (data, isBinary) => {
       clearTimeout(timer);
       if (isBinary) {
