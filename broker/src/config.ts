@@ -2,52 +2,57 @@
  * Broker configuration: one JSON document in ROLESHELL_BROKER_CONFIG
  * (docs/contracts.md), validated once at cold start.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zodMessages';
 
 const regionName = z
   .string()
-  .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region name like eu-west-1');
+  .check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region name like eu-west-1'));
 const documentName = z
   .string()
-  .regex(/^[a-zA-Z0-9_\-.:/]{3,128}$/, 'must be an SSM document name (3-128 of [a-zA-Z0-9_-.:/])');
+  .check(z.regex(/^[a-zA-Z0-9_\-.:/]{3,128}$/, 'must be an SSM document name (3-128 of [a-zA-Z0-9_-.:/])'));
 
 /** An STS endpoint added to the allow list: scheme, host and port only. */
-const stsEndpoint = z
-  .string()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (
-        (url.protocol === 'https:' || url.protocol === 'http:') &&
-        url.username === '' &&
-        url.password === '' &&
-        (url.pathname === '/' || url.pathname === '') &&
-        url.search === '' &&
-        url.hash === ''
-      );
-    } catch {
-      return false;
-    }
-  }, 'must be a URL with only scheme, host and port, e.g. http://127.0.0.1:4566')
-  .transform((value) => new URL(value).origin);
+function isOriginOnly(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (
+      (url.protocol === 'https:' || url.protocol === 'http:') &&
+      url.username === '' &&
+      url.password === '' &&
+      (url.pathname === '/' || url.pathname === '') &&
+      url.search === '' &&
+      url.hash === ''
+    );
+  } catch {
+    return false;
+  }
+}
 
-export const brokerConfigSchema = z
-  .object({
-    /** Role in each member account the broker assumes to start sessions. */
-    targetRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name'),
-    /** Regions callers may ask for; anything else is InvalidRequest. */
-    regions: z.array(regionName).min(1, 'must list at least one region'),
-    documentPrefix: z.string().default('RoleShell-'),
-    /** Permission set name -> session document name, replacing prefix + name. */
-    documentOverrides: z.record(z.string(), documentName).default({}),
-    /** true lets a caller start sessions on instances outside its own account. */
-    crossAccount: z.boolean().default(false),
-    extraStsEndpoints: z.array(stsEndpoint).default([]),
-    mappingCacheSeconds: z.number().int().min(0).max(86_400).default(300),
-    /** Seconds the broker waits for STS to answer an identity proof. */
-    stsTimeoutSeconds: z.number().positive().max(30).default(5),
-  })
-  .strict();
+const stsEndpoint = z.pipe(
+  z
+    .string()
+    .check(
+      z.refine(isOriginOnly, 'must be a URL with only scheme, host and port, e.g. http://127.0.0.1:4566'),
+    ),
+  z.transform((value: string) => new URL(value).origin),
+);
+
+export const brokerConfigSchema = z.strictObject({
+  /** Role in each member account the broker assumes to start sessions. */
+  targetRoleName: z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')),
+  /** Regions callers may ask for; anything else is InvalidRequest. */
+  regions: z.array(regionName).check(z.minLength(1, 'must list at least one region')),
+  documentPrefix: z._default(z.string(), 'RoleShell-'),
+  /** Permission set name -> session document name, replacing prefix + name. */
+  documentOverrides: z._default(z.record(z.string(), documentName), {}),
+  /** true lets a caller start sessions on instances outside its own account. */
+  crossAccount: z._default(z.boolean(), false),
+  extraStsEndpoints: z._default(z.array(stsEndpoint), []),
+  mappingCacheSeconds: z._default(z.int().check(z.minimum(0), z.maximum(86_400)), 300),
+  /** Seconds the broker waits for STS to answer an identity proof. */
+  stsTimeoutSeconds: z._default(z.number().check(z.positive(), z.maximum(30)), 5),
+});
 
 export type BrokerConfig = z.output<typeof brokerConfigSchema>;
 

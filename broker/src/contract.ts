@@ -3,7 +3,8 @@
  * schema and the response shapes. The launcher's broker client imports these
  * types so both sides agree on one definition.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zodMessages';
 import type { BrokerErrorCode } from './errors';
 
 export const INSTANCE_ID_PATTERN = /^(i|mi)-[0-9a-f]{8,17}$/;
@@ -17,17 +18,19 @@ export const identityProofSchema = z.object({
 });
 export type IdentityProof = z.infer<typeof identityProofSchema>;
 
-const instanceId = z.string().regex(INSTANCE_ID_PATTERN, 'must be an instance ID like i-0123456789abcdef0');
-const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit account ID');
+const instanceId = z
+  .string()
+  .check(z.regex(INSTANCE_ID_PATTERN, 'must be an instance ID like i-0123456789abcdef0'));
+const accountId = z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account ID'));
 /** Region names are checked against the configured allow list after parsing. */
-const region = z.string().min(1).max(32);
+const region = z.string().check(z.minLength(1), z.maxLength(32));
 
 const listTargetsRequest = z.object({
   action: z.literal('listTargets'),
   identity: identityProofSchema,
   /** One region, or several; default every region the broker serves. */
-  region: region.optional(),
-  regions: z.array(region).min(1).max(32).optional(),
+  region: z.optional(region),
+  regions: z.optional(z.array(region).check(z.minLength(1), z.maxLength(32))),
 });
 
 const startSessionRequest = z.object({
@@ -36,15 +39,15 @@ const startSessionRequest = z.object({
   region,
   instanceId,
   /** Account of the instance; default the caller's own. Others only with crossAccount. */
-  accountId: accountId.optional(),
+  accountId: z.optional(accountId),
 });
 
 const terminateSessionRequest = z.object({
   action: z.literal('terminateSession'),
   identity: identityProofSchema,
   region,
-  sessionId: z.string().regex(/^[\w+=,.@-]{1,96}$/, 'must be an SSM session ID'),
-  accountId: accountId.optional(),
+  sessionId: z.string().check(z.regex(/^[\w+=,.@-]{1,96}$/, 'must be an SSM session ID')),
+  accountId: z.optional(accountId),
 });
 
 export const brokerRequestSchema = z.discriminatedUnion('action', [
