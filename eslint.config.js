@@ -26,8 +26,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'electron', '@aws-sdk/*', 'node-pty', 'ws'], message: 'The renderer has no Node access; use window.roleshell.' },
-            { group: ['../../app/*', '!../../app/api', '../../app/!(api)/**'], message: 'The renderer may import only app/api types.' },
+            {
+              group: ['node:*', 'electron', '@aws-sdk/*', 'node-pty', 'ws'],
+              message: 'The renderer has no Node access; use window.roleshell.',
+            },
+            {
+              group: ['../../app/*', '!../../app/api', '../../app/!(api)/**'],
+              message: 'The renderer may import only app/api types.',
+            },
           ],
         },
       ],

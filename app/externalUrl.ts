@@ -47,6 +47,7 @@ function isSandboxPage(url: URL, endpoint: string): boolean {
   } catch {
     return false;
   }
-  const loopback = sandbox.hostname === '127.0.0.1' || sandbox.hostname === 'localhost' || sandbox.hostname === '[::1]';
+  const loopback =
+    sandbox.hostname === '127.0.0.1' || sandbox.hostname === 'localhost' || sandbox.hostname === '[::1]';
   return loopback && url.origin === sandbox.origin && !url.username && !url.password;
 }
