@@ -175,6 +175,31 @@ describe('data channel: refusals', () => {
     expect(reason).toMatch(/^Invalid open frame: RequestId/);
   });
 
+  it('refuses a StreamUrl without role=publish_subscribe', async () => {
+    const session = server.startSession({ runAsUser: USER });
+    await expect(
+      DataChannelClient.open(
+        session.streamUrl.replace('role=publish_subscribe', 'role=subscribe'),
+        session.token,
+      ),
+    ).rejects.toThrow('The session was refused: Unsupported role subscribe: use role=publish_subscribe');
+  });
+
+  rootOnly('reports a shell that ends before the handshake completes', async () => {
+    // Every frame to the agent is lost, so the handshake never completes; nobody's login
+    // shell is nologin, which exits at once.
+    const deaf = await startDataChannelServer({ faults: { drop: 1, direction: 'toAgent' } });
+    try {
+      const session = deaf.startSession({ runAsUser: 'nobody' });
+      await expect(DataChannelClient.open(session.streamUrl, session.token)).rejects.toThrow(
+        `Session ${session.sessionId} ended before it started.`,
+      );
+      expect(deaf.sessions.get(session.sessionId)).toMatchObject({ status: 'Terminated', exitCode: 1 });
+    } finally {
+      await deaf.close();
+    }
+  });
+
   it('refuses a KMS document to a client that cannot do KMSEncryption, with the plugin-visible error', async () => {
     const session = server.startSession({
       runAsUser: USER,
@@ -216,6 +241,23 @@ describe('data channel: lifecycle', () => {
     await transcript.waitFor(/typed-49\r\n/);
     expect(server.sessions.get(session.sessionId)?.status).toBe('Connected');
     expect(await run(client, transcript, 'echo after')).toBe('after\r\n');
+  });
+
+  it('ends the session when the shell exits while no client is connected', async () => {
+    const quick = await startDataChannelServer({ drainTimeoutMs: 200 });
+    try {
+      const { session, client, transcript } = await connect(quick);
+      expect(await run(client, transcript, 'echo ready')).toBe('ready\r\n');
+      client.sendInput('sleep 0.2; exit 5\r');
+      client.close();
+      await expect
+        .poll(() => quick.sessions.get(session.sessionId)?.status, { timeout: 10_000 })
+        .toBe('Terminated');
+      expect(quick.sessions.get(session.sessionId)?.exitCode).toBe(5);
+      await expect(DataChannelClient.open(session.streamUrl, session.token)).rejects.toThrow('is terminated');
+    } finally {
+      await quick.close();
+    }
   });
 
   it('ends an idle session after idleSessionTimeout', async () => {

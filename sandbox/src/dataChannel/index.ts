@@ -137,7 +137,12 @@ export function createDataChannelHost(options: DataChannelOptions): DataChannelH
       const match = DATA_CHANNEL_PATH.exec(url.pathname);
       if (!match) return false;
       const sessionId = decodeURIComponent(match[1]!);
-      server.handleUpgrade(req, socket, head, (ws) => onConnection(ws, sessionId));
+      const role = url.searchParams.get('role');
+      server.handleUpgrade(req, socket, head, (ws) => {
+        if (role !== 'publish_subscribe')
+          refuse(ws, `Unsupported role ${role ?? '(none)'}: use role=publish_subscribe`);
+        else onConnection(ws, sessionId);
+      });
       return true;
     },
 
