@@ -86,6 +86,28 @@ export function generateOrg(options: GenerateOrgOptions): OrgFile {
         },
       },
     ],
+    functions: [
+      {
+        name: 'roleshell-broker',
+        account: central,
+        region: regions[0] ?? 'eu-west-1',
+        module: 'broker/src/handler.ts',
+        handler: 'handler',
+        role: 'RoleShellBrokerExecution',
+        environment: {
+          ROLESHELL_BROKER_CONFIG: JSON.stringify({
+            targetRoleName: 'RoleShellTarget',
+            regions,
+            documentPrefix: 'RoleShell-',
+            documentOverrides: {},
+            crossAccount: false,
+            extraStsEndpoints: ['${SANDBOX_ENDPOINT}'],
+            mappingCacheSeconds: 300,
+          }),
+        },
+        invokers: ['org'],
+      },
+    ],
     instances: Array.from({ length: options.instances }, (_, i) => ({
       id: `i-${hex(i, 17)}`,
       name: `host-${i}`,
