@@ -1,11 +1,18 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Page } from '@playwright/test';
 import { expect, test } from '../fixtures';
+
+/** The app lands on the Connect screen (first run); settings are one click away in the sidebar. */
+async function openSettings(page: Page): Promise<void> {
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Settings' }).click();
+  await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
+}
 
 test('edits settings, reloads, and sees them persisted through the real API', async ({ launchApp }) => {
   const app = await launchApp();
   const { page } = app;
-  await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
+  await openSettings(page);
 
   await page.getByLabel('IAM Identity Center start URL').fill('https://my-org.awsapps.com/start');
   await page.getByLabel('IAM Identity Center region').fill('eu-west-1');
@@ -24,6 +31,7 @@ test('edits settings, reloads, and sees them persisted through the real API', as
   });
 
   await page.reload();
+  await openSettings(page);
   await expect(page.getByLabel('IAM Identity Center start URL')).toHaveValue(
     'https://my-org.awsapps.com/start',
   );
@@ -32,12 +40,14 @@ test('edits settings, reloads, and sees them persisted through the real API', as
 
   // And after the whole app restarts on the same data folder.
   await app.restart();
+  await openSettings(app.page);
   await expect(app.page.getByLabel('IAM Identity Center region')).toHaveValue('eu-west-1');
 });
 
 test('an invalid start URL shows an inline error and saves nothing', async ({ launchApp }) => {
   const app = await launchApp();
   const { page } = app;
+  await openSettings(page);
   const startUrl = page.getByLabel('IAM Identity Center start URL');
   await startUrl.fill('http://my-org.awsapps.com/start');
   await page.getByLabel('IAM Identity Center region').fill('eu-central-1');
@@ -61,6 +71,7 @@ test('fields set by environment variables are read-only and say which variable',
   const app = await launchApp({
     env: { ROLESHELL_START_URL: 'https://env-org.awsapps.com/start', ROLESHELL_REGIONS: 'ap-south-1' },
   });
+  await openSettings(app.page);
   const startUrl = app.page.getByLabel('IAM Identity Center start URL');
   await expect(startUrl).toHaveValue('https://env-org.awsapps.com/start');
   await expect(startUrl).toHaveAttribute('readonly', '');
@@ -82,6 +93,7 @@ test('a malformed settings file is reported, and saving keeps it aside and says 
   const file = path.join(app.dataDir, 'settings.json');
   await writeFile(file, '{ "startUrl": ');
   await app.page.reload();
+  await openSettings(app.page);
   await expect(app.page.getByRole('alert').filter({ hasText: 'is not valid JSON' })).toBeVisible();
 
   await app.page.getByLabel('IAM Identity Center region').fill('eu-north-1');
