@@ -10,7 +10,7 @@ import { createBroker, type BrokerLog } from './broker';
 import { loadBrokerConfig } from './config';
 import type { BrokerResponse } from './contract';
 import { createMemberAccess } from './aws/memberAccess';
-import { replayIdentityProof } from './identityProof/replay';
+import { keepAliveAgents, replayIdentityProof } from './identityProof/replay';
 
 interface LambdaContext {
   awsRequestId: string;
@@ -29,11 +29,12 @@ const config = (() => {
 })();
 
 const sts = new STSClient({});
+const stsAgents = keepAliveAgents();
 const log: BrokerLog = (level, message, fields) => logger[level](message, fields ?? {});
 
 const broker = createBroker({
   config,
-  replayIdentityProof: (proof) => replayIdentityProof(proof, config.stsTimeoutSeconds * 1000),
+  replayIdentityProof: (proof) => replayIdentityProof(proof, config.stsTimeoutSeconds * 1000, stsAgents),
   memberAccess: createMemberAccess({ sts, targetRoleName: config.targetRoleName }),
   audit: streamAuditSink(process.stdout),
   log,

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BrokerError } from '../errors';
-import { parseGetCallerIdentityResponse, replayIdentityProof } from './replay';
+import { keepAliveAgents, parseGetCallerIdentityResponse, replayIdentityProof } from './replay';
 import type { CheckedProof } from './verify';
 
 const IDENTITY_XML = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
@@ -84,6 +84,23 @@ describe('replayIdentityProof', () => {
     expect(sts.received[0]!.body).toBe('Action=GetCallerIdentity&Version=2011-06-15');
     expect(sts.received[0]!.headers['x-roleshell-audience']).toBe('arn');
     expect(sts.received[0]!.headers.host).toBe(new URL(sts.origin).host);
+  });
+
+  it('reuses one connection across replays with keep-alive agents', async () => {
+    const sockets = new Set<unknown>();
+    const sts = await serve((req, res) => {
+      sockets.add(req.socket);
+      res.writeHead(200, { 'content-type': 'text/xml' }).end(IDENTITY_XML);
+    });
+    const agents = keepAliveAgents();
+    try {
+      for (let i = 0; i < 3; i++) await replayIdentityProof(proofFor(sts.origin), 2000, agents);
+      expect(sts.received).toHaveLength(3);
+      expect(sockets.size).toBe(1);
+    } finally {
+      agents.http?.destroy();
+      agents.https?.destroy();
+    }
   });
 
   it('follows no redirect: the server it points to is never contacted', async () => {

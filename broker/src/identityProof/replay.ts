@@ -17,12 +17,28 @@ interface RawResponse {
   body: string;
 }
 
-function post(proof: CheckedProof, timeoutMs: number): Promise<RawResponse> {
-  const client = proof.url.protocol === 'https:' ? https : http;
+/** Connection reuse for the replay; without it every call pays a new TLS handshake to STS. */
+export interface ReplayAgents {
+  http?: http.Agent;
+  https?: https.Agent;
+}
+
+/** Keep-alive agents for a Lambda container (one per container, reused across invocations). */
+export function keepAliveAgents(): ReplayAgents {
+  return {
+    http: new http.Agent({ keepAlive: true, maxSockets: 8 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 8 }),
+  };
+}
+
+function post(proof: CheckedProof, timeoutMs: number, agents: ReplayAgents): Promise<RawResponse> {
+  const secure = proof.url.protocol === 'https:';
+  const client = secure ? https : http;
+  const agent = (secure ? agents.https : agents.http) ?? false;
   return new Promise((resolve, reject) => {
     const request = client.request(
       proof.url,
-      { method: 'POST', headers: proof.headers, timeout: timeoutMs, agent: false },
+      { method: 'POST', headers: proof.headers, timeout: timeoutMs, agent },
       (response) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -83,10 +99,14 @@ export function parseStsErrorCode(xml: string): string | undefined {
   }
 }
 
-export async function replayIdentityProof(proof: CheckedProof, timeoutMs: number): Promise<StsIdentity> {
+export async function replayIdentityProof(
+  proof: CheckedProof,
+  timeoutMs: number,
+  agents: ReplayAgents = {},
+): Promise<StsIdentity> {
   let response: RawResponse;
   try {
-    response = await post(proof, timeoutMs);
+    response = await post(proof, timeoutMs, agents);
   } catch (error) {
     throw new BrokerError(
       'Internal',
