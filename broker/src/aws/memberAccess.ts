@@ -202,7 +202,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
         }
         const tagsById = new Map<string, Record<string, string>>();
         for await (const page of paginateDescribeInstances(
-          { client: ec2, pageSize: 1000 },
+          { client: ec2, pageSize: 200 },
           { Filters: [{ Name: 'tag-key', Values: [PERMISSION_SETS_TAG] }] },
         )) {
           for (const instance of page.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
