@@ -218,6 +218,16 @@ describe('checkIdentityProof', () => {
     refusal({ ...proof, headers: { ...proof.headers, 'X-RoleShell-Audience': AUDIENCE } });
   });
 
+  it.each([
+    ['a connection-level header', { 'transfer-encoding': 'chunked' }],
+    ['a header value with a line break', { 'x-extra': 'a\r\nx-injected: 1' }],
+    ['a header value with non-ASCII', { 'x-extra': 'é' }],
+    ['a header name with odd characters', { 'x extra': '1' }],
+  ])('refuses %s', async (_label, extra) => {
+    const proof = await sign();
+    refusal({ ...proof, headers: { ...proof.headers, ...extra } });
+  });
+
   it('refuses a Host header that differs from the URL', async () => {
     const proof = await sign();
     refusal({ ...proof, headers: { ...proof.headers, host: 'evil.example' } });

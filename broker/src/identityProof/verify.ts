@@ -14,6 +14,21 @@ export const MAX_PROOF_AGE_MS = 5 * 60 * 1000;
 /** A proof dated up to this far ahead of the broker's clock is accepted (clock skew); later is refused. */
 export const CLOCK_SKEW_ALLOWANCE_MS = 30 * 1000;
 
+/** Connection-level headers are never forwarded to STS, signed or not. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'proxy-authorization',
+  'proxy-connection',
+]);
+/** Visible ASCII, space and tab: what SigV4 canonicalizes and Node will send. */
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+
 const STS_REGIONAL_HOST = /^sts\.[a-z]{2}(-[a-z]+)+-\d{1,2}\.amazonaws\.com$/;
 
 export interface ProofCheckOptions {
@@ -113,6 +128,9 @@ export function checkIdentityProof(proof: IdentityProof, options: ProofCheckOpti
   for (const [name, value] of Object.entries(proof.headers)) {
     const lower = name.toLowerCase();
     if (headers.has(lower)) reject(`header ${lower} appears twice`);
+    if (!/^[a-z0-9-]{1,64}$/.test(lower)) reject('a header name has characters SigV4 does not sign');
+    if (!HEADER_VALUE.test(value)) reject(`header ${lower} has control or non-ASCII characters`);
+    if (HOP_BY_HOP.has(lower)) reject(`connection-level header ${lower} in the proof`);
     headers.set(lower, value);
   }
 
