@@ -54,6 +54,7 @@ async function main(): Promise<void> {
       org: values.org,
       approve: values.approve,
       cloudTrailFile: values['cloudtrail-file'],
+      prebundleFunctions: true,
       log: values.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
     });
   } catch (err) {

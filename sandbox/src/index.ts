@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { CloudTrail, type CloudTrailEvent } from './cloudTrail';
-import { createDataChannelHost, type FaultOptions } from './dataChannel';
+import { createDataChannelHost, type DataChannelOptions, type FaultOptions } from './dataChannel';
 import { CredentialStore } from './identity/principals';
 import { createSandboxServer } from './http/server';
 import { loadOrg, type Org, type OrgFile } from './org';
@@ -43,6 +43,10 @@ export interface SandboxOptions {
   /** Also append CloudTrail events to this file as JSON lines. */
   cloudTrailFile?: string;
   dataChannelFaults?: FaultOptions;
+  /** More data-channel agent settings (document minute length, timeouts). */
+  dataChannel?: Omit<DataChannelOptions, 'sessions' | 'faults' | 'log'>;
+  /** Bundle Lambda handlers right away instead of at their first invoke (the CLI does). */
+  prebundleFunctions?: boolean;
   /** Folder Lambda handler modules are relative to (default: the project root above the org file). */
   root?: string;
   log?: (line: string) => void;
@@ -81,7 +85,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const credentials = new CredentialStore();
   const cloudTrail = new CloudTrail(options.cloudTrailFile);
   const sessions = new SessionStore();
-  const dataChannel = createDataChannelHost({ sessions, faults: options.dataChannelFaults, log });
+  const dataChannel = createDataChannelHost({
+    ...options.dataChannel,
+    sessions,
+    faults: options.dataChannelFaults,
+    log,
+  });
   const oidc = new IdentityCenterOidc(
     org,
     {
@@ -126,6 +135,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
   });
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  if (options.prebundleFunctions) lambda.prepare();
   const pruner = setInterval(() => credentials.prune(), 3600_000);
   pruner.unref();
 

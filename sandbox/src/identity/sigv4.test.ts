@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { EC2Client, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { GetDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { AwsCredentialIdentity } from '@smithy/types';
+import type {
+  AwsCredentialIdentity,
+  FinalizeRequestMiddleware,
+  MetadataBearer,
+  MiddlewareStack,
+} from '@smithy/types';
 import { HttpRequest } from '@smithy/protocol-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../index';
@@ -10,13 +15,15 @@ import { clientConfig, permissionSetCredentials, signIn } from '../testing/sdk';
 
 /** Changes the request after the SDK signed it, as a man in the middle would. */
 function tamperAfterSigning(client: SSMClient | STSClient, tamper: (request: HttpRequest) => void) {
-  client.middlewareStack.addRelativeTo(
-    (next) => async (args) => {
-      if (HttpRequest.isInstance(args.request)) tamper(args.request);
-      return next(args);
-    },
-    { relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'tamperAfterSigning' },
-  );
+  const middleware: FinalizeRequestMiddleware<object, MetadataBearer> = (next) => async (args) => {
+    if (HttpRequest.isInstance(args.request)) tamper(args.request);
+    return next(args);
+  };
+  (client.middlewareStack as MiddlewareStack<object, MetadataBearer>).addRelativeTo(middleware, {
+    relation: 'after',
+    toMiddleware: 'httpSigningMiddleware',
+    name: 'tamperAfterSigning',
+  });
 }
 
 const errorOf = (p: Promise<unknown>) =>

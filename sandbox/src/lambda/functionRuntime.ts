@@ -70,27 +70,39 @@ export class FunctionRuntime {
     return `arn:aws:lambda:${fn.region}:${fn.account}:function:${fn.name}`;
   }
 
+  /** Bundles ahead of the first invoke, so it is not a slow cold start. */
+  prepare(): Promise<void> {
+    return this.bundle().then(() => undefined);
+  }
+
   /** Bundles once; a failed bundle is retried on the next invoke (the module may appear later). */
   private bundle(): Promise<string> {
     if (!this.bundlePath) {
       const { fn, root, workDir } = this.options;
       const entry = resolve(root, fn.module);
-      const outfile = join(workDir, `${fn.name}.cjs`);
+      const outfile = join(workDir, `${fn.name}.mjs`);
       this.bundlePath = (async () => {
         if (!existsSync(entry)) {
           throw new Error(
             `Cannot find module ${fn.module} for function ${fn.name} (looked for ${entry}); the sandbox bundles it at the first invoke`,
           );
         }
+        // The same settings as the real deployment (scripts/build-broker.mjs), minus minification
+        // so stack traces stay readable.
         await build({
           entryPoints: [entry],
           outfile,
           bundle: true,
           platform: 'node',
           target: 'node20',
-          format: 'cjs',
-          sourcemap: 'inline',
+          format: 'esm',
+          mainFields: ['module', 'main'],
+          sourcemap: false,
+          legalComments: 'none',
           logLevel: 'silent',
+          banner: {
+            js: "import { createRequire as __sandboxCreateRequire } from 'node:module'; const require = __sandboxCreateRequire(import.meta.url);",
+          },
         });
         return outfile;
       })();

@@ -1,8 +1,8 @@
 /**
  * The code that runs inside each function's worker thread, like the Lambda
- * Node.js runtime's bootstrap: load the bundled handler once (cold start), then
- * answer invocations one at a time. Kept as CommonJS source text because the
- * worker loads the esbuild CJS bundle with `require`.
+ * Node.js runtime's bootstrap: import the bundled handler (an ES module, as
+ * deployed) once — the cold start — then answer invocations one at a time.
+ * Kept as source text so the worker needs no TypeScript loader.
  */
 export const WORKER_RUNTIME_SOURCE = String.raw`'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
@@ -17,23 +17,25 @@ function serializeError(e) {
 }
 
 let handler;
-try {
-  const mod = require(workerData.bundle);
-  handler = mod[workerData.handler];
-  if (typeof handler !== 'function') {
-    const err = new Error(workerData.moduleName + '.' + workerData.handler + ' is undefined or not exported');
-    err.name = 'Runtime.HandlerNotFound';
-    throw err;
+(async () => {
+  try {
+    const mod = await import(require('node:url').pathToFileURL(workerData.bundle).href);
+    handler = mod[workerData.handler];
+    if (typeof handler !== 'function') {
+      const err = new Error(workerData.moduleName + '.' + workerData.handler + ' is undefined or not exported');
+      err.name = 'Runtime.HandlerNotFound';
+      throw err;
+    }
+    parentPort.postMessage({ type: 'ready' });
+  } catch (e) {
+    const error = serializeError(e);
+    if (!String(error.errorType).startsWith('Runtime.')) {
+      error.errorMessage = error.errorType + ': ' + error.errorMessage;
+      error.errorType = 'Runtime.ImportModuleError';
+    }
+    parentPort.postMessage({ type: 'initError', error });
   }
-  parentPort.postMessage({ type: 'ready' });
-} catch (e) {
-  const error = serializeError(e);
-  if (!String(error.errorType).startsWith('Runtime.')) {
-    error.errorMessage = error.errorType + ': ' + error.errorMessage;
-    error.errorType = 'Runtime.ImportModuleError';
-  }
-  parentPort.postMessage({ type: 'initError', error });
-}
+})();
 
 parentPort.on('message', async (m) => {
   const deadline = Date.now() + m.timeoutMs;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { permissionSetsOf } from '../identity/authorize';
-import { generateOrg, loadOrg, OrgFileError } from './index';
+import { generateOrg, loadOrg, OrgFileError, type OrgFile } from './index';
 
 describe('default org', () => {
   const { org, root } = loadOrg();
@@ -92,7 +92,7 @@ describe('org file validation', () => {
     org.instances[2]!.id = 'i-123';
     org.instances[3]!.account = '999999999999';
     try {
-      loadOrg(org);
+      loadOrg(org as unknown as OrgFile);
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(OrgFileError);

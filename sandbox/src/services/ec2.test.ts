@@ -1,4 +1,9 @@
-import { DescribeInstancesCommand, EC2Client, paginateDescribeInstances } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  paginateDescribeInstances,
+  type DescribeInstancesCommandOutput,
+} from '@aws-sdk/client-ec2';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateOrg } from '../org';
@@ -10,9 +15,8 @@ const errorOf = (p: Promise<unknown>) =>
     () => undefined,
     (e: Error) => e,
   );
-const ids = (
-  r: Awaited<ReturnType<EC2Client['send']>> & { Reservations?: { Instances?: { InstanceId?: string }[] }[] },
-) => (r.Reservations ?? []).flatMap((res) => (res.Instances ?? []).map((i) => i.InstanceId!)).sort();
+const ids = (r: DescribeInstancesCommandOutput) =>
+  (r.Reservations ?? []).flatMap((res) => (res.Instances ?? []).map((i) => i.InstanceId!)).sort();
 
 describe('ec2 DescribeInstances', () => {
   let sandbox: Sandbox;

@@ -174,6 +174,17 @@ export class LambdaService {
     };
   }
 
+  /** Bundles every function now (in the background); failures surface again at invoke. */
+  prepare(): void {
+    for (const fn of this.org.functions) {
+      const run = this.runtime(fn)
+        .prepare()
+        .catch((e: unknown) => this.log(`[lambda ${fn.name}] not bundled yet: ${(e as Error).message}`));
+      this.background.add(run);
+      void run.finally(() => this.background.delete(run));
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([...this.background]);
     await Promise.all([...this.runtimes.values()].map((r) => r.close()));

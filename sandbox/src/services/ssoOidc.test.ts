@@ -157,7 +157,12 @@ describe('sso-oidc device authorization', () => {
     await decide(device.verificationUriComplete!, 'alice', 'approve');
     const first = await poll(withScope, device.deviceCode);
     const refreshed = await oidc.send(
-      new CreateTokenCommand({ ...withScope, grantType: 'refresh_token', refreshToken: first.refreshToken }),
+      new CreateTokenCommand({
+        clientId: withScope.clientId,
+        clientSecret: withScope.clientSecret,
+        grantType: 'refresh_token',
+        refreshToken: first.refreshToken,
+      }),
     );
     expect(refreshed.accessToken).toBeTruthy();
     expect(refreshed.accessToken).not.toBe(first.accessToken);
@@ -166,14 +171,22 @@ describe('sso-oidc device authorization', () => {
     await expect(
       oidc.send(
         new CreateTokenCommand({
-          ...withScope,
+          clientId: withScope.clientId,
+          clientSecret: withScope.clientSecret,
           grantType: 'refresh_token',
           refreshToken: first.refreshToken,
         }),
       ),
     ).rejects.toBeInstanceOf(InvalidGrantException);
     await expect(
-      oidc.send(new CreateTokenCommand({ ...withScope, grantType: 'refresh_token', refreshToken: 'bogus' })),
+      oidc.send(
+        new CreateTokenCommand({
+          clientId: withScope.clientId,
+          clientSecret: withScope.clientSecret,
+          grantType: 'refresh_token',
+          refreshToken: 'bogus',
+        }),
+      ),
     ).rejects.toBeInstanceOf(InvalidGrantException);
 
     const noScope = await register([]);
