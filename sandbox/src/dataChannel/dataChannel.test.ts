@@ -243,6 +243,21 @@ describe('data channel: lifecycle', () => {
     expect(await run(client, transcript, 'echo after')).toBe('after\r\n');
   });
 
+  it("reports a resume with a token that is not the session's as a disconnect with the reason", async () => {
+    const { session, client, transcript } = await connect(server);
+    const first = new Promise((resolve) => client.once('disconnected', resolve));
+    server.dropConnections();
+    await first;
+    const refused = new Promise<{ reason: string }>((resolve) => client.once('disconnected', resolve));
+    await client.resume('forged-token');
+    expect((await refused).reason).toBe(
+      `Authentication failed: the token is not valid for session ${session.sessionId}`,
+    );
+    // The session is still there for a real token.
+    await client.resume(server.resumeSession(session.sessionId));
+    expect(await run(client, transcript, 'echo still-here')).toBe('still-here\r\n');
+  });
+
   it('ends the session when the shell exits while no client is connected', async () => {
     const quick = await startDataChannelServer({ drainTimeoutMs: 200 });
     try {

@@ -101,8 +101,17 @@ export function sessionProcesses(sessionId: number): number[] {
   return pids;
 }
 
-/** Kills every process of the shell's session (job-control groups included), repeating while any appear. */
+/**
+ * Kills every process of the shell's session (job-control groups included),
+ * repeating while any appear. The leader is killed by pid too: right after
+ * spawn it may not have called setsid() yet, and would then escape the scan.
+ */
 export function killSession(sessionId: number): void {
+  try {
+    process.kill(sessionId, 'SIGKILL');
+  } catch {
+    // already gone
+  }
   for (let round = 0; round < 10; round++) {
     const pids = sessionProcesses(sessionId);
     if (pids.length === 0) return;

@@ -31,6 +31,8 @@ export const OUTPUT_CHUNK_BYTES = 1024;
 const PENDING_HIGH_WATER = 1 << 20;
 const PENDING_LOW_WATER = 1 << 18;
 const DEFAULT_IDLE_MINUTES = 20;
+/** A killed shell reports its exit at once; this only guards against waiting forever. */
+const SHELL_EXIT_TIMEOUT_MS = 5000;
 
 export const IDLE_TIMEOUT_OUTPUT = 'Your session timed out due to inactivity and has been terminated.';
 export const MAX_DURATION_OUTPUT =
@@ -320,7 +322,8 @@ export class ShellSessionAgent {
     if (shell) {
       killSession(shell.pty.pid);
       if (this.ptyPaused) shell.pty.resume(); // let node-pty see the pty close
-      const exited = await this.shellExited;
+      const exited = await Promise.race([this.shellExited, delay(SHELL_EXIT_TIMEOUT_MS)]);
+      if (!exited) this.log(`shell pid ${shell.pty.pid} did not report its exit`);
       const exitCode = exited?.signal ? 128 + exited.signal : exited?.exitCode;
       const current = this.options.sessions.get(this.sessionId);
       if (current?.exitCode === undefined && exitCode !== undefined) {
@@ -424,6 +427,10 @@ function parseSize(message: ClientMessage): { cols: number; rows: number } | und
     // fall through
   }
   return undefined;
+}
+
+function delay(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 }
 
 function toBuffer(data: WebSocket.RawData): Buffer {
