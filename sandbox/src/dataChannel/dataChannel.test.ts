@@ -87,6 +87,9 @@ describe('data channel: handshake and shell', () => {
     const [uid, groups] = ids.trim().split(/\r\n/);
     expect(uid).not.toBe('0');
     expect(groups?.split(' ')).not.toContain('0');
+    expect(
+      await run(client, transcript, "grep -E '^Cap(Prm|Eff):' /proc/self/status | tr -s '\\t' ' '"),
+    ).toBe('CapPrm: 0000000000000000\r\nCapEff: 0000000000000000\r\n');
   });
 
   it('runs as the current user, saying so once, when the run-as user does not exist', async () => {
