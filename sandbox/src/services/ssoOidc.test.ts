@@ -97,15 +97,6 @@ describe('sso-oidc device authorization', () => {
     await expect(poll(reg, device.deviceCode)).rejects.toBeInstanceOf(InvalidGrantException);
   });
 
-  it('answers SlowDownException when polled faster than the interval', async () => {
-    const reg = await register();
-    const device = await start(reg);
-    await expect(poll(reg, device.deviceCode)).rejects.toBeInstanceOf(AuthorizationPendingException);
-    const err = await poll(reg, device.deviceCode).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SlowDownException);
-    expect((err as SlowDownException).error).toBe('slow_down');
-  });
-
   it('expires device codes (ExpiredTokenException)', async () => {
     const reg = await register();
     const device = await start(reg);
@@ -211,6 +202,41 @@ describe('sso-oidc device authorization', () => {
         }),
       ),
     ).rejects.toBeInstanceOf(InvalidRequestException);
+  });
+});
+
+describe('sso-oidc polling interval', () => {
+  it('answers SlowDownException when polled faster than the interval', async () => {
+    // A long interval, so the second poll is "too soon" however slow the machine is.
+    const sandbox = await startSandbox({ pollIntervalSeconds: 30 });
+    const oidc = new SSOOIDCClient(clientConfig(sandbox));
+    try {
+      const reg = await oidc.send(new RegisterClientCommand({ clientName: 't', clientType: 'public' }));
+      const device = await oidc.send(
+        new StartDeviceAuthorizationCommand({
+          clientId: reg.clientId,
+          clientSecret: reg.clientSecret,
+          startUrl: sandbox.startUrl,
+        }),
+      );
+      expect(device.interval).toBe(30);
+      const poll = () =>
+        oidc.send(
+          new CreateTokenCommand({
+            clientId: reg.clientId,
+            clientSecret: reg.clientSecret,
+            grantType: DEVICE_GRANT,
+            deviceCode: device.deviceCode,
+          }),
+        );
+      await expect(poll()).rejects.toBeInstanceOf(AuthorizationPendingException);
+      const err = await poll().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SlowDownException);
+      expect((err as SlowDownException).error).toBe('slow_down');
+    } finally {
+      oidc.destroy();
+      await sandbox.close();
+    }
   });
 });
 

@@ -179,12 +179,12 @@ describe('sso portal', () => {
 
 describe('sso portal limits', () => {
   it('expires access tokens', async () => {
-    const sandbox = await startSandbox({ approve: 'alice', accessTokenLifetimeSeconds: 1 });
+    const sandbox = await startSandbox({ approve: 'alice', accessTokenLifetimeSeconds: 2 });
     try {
       const { accessToken } = await signIn(sandbox);
       const sso = new SSOClient(clientConfig(sandbox));
       await sso.send(new ListAccountsCommand({ accessToken }));
-      await new Promise((r) => setTimeout(r, 1100));
+      await new Promise((r) => setTimeout(r, 2100));
       await expect(sso.send(new ListAccountsCommand({ accessToken }))).rejects.toBeInstanceOf(
         UnauthorizedException,
       );
