@@ -53,6 +53,8 @@ const logLines: string[] = [];
 const alice: Record<string, RoleCredentials> = {};
 let bobReadOnly: RoleCredentials;
 let aliceDevInDev: RoleCredentials;
+let aliceNoShell: RoleCredentials;
+let aliceNoRunAs: RoleCredentials;
 let ciRole: RoleCredentials;
 
 /** Audit records the broker wrote to stdout (the sandbox forwards the function's output to `log`). */
@@ -94,6 +96,36 @@ beforeAll(async () => {
     log: (line) => logLines.push(line),
     org: {
       ...org,
+      // Two permission sets that reach prod-web-1 but map to no Linux user: one has no
+      // document, the other's document has Run As turned off.
+      permissionSets: [
+        ...org.permissionSets,
+        { name: 'NoShell', assignments: [{ user: 'alice', accounts: [PROD] }] },
+        { name: 'NoRunAs', assignments: [{ user: 'alice', accounts: [PROD] }] },
+      ],
+      sessionDocuments: [
+        ...org.sessionDocuments,
+        {
+          name: 'RoleShell-NoRunAs',
+          accounts: [PROD],
+          content: {
+            schemaVersion: '1.0',
+            sessionType: 'Standard_Stream',
+            inputs: { runAsEnabled: false, runAsDefaultUser: 'ops-admin' },
+          },
+        },
+      ],
+      instances: org.instances.map((instance) =>
+        instance.id === PROD_WEB_1
+          ? {
+              ...instance,
+              tags: {
+                ...instance.tags,
+                'roleshell:permission-sets': `${instance.tags['roleshell:permission-sets']},NoShell,NoRunAs`,
+              },
+            }
+          : instance,
+      ),
       roles: [
         ...org.roles,
         {
@@ -122,6 +154,8 @@ beforeAll(async () => {
   for (const permissionSet of Object.keys(LINUX_USERS))
     alice[permissionSet] = await roleCredentials(sandbox, aliceToken, PROD, permissionSet);
   aliceDevInDev = await roleCredentials(sandbox, aliceToken, DEV, 'Developer');
+  aliceNoShell = await roleCredentials(sandbox, aliceToken, PROD, 'NoShell');
+  aliceNoRunAs = await roleCredentials(sandbox, aliceToken, PROD, 'NoRunAs');
   bobReadOnly = await roleCredentials(sandbox, await signIn(sandbox, 'bob'), PROD, 'ReadOnly');
 
   const lambda = new LambdaClient({
@@ -541,6 +575,25 @@ describe('refusals', () => {
       'AccessDenied',
     );
     expect(record.reason).toMatch(/does not list Developer/);
+  });
+
+  it('refuses a permission set with no Linux user mapped, with no fallback user', async () => {
+    const noDocument = await expectRefused(
+      aliceNoShell,
+      { ...startRequest(PROD_WEB_1), identity: await proofFor(sandbox, aliceNoShell) },
+      'AccessDenied',
+    );
+    expect(noDocument.reason).toMatch(/document RoleShell-NoShell not found/);
+    const runAsOff = await expectRefused(
+      aliceNoRunAs,
+      { ...startRequest(PROD_WEB_1), identity: await proofFor(sandbox, aliceNoRunAs) },
+      'AccessDenied',
+    );
+    expect(runAsOff.reason).toMatch(/runAsEnabled off/);
+    expect(await invoker.call(aliceNoShell, { action: 'listTargets', region: REGION })).toMatchObject({
+      ok: false,
+      error: { code: 'AccessDenied' },
+    });
   });
 
   it('refuses an instance that is not connected', async () => {
