@@ -5,7 +5,7 @@
  * shell runs as whoever runs the sandbox, and the session says so.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import * as pty from 'node-pty';
 
@@ -57,7 +57,8 @@ export function spawnLoginShell(runAsUser: string, size: { cols: number; rows: n
     const shell = pty.spawn(
       'setpriv',
       [`--reuid=${target.uid}`, `--regid=${target.gid}`, '--init-groups', '--', target.shell, '-l'],
-      { ...base, cwd: target.home, env },
+      // Like su -l: a missing home directory logs in at /.
+      { ...base, cwd: existsSync(target.home) ? target.home : '/', env },
     );
     return { pty: shell, user: target.name };
   }

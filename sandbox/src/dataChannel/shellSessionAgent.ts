@@ -121,7 +121,14 @@ export class ShellSessionAgent {
     const toAgent = new FaultyLink(
       this.options.faults,
       'toAgent',
-      (frame) => this.channel.receive(frame),
+      (frame) => {
+        try {
+          this.channel.receive(frame);
+        } catch (error) {
+          // A bad frame must not take the sandbox down with it.
+          this.log(`error handling a client frame: ${(error as Error).message}`);
+        }
+      },
       this.faultCounts.toAgent,
     );
     this.toAgent = toAgent;
@@ -157,8 +164,19 @@ export class ShellSessionAgent {
 
   private start(): void {
     const { session } = this.options;
-    this.shell = spawnLoginShell(session.runAsUser, { cols: 80, rows: 24 });
-    const shell = this.shell;
+    let shell: LoginShell;
+    try {
+      shell = spawnLoginShell(session.runAsUser, { cols: 80, rows: 24 });
+    } catch (error) {
+      this.log(`cannot start the shell: ${(error as Error).message}`);
+      void this.end({
+        status: 'Failed',
+        output: `Unable to start shell: ${(error as Error).message}`,
+        drain: false,
+      });
+      return;
+    }
+    this.shell = shell;
     this.log(`shell pid ${shell.pty.pid} runs as ${shell.user}`);
     shell.pty.onData((data) => this.onShellOutput(typeof data === 'string' ? Buffer.from(data) : data));
     this.shellExited = new Promise((resolve) => shell.pty.onExit(resolve));
