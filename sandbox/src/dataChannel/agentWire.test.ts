@@ -171,4 +171,48 @@ describe('agent on the wire', () => {
     expect(text().match(/one-1\r\n/g)).toHaveLength(1);
     expect(peer.acks().filter((a) => a.AcknowledgedMessageSequenceNumber === 1).length).toBe(2);
   });
+
+  it('drops malformed frames and bad Size payloads without losing the session', async () => {
+    const peer = await rawPeer();
+    await peer.waitUntil(() => peer.outputs().length >= 1);
+    const request = peer.outputs()[0]!;
+    peer.ack(request);
+    peer.handshakeResponse(request); // seq 0
+    await peer.waitUntil(() => peer.outputs().some((m) => m.payloadType === PayloadType.HandshakeComplete));
+    peer.socket.send(Buffer.from('not a message'));
+    const tampered = encodeMessage({
+      messageType: 'input_stream_data',
+      sequenceNumber: 1,
+      payloadType: 1,
+      payload: 'x',
+    });
+    tampered[120] = 0x79; // digest no longer matches
+    peer.socket.send(tampered);
+    peer.sendInput(PayloadType.Size, '{"cols":"wide"}'); // seq 1: processed, ignored
+    peer.sendInput(PayloadType.Output, 'echo "still-$((2*3))"\r'); // seq 2
+    const acked = new Set<number>();
+    await peer.waitUntil(() => {
+      for (const m of peer.outputs()) {
+        if (!acked.has(m.sequenceNumber)) {
+          acked.add(m.sequenceNumber);
+          peer.ack(m);
+        }
+      }
+      return /still-6\r\n/.test(
+        Buffer.concat(
+          peer
+            .outputs()
+            .filter((m) => m.payloadType === PayloadType.Output)
+            .map((m) => m.payload),
+        ).toString(),
+      );
+    });
+    expect(server.logs.some((line) => line.includes('dropped a frame: frame of 13 bytes is too short'))).toBe(
+      true,
+    );
+    expect(server.logs.some((line) => line.includes('payload digest mismatch on input_stream_data'))).toBe(
+      true,
+    );
+    expect(server.logs.some((line) => line.includes('ignored a malformed Size payload'))).toBe(true);
+  });
 });
