@@ -300,11 +300,12 @@ export function createBroker(deps: BrokerDeps) {
   }
 
   async function handle(event: unknown, ctx: InvocationContext): Promise<BrokerResponse> {
+    // Capped: the caller chooses this string and it lands in the audit trail.
     const action =
       typeof event === 'object' &&
       event !== null &&
       typeof (event as { action?: unknown }).action === 'string'
-        ? (event as { action: string }).action
+        ? (event as { action: string }).action.slice(0, 64)
         : 'unknown';
     const fields: AuditFields = {};
     try {
@@ -315,7 +316,7 @@ export function createBroker(deps: BrokerDeps) {
         throw new BrokerError(
           'InvalidRequest',
           `Unknown action; use one of ${brokerActions.join(', ')}.`,
-          `unknown action ${action.slice(0, 64)}`,
+          `unknown action ${action}`,
         );
       }
       // Size first: nothing else reads an oversized proof.
