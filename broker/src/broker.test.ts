@@ -329,6 +329,12 @@ describe('request validation', () => {
     expect(audit.records).toEqual([expect.objectContaining({ outcome: 'denied', code })]);
   });
 
+  it('caps a long unknown action in the audit trail', async () => {
+    const { broker, audit } = setup();
+    await broker.handle({ action: 'x'.repeat(10_000) }, ctx);
+    expect(audit.records?.[0]?.action).toBe('x'.repeat(64));
+  });
+
   it.each([
     'i-123',
     'i-0123456789ABCDEF0',
