@@ -114,6 +114,7 @@ export class FunctionRuntime {
   private async start(): Promise<ExecutionEnvironment> {
     const { fn, workDir, credentials, endpoint } = this.options;
     const bundle = await this.bundle();
+    if (this.closed) throw new Error('the sandbox is shutting down');
     const runtimePath = join(workDir, 'runtime.cjs');
     if (!existsSync(runtimePath)) writeFileSync(runtimePath, WORKER_RUNTIME_SOURCE);
     const creds = credentials.issue(

@@ -186,8 +186,9 @@ export class LambdaService {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.background]);
+    // Ending the workers first also ends in-flight Event invocations; then wait for pending bundles.
     await Promise.all([...this.runtimes.values()].map((r) => r.close()));
+    await Promise.allSettled([...this.background]);
     if (this.workDir) rmSync(this.workDir, { recursive: true, force: true });
   }
 }
