@@ -264,6 +264,17 @@ describe('ssm sessions', () => {
     });
     const useast = await ssm(developer, 'us-east-1').send(new DescribeInstanceInformationCommand({}));
     expect(useast.InstanceInformationList!.map((i) => i.InstanceId)).toEqual(['i-0a1b2c3d4e5f60005']);
+    const mixed = await errorOf(
+      c.send(
+        new DescribeInstanceInformationCommand({
+          Filters: [
+            { Key: 'tag:Team', Values: ['web'] },
+            { Key: 'PingStatus', Values: ['Online'] },
+          ],
+        }),
+      ),
+    );
+    expect(mixed?.name).toBe('InvalidFilter');
     const badMax = await errorOf(c.send(new DescribeInstanceInformationCommand({ MaxResults: 4 })));
     expect(badMax?.name).toBe('ValidationException');
     const badKey = await errorOf(

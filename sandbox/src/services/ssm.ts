@@ -353,6 +353,10 @@ export class SsmService {
       ...filters.map((f) => ({ key: str(f.Key) ?? '', values: asStrings(f.Values) })),
       ...legacy.map((f) => ({ key: str(f.key) ?? '', values: asStrings(f.valueSet) })),
     ];
+    // As AWS documents: tag filters can't be combined with other filter types.
+    const isTag = (key: string) => key.startsWith('tag:') || key === 'tag-key';
+    if (all.some((f) => isTag(f.key)) && all.some((f) => !isTag(f.key)))
+      throw new AwsError('InvalidFilter', "Tag filters can't be combined with other filter types.", 400);
     const tests = all.map(({ key, values }) => {
       if (values.length === 0)
         throw new AwsError('InvalidFilterValue', `Filter ${key} needs at least one value.`, 400);
