@@ -73,7 +73,13 @@ function toManaged(info: InstanceInformation): ManagedInstance | undefined {
 
 export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
   const now = options.now ?? Date.now;
-  const cache = new TtlCache<CachedMember>(500, now);
+  // Clients of expired credentials are closed so their keep-alive sockets do not linger.
+  const cache = new TtlCache<CachedMember>(500, now, (member) => {
+    for (const { ssm, ec2 } of member.clients.values()) {
+      ssm.destroy();
+      ec2.destroy();
+    }
+  });
   const inFlight = new Map<string, Promise<CachedMember>>();
 
   async function assume(
