@@ -246,6 +246,7 @@ export class FunctionRuntime {
     }
     const live = env;
     live.output.length = 0;
+    this.options.log(`[lambda ${fn.name}] START RequestId: ${awsRequestId} Version: $LATEST`);
     const invokeStart = performance.now();
     const id = ++this.sequence;
     const outcome = await new Promise<{ payload: string; error?: FunctionError; keep: boolean }>((done) => {

@@ -203,3 +203,34 @@ describe('lambda Invoke', () => {
     expect(sandbox.sessions.get(decode(out.Payload).SessionId)?.runAsUser).toBe('tagged');
   });
 });
+
+describe('lambda shutdown', () => {
+  it('close() ends warm and in-flight workers instead of waiting for them', async () => {
+    let started = false;
+    const sandbox = await startSandbox({
+      approve: 'alice',
+      org: defaultOrgWith({ functions: [fn('sleepy', 'fail', { timeoutSeconds: 900 })] }),
+      log: (line) => (started ||= line.startsWith('[lambda sleepy] START')),
+    });
+    const { accessToken } = await signIn(sandbox);
+    const creds = await permissionSetCredentials(sandbox, accessToken, '222222222222', 'Developer');
+    const lambda = new LambdaClient(clientConfig(sandbox, 'eu-west-1', creds));
+    const pending = lambda
+      .send(
+        new InvokeCommand({
+          FunctionName: `arn:aws:lambda:eu-west-1:${CENTRAL}:function:sleepy`,
+          Payload: JSON.stringify({ mode: 'sleep' }),
+        }),
+      )
+      .then(
+        () => 'answered',
+        () => 'connection closed',
+      );
+    // Wait until the handler is running.
+    while (!started) await new Promise((r) => setTimeout(r, 20));
+    // The test's own timeout (30 s) fails this if close() waited for the 60 s sleep or the 900 s timeout.
+    await sandbox.close();
+    expect(['answered', 'connection closed']).toContain(await pending);
+    lambda.destroy();
+  });
+});
