@@ -107,11 +107,15 @@ export function sessionProcesses(sessionId: number): number[] {
  * repeating while any appear. The leader is killed by pid too: right after
  * spawn it may not have called setsid() yet, and would then escape the scan.
  */
-export function killSession(sessionId: number): void {
-  try {
-    process.kill(sessionId, 'SIGKILL');
-  } catch {
-    // already gone
+export function killSession(sessionId: number, options: { leaderAlive: boolean }): void {
+  // Once the leader has been reaped its pid may belong to someone else: then only the scan is
+  // safe (Linux does not reuse a pid while any process still has it as its session id).
+  if (options.leaderAlive) {
+    try {
+      process.kill(sessionId, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
   for (let round = 0; round < 10; round++) {
     const pids = sessionProcesses(sessionId);

@@ -70,6 +70,7 @@ export class ShellSessionAgent {
   private readonly channel: ReliableChannel;
   private shell: LoginShell | undefined;
   private shellExited: Promise<{ exitCode: number; signal?: number }> | undefined;
+  private shellHasExited = false;
   private handshake: 'none' | 'requested' | 'complete' | 'failed' = 'none';
   private handshakeStartedAt = 0n;
   private kmsKeyRequested = false;
@@ -181,7 +182,8 @@ export class ShellSessionAgent {
     shell.pty.onData((data) => this.onShellOutput(typeof data === 'string' ? Buffer.from(data) : data));
     this.shellExited = new Promise((resolve) => shell.pty.onExit(resolve));
     void this.shellExited.then(({ exitCode, signal }) => {
-      killSession(shell.pty.pid); // nothing the shell left behind keeps running
+      this.shellHasExited = true;
+      killSession(shell.pty.pid, { leaderAlive: false }); // nothing the shell left behind keeps running
       const code = signal ? 128 + signal : exitCode;
       if (!this.ending) this.options.sessions.update(this.sessionId, { exitCode: code });
       void this.end({ status: 'Terminated', output: '', drain: true });
@@ -338,7 +340,9 @@ export class ShellSessionAgent {
     const shell = this.shell;
     if (ending.drain && this.handshake === 'complete') await this.drainOutput();
     if (shell) {
-      killSession(shell.pty.pid);
+      // After a natural exit the exit handler already cleared the session; scanning again
+      // later could hit a new session that reuses the pid.
+      if (!this.shellHasExited) killSession(shell.pty.pid, { leaderAlive: true });
       if (this.ptyPaused) shell.pty.resume(); // let node-pty see the pty close
       const exited = await Promise.race([this.shellExited, delay(SHELL_EXIT_TIMEOUT_MS)]);
       if (!exited) this.log(`shell pid ${shell.pty.pid} did not report its exit`);
