@@ -40,7 +40,11 @@ export class BrokerRefusal extends ApiError {
     brokerMessage: string,
   ) {
     const entry = mapping[brokerCode];
-    super(entry.code, `The broker refused: ${brokerMessage.replace(/\.?$/, '.')} ${entry.next}`);
+    const lead =
+      brokerCode === 'Internal' || brokerCode === 'Throttled'
+        ? 'The broker could not answer'
+        : 'The broker refused';
+    super(entry.code, `${lead}: ${brokerMessage.replace(/\.?$/, '.')} ${entry.next}`);
   }
 }
 
