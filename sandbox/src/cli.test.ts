@@ -3,6 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { SSMClient, StartSessionCommand } from '@aws-sdk/client-ssm';
+import { DataChannelClient } from '../../app/session/dataChannel/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientConfig, permissionSetCredentials, signIn } from './testing/sdk';
 import type { Sandbox } from './index';
@@ -113,12 +115,40 @@ describe('sandbox CLI', () => {
     const trail = (await (await fetch(descriptor.cloudTrail as string)).json()) as { eventName: string }[];
     expect(trail.map((e) => e.eventName)).toContain('Invoke');
 
+    // And a live shell: start a session and attach to it over the data channel.
+    const ssm = new SSMClient(clientConfig(sandbox, 'eu-west-1', creds));
+    const session = await ssm.send(
+      new StartSessionCommand({ Target: 'i-0a1b2c3d4e5f60001', DocumentName: 'RoleShell-Developer' }),
+    );
+    ssm.destroy();
+    const channel = await DataChannelClient.open(session.StreamUrl!, session.TokenValue!, {
+      size: { cols: 80, rows: 24 },
+    });
+    let output = '';
+    channel.on('output', (chunk: Buffer) => (output += chunk.toString()));
+    channel.sendInput(Buffer.from('echo shell-$((6*7))\n'));
+    while (!output.includes('shell-42')) await new Promise((r) => setTimeout(r, 20));
+    const closed = new Promise<void>((resolve) => {
+      channel.once('closed', () => resolve());
+      channel.once('disconnected', () => resolve());
+    });
+
     const children = descendants(cli.child.pid!);
+    const commands = children.map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      } catch {
+        return '';
+      }
+    });
+    expect(commands.some((c) => /\b(ba|da)?sh\b/.test(c))).toBe(true); // the session's shell
     let extraStdout = '';
     cli.stdout.on('data', (d: Buffer) => (extraStdout += d.toString()));
     cli.child.kill('SIGTERM');
     const { code } = await cli.exited;
     expect(code).toBe(0);
+    await closed;
+    channel.close();
     expect(extraStdout).toBe('');
     for (const pid of children) expect(alive(pid), `process ${pid} left running`).toBe(false);
     const port = Number(new URL(descriptor.endpoint as string).port);
