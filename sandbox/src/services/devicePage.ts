@@ -35,7 +35,18 @@ export interface DevicePageModel {
 
 export function renderDevicePage(m: DevicePageModel): string {
   const error = m.error ? `<p role="alert">${esc(m.error)}</p>` : '';
-  if (!m.csrfToken) return page('Authorize request', error);
+  if (!m.csrfToken) {
+    // No live authorization to act on: ask for the code (this is also the plain verificationUri).
+    return page(
+      'Authorize request',
+      `${error}
+<form method="get" action="/device">
+<label for="user_code">Code shown by the application</label>
+<input id="user_code" name="user_code" autocomplete="off" required value="${esc(m.userCode)}">
+<button type="submit">Next</button>
+</form>`,
+    );
+  }
   const options = m.users
     .map(
       (u, i) =>

@@ -133,6 +133,18 @@ describe('sso-oidc device authorization', () => {
     await expect(poll(reg, device.deviceCode)).rejects.toBeInstanceOf(AuthorizationPendingException);
   });
 
+  it('asks for the code on the plain verificationUri', async () => {
+    const reg = await register();
+    const device = await start(reg);
+    const res = await fetch(device.verificationUri!);
+    const html = await res.text();
+    expect(res.status).toBe(200);
+    expect(html).toContain('<label for="user_code">Code shown by the application</label>');
+    // Typing the code (any case) leads to the approval form.
+    const form = await fetch(`${device.verificationUri}?user_code=${device.userCode!.toLowerCase()}`);
+    expect(await form.text()).toContain('name="csrf_token"');
+  });
+
   it('escapes what it echoes on the page', async () => {
     const res = await fetch(
       `${sandbox.endpoint}/device?user_code=${encodeURIComponent('<script>alert(1)</script>')}`,
