@@ -14,6 +14,8 @@ import type { ServerMessage } from '../e2e/host/protocol';
 import type { BenchRow } from './types';
 
 const CALLS = 2000;
+// Calls are timed in batches: a single direct call is below the timer's useful resolution.
+const BATCH = 100;
 const SAVES = 100;
 
 const median = (values: number[]) => {
@@ -21,6 +23,17 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)]!;
 };
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+
+/** Per-call times, each the mean of a batch of sequential calls. */
+async function timeBatched(count: number, run: (index: number) => Promise<unknown>): Promise<number[]> {
+  const times: number[] = [];
+  for (let batch = 0; batch < count / BATCH; batch++) {
+    const start = performance.now();
+    for (let index = 0; index < BATCH; index++) await run(batch * BATCH + index);
+    times.push((performance.now() - start) / BATCH);
+  }
+  return times;
+}
 
 async function timeEach(count: number, run: (index: number) => Promise<unknown>): Promise<number[]> {
   const times: number[] = [];
@@ -38,7 +51,9 @@ export default async function appApiBench(): Promise<BenchRow[]> {
   const host = await startHost({ dataDir: path.join(dir, 'host'), env: {}, log: () => {} });
   try {
     // Direct: what main/ does per IPC message, minus Electron's own IPC.
-    const direct = median(await timeEach(CALLS, () => dispatchCall(api.handlers, 'getAppInfo', undefined)));
+    const direct = median(
+      await timeBatched(CALLS, () => dispatchCall(api.handlers, 'getAppInfo', undefined)),
+    );
 
     const hostUrl = new URL(host.url);
     const socket = new WebSocket(`ws://${hostUrl.host}/__roleshell/ws?token=${host.token}`, {
@@ -51,7 +66,7 @@ export default async function appApiBench(): Promise<BenchRow[]> {
       if (message.type === 'result') waiting.get(message.id)?.();
     });
     const overSocket = median(
-      await timeEach(
+      await timeBatched(
         CALLS,
         (id) =>
           new Promise<void>((resolve) => {
@@ -73,13 +88,13 @@ export default async function appApiBench(): Promise<BenchRow[]> {
 
     return [
       {
-        figure: 'getAppInfo, direct dispatch (median)',
-        value: round(direct * 1000, 1),
+        figure: 'getAppInfo, direct dispatch (median of batches)',
+        value: round(direct * 1000, 2),
         unit: 'µs',
         comparedTo: 'floor for any transport',
       },
       {
-        figure: 'getAppInfo over the host WebSocket (median)',
+        figure: 'getAppInfo over the host WebSocket (median of batches)',
         value: round(overSocket * 1000, 1),
         unit: 'µs',
         comparedTo: `${round(overSocket / direct, 1)}× direct dispatch`,

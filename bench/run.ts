@@ -1,40 +1,79 @@
 /**
  * `npm run bench [-- name …]`: runs every `bench/*.bench.ts` one after the
- * other (never in parallel: they would skew each other) and prints one table.
- * Each module default-exports `async () => BenchRow[]` (bench/types.ts).
+ * other (never in parallel: they would skew each other), each in its own Node
+ * process so one benchmark's module state, loaders or leftover handles cannot
+ * touch the next, and prints one table. Each module default-exports
+ * `async () => BenchRow[]` (bench/types.ts).
  */
-import { readdir } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchRow } from './types';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
-const only = process.argv.slice(2);
+const resultFileVariable = 'ROLESHELL_BENCH_RESULT_FILE';
 
-const files = (await readdir(benchDir))
-  .filter((name) => name.endsWith('.bench.ts'))
-  .filter((name) => only.length === 0 || only.some((wanted) => name.includes(wanted)))
-  .sort();
+if (process.env[resultFileVariable]) {
+  await runOne(process.argv[2]!, process.env[resultFileVariable]);
+} else {
+  await runAll(process.argv.slice(2));
+}
 
-const table: Array<BenchRow & { bench: string }> = [];
-const failures: string[] = [];
-for (const file of files) {
-  const bench = file.replace(/\.bench\.ts$/, '');
-  process.stderr.write(`running ${bench}…\n`);
+/** In the child: run one benchmark and leave its rows as JSON in the result file. */
+async function runOne(file: string, resultFile: string): Promise<void> {
+  const { writeFile } = await import('node:fs/promises');
+  const module = (await import(pathToFileURL(path.join(benchDir, file)).href)) as {
+    default: () => Promise<BenchRow[]>;
+  };
+  const rows = await module.default();
+  await writeFile(resultFile, JSON.stringify(rows));
+  // Benchmarks should close what they open; exit anyway so a stray handle cannot hang the run.
+  process.exit(0);
+}
+
+async function runAll(only: string[]): Promise<void> {
+  const files = (await readdir(benchDir))
+    .filter((name) => name.endsWith('.bench.ts'))
+    .filter((name) => only.length === 0 || only.some((wanted) => name.includes(wanted)))
+    .sort();
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'roleshell-bench-'));
+  const table: Array<BenchRow & { bench: string }> = [];
+  const failures: string[] = [];
   try {
-    const module = (await import(pathToFileURL(path.join(benchDir, file)).href)) as {
-      default: () => Promise<BenchRow[]>;
-    };
-    for (const row of await module.default()) table.push({ bench, ...row });
-  } catch (error) {
-    failures.push(`${bench}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    for (const file of files) {
+      const bench = file.replace(/\.bench\.ts$/, '');
+      process.stderr.write(`running ${bench}…\n`);
+      const resultFile = path.join(scratch, `${bench}.json`);
+      const code = await runChild(file, resultFile);
+      const rows = await readFile(resultFile, 'utf8').then(
+        (text) => JSON.parse(text) as BenchRow[],
+        () => null,
+      );
+      if (code !== 0 || !rows) failures.push(`${bench}: exited with ${code} (its output is above)`);
+      for (const row of rows ?? []) table.push({ bench, ...row });
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  console.log(formatTable(table));
+  if (failures.length > 0) {
+    console.error(`\n${failures.length} benchmark(s) failed:\n${failures.join('\n')}`);
+    process.exitCode = 1;
   }
 }
 
-console.log(formatTable(table));
-if (failures.length > 0) {
-  console.error(`\n${failures.length} benchmark(s) failed:\n${failures.join('\n')}`);
-  process.exitCode = 1;
+function runChild(file: string, resultFile: string): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), file], {
+      env: { ...process.env, [resultFileVariable]: resultFile },
+      // The child's own output goes to stderr so stdout stays the table alone.
+      stdio: ['ignore', process.stderr, process.stderr],
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code));
+  });
 }
 
 function formatTable(rows: Array<BenchRow & { bench: string }>): string {
