@@ -175,3 +175,16 @@ describe('sandbox CLI', () => {
     expect(unknownUser.stderr()).toContain('no IdC user mallory');
   });
 });
+
+describe('startSandbox', () => {
+  it('reports a port that is taken', async () => {
+    const { startSandbox } = await import('./index');
+    const first = await startSandbox();
+    try {
+      const port = Number(new URL(first.endpoint).port);
+      await expect(startSandbox({ port })).rejects.toThrow(`Cannot listen on 127.0.0.1:${port}`);
+    } finally {
+      await first.close();
+    }
+  });
+});

@@ -75,10 +75,7 @@ export const BROKER_FUNCTION_NAME = 'roleshell-broker';
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const log = options.log ?? (() => {});
-  const loaded =
-    typeof options.org === 'string' || options.org === undefined
-      ? loadOrg(options.org)
-      : loadOrg(options.org);
+  const loaded = loadOrg(options.org);
   const { org } = loaded;
   const root = options.root ?? loaded.root;
   let endpoint = '';
@@ -127,13 +124,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       lambda: (call) => lambda.handle(call),
     },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await Promise.all([dataChannel.close(), lambda.close()]);
+    throw new Error(`Cannot listen on 127.0.0.1:${options.port ?? 0}: ${(err as Error).message}`);
+  }
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   if (options.prebundleFunctions) lambda.prepare();
   const pruner = setInterval(() => credentials.prune(), 3600_000);
