@@ -30,6 +30,9 @@ socket.addEventListener('message', (event) => {
   if (message.type === 'result') {
     pending.get(message.id)?.(message.result);
     pending.delete(message.id);
+  } else if (message.type === 'openExternal') {
+    // What shell.openExternal does in Electron: a new browser tab, with no link back to this page.
+    window.open(message.url, '_blank', 'noopener,noreferrer');
   } else {
     for (const listener of listeners.get(message.name) ?? []) listener(message.payload);
   }

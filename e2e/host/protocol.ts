@@ -11,4 +11,6 @@ export const shimPath = '/__roleshell/bridge.js';
 export type ClientMessage = { type: 'call'; id: number; name: string; input: unknown };
 export type ServerMessage =
   | { type: 'result'; id: number; result: CallResult<unknown> }
-  | { type: 'event'; name: string; payload: unknown };
+  | { type: 'event'; name: string; payload: unknown }
+  /** Web mode's `shell.openExternal`: the URL already passed the app's allow-list. */
+  | { type: 'openExternal'; url: string };

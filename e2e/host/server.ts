@@ -62,14 +62,20 @@ export async function startHost(options: HostOptions): Promise<Host> {
   });
   const shim = await bundleShim();
   const token = randomBytes(24).toString('base64url');
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const api = createAppApi({
     dataDir: options.dataDir,
     env: options.env ?? process.env,
     mode: 'web',
+    // The browser showing the app is the user's browser: ask it to open a tab (the shim calls window.open).
+    // `createAppApi` has already checked the URL against the external-URL allow-list.
     openExternal:
       options.openExternal ??
       (async (url) => {
         log(`open in your browser: ${url}`);
+        for (const client of wss.clients) {
+          if (client.readyState === client.OPEN) client.send(JSON.stringify({ type: 'openExternal', url }));
+        }
       }),
     log: (message, error) => log(`${message}${error === undefined ? '' : `: ${describe(error)}`}`),
   });
@@ -83,7 +89,6 @@ export async function startHost(options: HostOptions): Promise<Host> {
       response.end();
     });
   });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
 
   async function serveHttp(request: IncomingMessage, response: ServerResponse) {
     if (!allowedHosts.has(request.headers.host ?? '')) {
