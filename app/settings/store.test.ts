@@ -101,6 +101,21 @@ describe('settings store', () => {
     expect(JSON.parse(await readFile(settingsFile(), 'utf8')).ssoRegion).toBe('eu-central-1');
   });
 
+  it('leaves a malformed file in place when the save that would replace it fails', async () => {
+    await writeFile(settingsFile(), 'not json');
+    const failingFs: SettingsFs = {
+      ...nodeSettingsFs,
+      async writeFileDurably() {
+        throw Object.assign(new Error('read-only file system'), { code: 'EROFS' });
+      },
+    };
+    const store = createSettingsStore({ dataDir, env: {}, fs: failingFs });
+    const error = await store.save({ ssoRegion: 'eu-central-1' }).catch((e: unknown) => e);
+    expect((error as ApiError).message).toMatch(/EROFS.*nothing was changed/);
+    expect(await readdir(dataDir)).toEqual(['settings.json']);
+    expect(await readFile(settingsFile(), 'utf8')).toBe('not json');
+  });
+
   it('treats a well-formed file with an invalid value as malformed, naming the field', async () => {
     await writeFile(settingsFile(), JSON.stringify({ startUrl: 'http://my-org.awsapps.com/start' }));
     const view = await createSettingsStore({ dataDir, env: {} }).load();

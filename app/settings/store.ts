@@ -143,21 +143,27 @@ export function createSettingsStore(options: SettingsStoreOptions): SettingsStor
     if (state.kind === 'ok') {
       base = state.stored;
       extra = state.extra;
-    } else if (state.kind === 'bad') {
-      // Keep the unreadable file where the user can find it, and tell them.
-      const keptAs = `${file}.bad-${now().toISOString().replace(/[:.]/g, '-')}`;
-      try {
-        await fs.rename(file, keptAs);
-      } catch (error) {
-        throw new ApiError(
-          'Unavailable',
-          `The settings file could not be read and could not be moved aside (${errnoText(error)}); nothing was saved. Fix or remove ${file}.`,
-        );
-      }
-      notice = `The previous settings file could not be read; it was kept as ${keptAs}.`;
     }
     const next = settingsSchema.parse({ ...base, ...withoutOverridden(checked, overrides) });
-    await writeAtomically(fs, file, `${JSON.stringify({ ...extra, ...next }, null, 2)}\n`);
+    let moveBadFileAside: (() => Promise<void>) | undefined;
+    if (state.kind === 'bad') {
+      // Keep the unreadable file where the user can find it, and tell them. Done only once the new
+      // file is safely written, so a failed save leaves everything as it was.
+      const keptAs = `${file}.bad-${now().toISOString().replace(/[:.]/g, '-')}`;
+      moveBadFileAside = async () => {
+        try {
+          await fs.rename(file, keptAs);
+        } catch (error) {
+          if (isErrno(error, 'ENOENT')) return; // removed by hand meanwhile: nothing to keep
+          throw new ApiError(
+            'Unavailable',
+            `The settings file could not be read and could not be moved aside (${errnoText(error)}); nothing was saved. Fix or remove ${file}.`,
+          );
+        }
+        notice = `The previous settings file could not be read; it was kept as ${keptAs}.`;
+      };
+    }
+    await writeAtomically(fs, file, `${JSON.stringify({ ...extra, ...next }, null, 2)}\n`, moveBadFileAside);
     last = buildView({ kind: 'ok', stored: next, extra }, notice);
     return last;
   }
@@ -276,15 +282,23 @@ function withoutOverridden(patch: SettingsPatch, overrides: EnvOverrides): Setti
   return copy as SettingsPatch;
 }
 
-async function writeAtomically(fs: SettingsFs, file: string, data: string): Promise<void> {
+/** Temp file, fsync, rename: the settings file is always either the old one or the new one. */
+async function writeAtomically(
+  fs: SettingsFs,
+  file: string,
+  data: string,
+  beforeReplace?: () => Promise<void>,
+): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir);
   const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await fs.writeFileDurably(temp, data);
+    await beforeReplace?.();
     await fs.rename(temp, file);
   } catch (error) {
     await fs.unlink(temp).catch(() => undefined);
+    if (error instanceof ApiError) throw error;
     throw new ApiError(
       'Unavailable',
       `Could not save settings to ${file} (${errnoText(error)}); nothing was changed.`,
