@@ -71,3 +71,32 @@ test('the filter narrows all loaded instances; favourites survive a restart', as
   await expect(app.page.getByTestId('linux-user')).toHaveText('auditor');
   await expect(app.page.getByRole('button', { name: 'Remove prod-web-1 from favourites' })).toBeVisible();
 });
+
+test('a broker that does not exist is reported with what to do next', async ({ launchApp }) => {
+  sandbox = await startTestSandbox();
+  const { page } = await launchApp({
+    env: {
+      ...sandbox.env,
+      ROLESHELL_BROKER_ARN: 'arn:aws:lambda:eu-west-1:111111111111:function:no-such-broker',
+    },
+  });
+  await signIn(page);
+  await openPermissionSet(page, 'prod-workloads', 'ReadOnly');
+  await expect(page.getByTestId('targets-error')).toContainText(
+    'does not exist. Check the broker ARN in Settings.',
+  );
+  // The rest of the view still works: accounts and permission sets are IdC's, not the broker's.
+  await expect(page.getByTestId('account-list')).toContainText('dev-sandbox');
+});
+
+test('the central account has no session documents: the broker says why, other accounts still list', async ({
+  launchApp,
+}) => {
+  sandbox = await startTestSandbox();
+  const { page } = await launchApp({ env: sandbox.env });
+  await signIn(page);
+  await openPermissionSet(page, 'roleshell-central', 'AdministratorAccess');
+  await expect(page.getByTestId('targets-error')).toContainText(/^The broker (refused|could not answer)/);
+  await openPermissionSet(page, 'dev-sandbox', 'Developer');
+  await expect(page.getByTestId('linux-user')).toHaveText('developer');
+});
