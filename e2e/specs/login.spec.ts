@@ -3,6 +3,12 @@
  * first-run "Try the local sandbox" path, and the token lifecycle (silent
  * refresh mid-use; revoked refresh → sign-in prompt → the same view again).
  */
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
+import { systemClock } from '../../app/auth/clock';
+import { pollForToken, registerClient, startDeviceAuthorization } from '../../app/auth/deviceAuthorization';
 import { expect, test } from '../fixtures';
 import {
   approveInSecondPage,
@@ -76,4 +82,40 @@ test('an expiring token is refreshed silently; a revoked one asks to sign in and
   await expect(page.getByTestId('linux-user')).toHaveText('auditor');
   await expect(page.getByTestId('target-header')).toContainText('prod-workloads');
   await expect(page.getByTestId('target-row')).toHaveCount(4);
+});
+
+test('an AWS CLI sign-in for the same start URL is offered and used instead of a new login', async ({
+  launchApp,
+}) => {
+  sandbox = await startTestSandbox({ approve: 'alice' });
+  const { sandbox: sb, env } = sandbox;
+  // What `aws sso login` leaves behind: a device-flow token and its client registration.
+  const oidc = new SSOOIDCClient({ region: sb.region, endpoint: sb.endpoint });
+  try {
+    const registration = await registerClient(oidc, sb.region, systemClock);
+    const authorization = await startDeviceAuthorization(oidc, registration, sb.startUrl, systemClock);
+    const tokens = await pollForToken(oidc, registration, authorization, { clock: systemClock });
+    const cacheDir = path.join(env.HOME!, '.aws', 'sso', 'cache');
+    await mkdir(cacheDir, { recursive: true });
+    await writeFile(
+      path.join(cacheDir, `${createHash('sha1').update('sandbox').digest('hex')}.json`),
+      JSON.stringify({
+        startUrl: sb.startUrl,
+        region: sb.region,
+        accessToken: tokens.accessToken,
+        expiresAt: new Date(tokens.expiresAt).toISOString().replace(/\.\d+Z$/, 'Z'),
+        clientId: registration.clientId,
+        clientSecret: registration.clientSecret,
+        registrationExpiresAt: new Date(registration.expiresAt).toISOString(),
+        refreshToken: tokens.refreshToken,
+      }),
+      { mode: 0o600 },
+    );
+  } finally {
+    oidc.destroy();
+  }
+  const { page } = await launchApp({ env });
+  await page.getByRole('button', { name: /Use my AWS CLI sign-in/ }).click();
+  await expect(page.getByTestId('signed-in')).toBeVisible();
+  await expect(page.getByTestId('account-list')).toContainText('prod-workloads');
 });
