@@ -6,7 +6,6 @@
  * cleanly: shells and Lambda workers ended, port closed.
  */
 import { parseArgs } from 'node:util';
-import { stop as stopEsbuild } from 'esbuild';
 import { startSandbox, type Sandbox } from './index';
 
 const USAGE = `Usage: npm run sandbox -- [--port N] [--org FILE] [--approve USER] [--cloudtrail-file FILE] [--quiet]
@@ -66,17 +65,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`sandbox: ${signal}, stopping\n`);
-    sandbox
-      .close()
-      // esbuild keeps one helper process per Node process for bundling Lambda handlers; end it too.
-      .then(() => stopEsbuild())
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          process.stderr.write(`sandbox: stop failed: ${String(err)}\n`);
-          process.exit(1);
-        },
-      );
+    sandbox.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`sandbox: stop failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -8,10 +8,10 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { build } from 'esbuild';
 import type { OrgFunction } from '../org/schema';
 import type { CredentialStore } from '../identity/principals';
 import { randomHex } from '../identity/ids';
+import { bundleHandler } from './bundle';
 import { WORKER_RUNTIME_SOURCE } from './workerRuntime';
 
 export interface FunctionError {
@@ -87,23 +87,7 @@ export class FunctionRuntime {
             `Cannot find module ${fn.module} for function ${fn.name} (looked for ${entry}); the sandbox bundles it at the first invoke`,
           );
         }
-        // The same settings as the real deployment (scripts/build-broker.mjs), minus minification
-        // so stack traces stay readable.
-        await build({
-          entryPoints: [entry],
-          outfile,
-          bundle: true,
-          platform: 'node',
-          target: 'node20',
-          format: 'esm',
-          mainFields: ['module', 'main'],
-          sourcemap: false,
-          legalComments: 'none',
-          logLevel: 'silent',
-          banner: {
-            js: "import { createRequire as __sandboxCreateRequire } from 'node:module'; const require = __sandboxCreateRequire(import.meta.url);",
-          },
-        });
+        await bundleHandler(entry, outfile);
         return outfile;
       })();
       this.bundlePath.catch(() => (this.bundlePath = undefined));
@@ -315,6 +299,8 @@ export class FunctionRuntime {
 
   async close(): Promise<void> {
     this.closed = true;
+    // A bundle in progress ends by itself within seconds; wait so no esbuild process outlives us.
+    await this.bundlePath?.catch(() => undefined);
     this.idle.length = 0;
     await Promise.all([...this.all].map((e) => e.worker.terminate()));
   }
