@@ -4,7 +4,7 @@
  * Electron (window hardening, CSP, navigation rules) and that its IPC handler
  * answers only the app's own top frame, through the real app API.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -65,6 +65,8 @@ vi.mock('electron', () => {
       on: (event: string, handler: Handler) => recorded.appEvents.set(event, handler),
       whenReady: () => Promise.resolve(),
       quit: () => {},
+      getVersion: () => '0.0.0-test',
+      isPackaged: true,
     },
     BrowserWindow,
     ipcMain: { handle: (channel: string, handler: Handler) => recorded.ipc.set(channel, handler) },
@@ -136,6 +138,9 @@ describe('Electron main', () => {
       denied,
     );
     expect(await callHandler()({ senderFrame: null }, 'getAppInfo', undefined)).toMatchObject(denied);
+    // Refusals are written to the RoleShell log in the data folder.
+    const logText = await readFile(path.join(dataDir, 'logs', 'roleshell.log'), 'utf8');
+    expect(logText).toContain('refused IPC call from https://evil.example/');
   });
 
   it('sends events to the app window', async () => {

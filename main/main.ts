@@ -16,8 +16,10 @@ import {
   type IpcMainInvokeEvent,
 } from 'electron';
 import { dispatchCall } from '../app/api/dispatch';
+import type { AppLog } from '../app/appContext';
 import { createAppApi, type AppApi } from '../app/createAppApi';
 import { isAllowedExternalUrl } from '../app/externalUrl';
+import { createFileLog } from '../app/fileLog';
 import {
   appEntryUrl,
   appScheme,
@@ -63,8 +65,11 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(() => {
     serveRenderer();
     hardenSession();
+    const log = createFileLog({ dir: path.join(app.getPath('userData'), 'logs'), echo: !app.isPackaged });
+    log(`RoleShell ${app.getVersion()} starting`);
     api = createAppApi({
       dataDir: app.getPath('userData'),
+      log,
       mode: 'electron',
       openExternal: (url) => shell.openExternal(url),
       secretCipher: safeStorage.isEncryptionAvailable()
@@ -74,7 +79,7 @@ if (!app.requestSingleInstanceLock()) {
           }
         : undefined,
     });
-    bindIpc(api);
+    bindIpc(api, log);
     mainWindow = createWindow();
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
@@ -152,14 +157,13 @@ function hardenSession(): void {
   ses.setPermissionCheckHandler(() => false);
 }
 
-function bindIpc(api: AppApi): void {
+function bindIpc(api: AppApi, log: AppLog): void {
   ipcMain.handle(callChannel, async (event: IpcMainInvokeEvent, name: unknown, input: unknown) => {
     if (!isTrustedSender(senderOf(event))) {
+      log(`refused IPC call from ${event.senderFrame?.url ?? 'a destroyed frame'}`);
       return { ok: false, error: { code: 'AccessDenied', message: 'This page may not use RoleShell.' } };
     }
-    return dispatchCall(api.handlers, name, input, (message, error) =>
-      console.error(`[roleshell] ${message}`, error),
-    );
+    return dispatchCall(api.handlers, name, input, log);
   });
   api.subscribe((name, payload) => {
     for (const window of BrowserWindow.getAllWindows()) {
