@@ -7,8 +7,8 @@
  * `npm run build`): launches dist/main/main.cjs with Playwright's `_electron`
  * and uses its first window. Either way the specs see the same app.
  *
- * Everything started is stopped after the test; host logs are attached to a
- * failing test.
+ * Everything started is stopped after the test; host logs and a screenshot of
+ * each app window are attached to a failing test.
  */
 import { test as base, expect, type Browser, type Page, type TestInfo } from '@playwright/test';
 import { _electron, type ElectronApplication } from 'playwright-core';
@@ -195,5 +195,10 @@ async function attachLogsOnFailure(testInfo: TestInfo, apps: LaunchedApp[]): Pro
       body: app.logs.join('\n'),
       contentType: 'text/plain',
     });
+    // What the window showed when the test failed (if it is still open).
+    const screenshot = await app.page.screenshot({ timeout: 5_000 }).catch(() => null);
+    if (screenshot) {
+      await testInfo.attach(`roleshell-app-${index + 1}.png`, { body: screenshot, contentType: 'image/png' });
+    }
   }
 }
