@@ -35,6 +35,7 @@ function electronBinary() {
 run('build:renderer');
 run('build:main');
 
+console.error('Looking for the Electron binary (the first run downloads it, which can take a minute)…');
 const electron = electronBinary();
 if (electron.path) {
   const child = spawn(electron.path, ['.'], { cwd: root, stdio: 'inherit' });
