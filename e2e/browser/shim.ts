@@ -42,7 +42,9 @@ socket.addEventListener('close', () => {
     ok: false,
     error: {
       code: 'Unavailable',
-      message: 'The RoleShell host is not reachable. Start it again (npm run web) and reload this page.',
+      message: token
+        ? 'The RoleShell host is not reachable, or this page is from an earlier run. Open the URL it printed (npm run web) again.'
+        : 'This address is missing its token. Open the full URL RoleShell printed, including ?token=….',
     },
   };
   for (const resolve of pending.values()) resolve(closedResult);

@@ -91,6 +91,19 @@ test.describe('web host', () => {
     expect(app.logs.some((line) => line.includes('refused WebSocket: Bad Token'))).toBe(true);
   });
 
+  test('the app opened without its token says how to get in, and reaches nothing', async ({
+    launchApp,
+    browser,
+  }) => {
+    const app = await launchApp();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(new URL(app.url).origin);
+    await expect(page.getByText('This address is missing its token').first()).toBeVisible();
+    expect(app.logs.some((line) => line.includes('refused WebSocket: Bad Token'))).toBe(true);
+    await context.close();
+  });
+
   test('a page from another origin cannot drive the host', async ({ launchApp, browser }) => {
     const app = await launchApp();
     const host = new URL(app.url);
