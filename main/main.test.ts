@@ -25,6 +25,7 @@ const recorded = vi.hoisted(() => ({
   permissionHandler: undefined as undefined | Handler,
   opened: [] as string[],
   sandboxEnabled: false,
+  quits: 0,
   userData: '',
 }));
 
@@ -64,7 +65,9 @@ vi.mock('electron', () => {
       requestSingleInstanceLock: () => true,
       on: (event: string, handler: Handler) => recorded.appEvents.set(event, handler),
       whenReady: () => Promise.resolve(),
-      quit: () => {},
+      quit: () => {
+        recorded.quits++;
+      },
       getVersion: () => '0.0.0-test',
       isPackaged: true,
     },
@@ -192,5 +195,16 @@ describe('Electron main', () => {
     const callback = vi.fn();
     recorded.permissionHandler!({}, 'media', callback);
     expect(callback).toHaveBeenCalledWith(false);
+  });
+
+  it('closes the app core before quitting, then quits once', async () => {
+    const quit = { preventDefault: vi.fn() };
+    recorded.appEvents.get('before-quit')!(quit);
+    expect(quit.preventDefault).toHaveBeenCalled();
+    await vi.waitFor(() => expect(recorded.quits).toBe(1));
+    // The second before-quit (from that app.quit()) goes through.
+    const again = { preventDefault: vi.fn() };
+    recorded.appEvents.get('before-quit')!(again);
+    expect(again.preventDefault).not.toHaveBeenCalled();
   });
 });
