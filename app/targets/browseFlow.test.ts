@@ -122,15 +122,14 @@ describe('sign in and browse against the sandbox', () => {
     const { call, signedIn, events } = await setup();
     await call('auth.signIn');
     await signedIn();
-    const all: { rows: { key: string }[]; failures: { accountId: string; message: string }[] } = await call(
-      'browse.loadAllTargets',
-      {},
-    );
+    const all: { lists: { rows: { key: string }[] }[]; failures: { accountId: string; message: string }[] } =
+      await call('browse.loadAllTargets', {});
     // The central account holds no session documents, so the broker cannot map anything there;
     // that one failure is reported with a message and does not stop the member accounts loading.
     expect(all.failures.every((f) => f.accountId === '111111111111' && /broker/.test(f.message))).toBe(true);
-    expect(new Set(all.rows.map((r) => r.key)).size).toBe(all.rows.length);
-    expect(all.rows.length).toBeGreaterThan(10);
+    const rows = all.lists.flatMap((l) => l.rows);
+    expect(new Set(rows.map((r) => r.key)).size).toBe(rows.length);
+    expect(rows.length).toBeGreaterThan(10);
     expect(
       events.some(
         (e) => e.event === 'browse.progress' && (e.payload as { phase: string }).phase === 'targets',

@@ -105,7 +105,7 @@ export function createBrowseHandlers(
       );
       const pairs = [...all.values()].flat();
       let loaded = 0;
-      const result: AllTargets = { rows: [], failures: [] };
+      const result: AllTargets = { lists: [], failures: [] };
       const lists = await mapWithConcurrency(pairs, TARGET_CONCURRENCY, async (pair) => {
         try {
           return await listTargets(pair.accountId, pair.permissionSet, refresh);
@@ -123,7 +123,7 @@ export function createBrowseHandlers(
           ctx.emit('browse.progress', { phase: 'targets', loaded: ++loaded, total: pairs.length });
         }
       });
-      for (const list of lists) if (list) result.rows.push(...list.rows);
+      for (const list of lists) if (list) result.lists.push(list);
       return result;
     },
     'browse.getPreferences': () => preferences.get(),

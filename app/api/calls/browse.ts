@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineCall, defineEvent } from '../define';
 import type { Account } from '../../portal/types';
-import type { TargetList, TargetRow } from '../../targets/types';
+import type { TargetList } from '../../targets/types';
 
 export type { Account } from '../../portal/types';
 export type { TargetList, TargetRow } from '../../targets/types';
@@ -33,7 +33,8 @@ export interface BrowsePreferences {
 }
 
 export interface AllTargets {
-  rows: TargetRow[];
+  /** One list per (account, permission set) that could be listed, each with its Linux user and mode. */
+  lists: TargetList[];
   /** Permission sets whose instances could not be listed, with why. */
   failures: { accountId: string; permissionSet: string; message: string }[];
 }

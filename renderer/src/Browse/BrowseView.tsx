@@ -132,23 +132,8 @@ export function BrowseView({ authEpoch }: { authEpoch: number }) {
     try {
       const all = await call('browse.loadAllTargets', {});
       const next: Record<string, Loadable<TargetList>> = {};
-      for (const row of all.rows) {
-        const key = listKey(row.accountId, row.permissionSet);
-        const entry = next[key];
-        if (entry?.status === 'ok') entry.value.rows.push(row);
-        else
-          next[key] = {
-            status: 'ok',
-            value: {
-              accountId: row.accountId,
-              permissionSet: row.permissionSet,
-              mode: 'broker',
-              linuxUser: row.linuxUser,
-              documentName: '',
-              rows: [row],
-            },
-          };
-      }
+      for (const list of all.lists)
+        next[listKey(list.accountId, list.permissionSet)] = { status: 'ok', value: list };
       for (const f of all.failures)
         next[listKey(f.accountId, f.permissionSet)] = {
           status: 'error',
