@@ -150,7 +150,9 @@ describe('sandbox CLI', () => {
     await closed;
     channel.close();
     expect(extraStdout).toBe('');
-    children.forEach((pid, i) => expect(alive(pid), `process ${pid} (${commands[i]}) left running`).toBe(false));
+    children.forEach((pid, i) =>
+      expect(alive(pid), `process ${pid} (${commands[i]}) left running`).toBe(false),
+    );
     const port = Number(new URL(descriptor.endpoint as string).port);
     const refused = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
