@@ -56,6 +56,22 @@ test('cancelling a sign-in goes back to the sign-in button', async ({ launchApp 
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
 });
 
+test('denying the request on the approval page ends the sign-in with a clear message', async ({
+  launchApp,
+}) => {
+  sandbox = await startTestSandbox();
+  const { page } = await launchApp({ env: sandbox.env });
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const url = (await page.getByTestId('verification-url').textContent())!.trim();
+  const approval = await page.context().newPage();
+  await approval.goto(url);
+  await approval.getByRole('button', { name: 'Deny' }).click();
+  await expect(approval.getByRole('status')).toContainText('denied');
+  await approval.close();
+  await expect(page.getByRole('alert')).toContainText('denied in the browser');
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+});
+
 test('an expiring token is refreshed silently; a revoked one asks to sign in and returns to the same view', async ({
   launchApp,
 }) => {
