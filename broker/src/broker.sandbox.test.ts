@@ -33,6 +33,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const PROD = '222222222222';
 const STAGING = '333333333333';
 const DEV = '444444444444';
+const CENTRAL = '111111111111'; // hosts the broker; not a member account, so no target role
 const REGION = 'eu-west-1';
 const PROD_WEB_1 = 'i-0a1b2c3d4e5f60001'; // tagged for all four permission sets
 const PROD_DB_1 = 'i-0a1b2c3d4e5f60003'; // AdministratorAccess only
@@ -55,6 +56,7 @@ let bobReadOnly: RoleCredentials;
 let aliceDevInDev: RoleCredentials;
 let aliceNoShell: RoleCredentials;
 let aliceNoRunAs: RoleCredentials;
+let aliceAdminInCentral: RoleCredentials;
 let ciRole: RoleCredentials;
 
 /** Audit records the broker wrote to stdout (the sandbox forwards the function's output to `log`). */
@@ -156,6 +158,7 @@ beforeAll(async () => {
   aliceDevInDev = await roleCredentials(sandbox, aliceToken, DEV, 'Developer');
   aliceNoShell = await roleCredentials(sandbox, aliceToken, PROD, 'NoShell');
   aliceNoRunAs = await roleCredentials(sandbox, aliceToken, PROD, 'NoRunAs');
+  aliceAdminInCentral = await roleCredentials(sandbox, aliceToken, CENTRAL, 'AdministratorAccess');
   bobReadOnly = await roleCredentials(sandbox, await signIn(sandbox, 'bob'), PROD, 'ReadOnly');
 
   const lambda = new LambdaClient({
@@ -561,6 +564,20 @@ describe('refusals', () => {
       },
       'AccessDenied',
     );
+  });
+
+  it('refuses an account that has no member role for the broker as AccessDenied, not Internal', async () => {
+    const record = await expectRefused(
+      aliceAdminInCentral,
+      { ...startRequest(PROD_WEB_1), identity: await proofFor(sandbox, aliceAdminInCentral) },
+      'AccessDenied',
+    );
+    expect(record.reason).toMatch(/AssumeRole .* refused/);
+    const listed = await invoker.call(aliceAdminInCentral, { action: 'listTargets', region: REGION });
+    expect(listed).toEqual({
+      ok: false,
+      error: { code: 'AccessDenied', message: expect.stringContaining(`not set up in account ${CENTRAL}`) },
+    });
   });
 
   it('refuses an untagged instance and one tagged for another permission set', async () => {

@@ -89,14 +89,16 @@ test('a broker that does not exist is reported with what to do next', async ({ l
   await expect(page.getByTestId('account-list')).toContainText('dev-sandbox');
 });
 
-test('the central account has no session documents: the broker says why, other accounts still list', async ({
+test('the central account is not onboarded for the broker: it says so, other accounts still list', async ({
   launchApp,
 }) => {
   sandbox = await startTestSandbox();
   const { page } = await launchApp({ env: sandbox.env });
   await signIn(page);
   await openPermissionSet(page, 'roleshell-central', 'AdministratorAccess');
-  await expect(page.getByTestId('targets-error')).toContainText(/^The broker (refused|could not answer)/);
+  await expect(page.getByTestId('targets-error')).toContainText(
+    /^The broker refused: RoleShell is not set up in account 111111111111/,
+  );
   await openPermissionSet(page, 'dev-sandbox', 'Developer');
   await expect(page.getByTestId('linux-user')).toHaveText('developer');
 });

@@ -89,7 +89,12 @@ describe('createMemberAccess', () => {
       },
     } as unknown as STSClient;
     const access = createMemberAccess({ sts, targetRoleName: 'RoleShellTarget' });
-    await expect(access('111122223333', 'aws', 'alice')).rejects.toThrow('denied');
+    // A refused AssumeRole means the account is not onboarded: AccessDenied for the caller, the STS text kept for the audit.
+    await expect(access('111122223333', 'aws', 'alice')).rejects.toMatchObject({
+      name: 'BrokerError',
+      code: 'AccessDenied',
+      reason: expect.stringContaining('denied'),
+    });
     fail = false;
     const member = await access('111122223333', 'aws', 'alice');
     expect(member.sessionArn).toBe('arn:aws:sts::111122223333:assumed-role/RoleShellTarget/alice');

@@ -23,7 +23,7 @@ import {
   paginateDescribeInstances,
   type Tag,
 } from '@aws-sdk/client-ec2';
-import { awsErrorName } from '../errors';
+import { awsErrorName, BrokerError } from '../errors';
 import { PERMISSION_SETS_TAG } from '../authorization';
 import type { MemberAccess, MemberAccount, ManagedInstance, TaggedInstance } from '../memberAccount';
 import { TtlCache } from '../ttlCache';
@@ -87,14 +87,28 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
     partition: string,
     roleSessionName: string,
   ): Promise<CachedMember> {
-    const output = await options.sts.send(
-      new AssumeRoleCommand({
-        RoleArn: `arn:${partition}:iam::${accountId}:role/${options.targetRoleName}`,
-        RoleSessionName: roleSessionName,
-        SourceIdentity: roleSessionName,
-        DurationSeconds: options.durationSeconds ?? 3600,
-      }),
-    );
+    const roleArn = `arn:${partition}:iam::${accountId}:role/${options.targetRoleName}`;
+    const output = await options.sts
+      .send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: roleSessionName,
+          SourceIdentity: roleSessionName,
+          DurationSeconds: options.durationSeconds ?? 3600,
+        }),
+      )
+      .catch((error: unknown) => {
+        // STS says AccessDenied both when the role is missing and when it does not trust the
+        // broker: either way the account is not (or not fully) onboarded, which the user can
+        // only report, not fix. Other failures stay Internal.
+        if (awsErrorName(error) === 'AccessDenied')
+          throw new BrokerError(
+            'AccessDenied',
+            `RoleShell is not set up in account ${accountId}; ask your administrator to add the account to RoleShell's member-account deployment.`,
+            `AssumeRole ${roleArn} refused: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        throw error;
+      });
     const c = output.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration)
       throw new Error('AssumeRole returned no credentials');
