@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { chromiumLaunchOptions } from '../e2e/chromium';
 import { startHost } from '../e2e/host/server';
 import { generateOrg, startSandbox } from '../sandbox/src/index';
 import type { BenchRow } from './types';
@@ -71,17 +72,7 @@ export default async function browseBench(): Promise<BenchRow[]> {
     },
     log: () => {},
   });
-  const browser = await chromium.launch({
-    executablePath: process.env.ROLESHELL_CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await chromium.launch(chromiumLaunchOptions);
   try {
     // bypassCSP: the app's CSP forbids string evaluation, which is how the in-page timing code gets in.
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, bypassCSP: true });

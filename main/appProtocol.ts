@@ -53,4 +53,5 @@ export const contentTypes: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.woff2': 'font/woff2',
+  '.ico': 'image/x-icon',
 };

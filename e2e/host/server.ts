@@ -15,6 +15,7 @@ import { build } from 'esbuild';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { dispatchCall } from '../../app/api/dispatch';
 import { createAppApi, type AppApiOptions } from '../../app/createAppApi';
+import { contentTypes } from '../../main/appProtocol';
 import { shimPath, wsPath, type ClientMessage, type ServerMessage } from './protocol';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -42,17 +43,6 @@ export interface Host {
   port: number;
   close(): Promise<void>;
 }
-
-const contentTypes: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-  '.ico': 'image/x-icon',
-};
 
 export async function startHost(options: HostOptions): Promise<Host> {
   const log = options.log ?? ((line: string) => console.log(line));
