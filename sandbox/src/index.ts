@@ -36,6 +36,8 @@ export interface SandboxOptions {
   deviceCodeLifetimeSeconds?: number;
   /** `interval` StartDeviceAuthorization returns (default 1, as IdC does); polling faster -> SlowDownException. */
   pollIntervalSeconds?: number;
+  /** Added to a device code's interval on each slow_down (default 5, as RFC 8628 says). */
+  slowDownIncrementSeconds?: number;
   /** Portal role credentials' lifetime, overriding each permission set's session duration. */
   roleCredentialLifetimeSeconds?: number;
   /** Per access token, over which the portal answers TooManyRequestsException. */
@@ -95,6 +97,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       refreshTokenLifetimeSeconds: options.refreshTokenLifetimeSeconds ?? 90 * 24 * 3600,
       deviceCodeLifetimeSeconds: options.deviceCodeLifetimeSeconds ?? 600,
       pollIntervalSeconds: options.pollIntervalSeconds ?? 1,
+      slowDownIncrementSeconds: options.slowDownIncrementSeconds ?? 5,
       clientRegistrationLifetimeSeconds: 90 * 24 * 3600,
       approve: options.approve,
     },

@@ -252,6 +252,43 @@ describe('sso-oidc polling interval', () => {
   });
 });
 
+describe('sso-oidc slow_down makes the interval grow', () => {
+  it('keeps answering slow_down to a client that polls at the old interval', async () => {
+    const sandbox = await startSandbox({ pollIntervalSeconds: 1, slowDownIncrementSeconds: 2 });
+    const oidc = new SSOOIDCClient(clientConfig(sandbox));
+    try {
+      const reg = await oidc.send(new RegisterClientCommand({ clientName: 't', clientType: 'public' }));
+      const device = await oidc.send(
+        new StartDeviceAuthorizationCommand({
+          clientId: reg.clientId,
+          clientSecret: reg.clientSecret,
+          startUrl: sandbox.startUrl,
+        }),
+      );
+      const poll = () =>
+        oidc
+          .send(
+            new CreateTokenCommand({
+              clientId: reg.clientId,
+              clientSecret: reg.clientSecret,
+              grantType: DEVICE_GRANT,
+              deviceCode: device.deviceCode,
+            }),
+          )
+          .catch((e: unknown) => e);
+      expect(await poll()).toBeInstanceOf(AuthorizationPendingException);
+      expect(await poll()).toBeInstanceOf(SlowDownException); // at once: interval is now 1 + 2 = 3 s
+      await sleep(1_500); // the original interval has passed, the grown one has not
+      expect(await poll()).toBeInstanceOf(SlowDownException); // interval is now 5 s
+      await sleep(5_300); // a client that added the increment polls now
+      expect(await poll()).toBeInstanceOf(AuthorizationPendingException);
+    } finally {
+      oidc.destroy();
+      await sandbox.close();
+    }
+  });
+});
+
 describe('sso-oidc with --approve', () => {
   it('approves every authorization as the given user', async () => {
     const sandbox = await startSandbox({ approve: 'bob' });

@@ -21,6 +21,8 @@ export interface OidcOptions {
   deviceCodeLifetimeSeconds: number;
   /** `interval` returned by StartDeviceAuthorization (AWS returns 1). */
   pollIntervalSeconds: number;
+  /** Added to a device code's interval on every slow_down (RFC 8628 §3.5 says 5 s; tests use less). */
+  slowDownIncrementSeconds: number;
   clientRegistrationLifetimeSeconds: number;
   /** Auto-approve every device authorization as this IdC user. */
   approve?: string;
@@ -210,7 +212,11 @@ export class IdentityCenterOidc {
     // Polling faster than `interval` is answered with slow_down (RFC 8628 §3.5).
     const tooSoon = device.lastPollAt !== undefined && now - device.lastPollAt < device.interval * 1000;
     device.lastPollAt = now;
-    if (tooSoon) throw oidcError('SlowDownException', 'slow_down', 'Client is polling too quickly');
+    if (tooSoon) {
+      // The interval grows for this and every later poll, so a client that ignores slow_down keeps hitting it.
+      device.interval += this.options.slowDownIncrementSeconds;
+      throw oidcError('SlowDownException', 'slow_down', 'Client is polling too quickly');
+    }
     if (device.state === 'pending')
       throw oidcError(
         'AuthorizationPendingException',
