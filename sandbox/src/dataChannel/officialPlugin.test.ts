@@ -99,6 +99,7 @@ describe.runIf(havePlugin)('AWS session-manager-plugin against the sandbox (SESS
         const numbers = output.bytes
           .subarray(mark)
           .toString('utf8')
+          // eslint-disable-next-line no-control-regex -- stripping terminal escape sequences
           .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
           .split(/\r*\n/)
           .map((line) => line.slice(line.lastIndexOf('\r') + 1))
