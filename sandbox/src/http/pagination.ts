@@ -41,14 +41,21 @@ export function decodePageToken(
   );
 }
 
-/** One page of `items` from `offset`, and the token for the next page if any. */
-export function page<T>(
-  items: T[],
-  offset: number,
-  size: number,
-  scope: string,
-): { items: T[]; nextToken?: string } {
-  const slice = items.slice(offset, offset + size);
-  const next = offset + size < items.length ? encodePageToken(offset + size, scope) : undefined;
-  return next ? { items: slice, nextToken: next } : { items: slice };
+/** What a paginated call asked for: its token (if any), page size, and the query the token must belong to. */
+export interface PageRequest {
+  token: string | undefined | null;
+  size: number;
+  scope: string;
+  /** The service's error code for a foreign or malformed token. */
+  invalidTokenCode: string;
+}
+
+/** The page of `items` the request's token points at, and the token for the next page if any. */
+export function page<T>(items: T[], request: PageRequest): { items: T[]; nextToken?: string } {
+  const offset = decodePageToken(request.token, request.scope, request.invalidTokenCode);
+  const end = offset + request.size;
+  const slice = items.slice(offset, end);
+  return end < items.length
+    ? { items: slice, nextToken: encodePageToken(end, request.scope) }
+    : { items: slice };
 }

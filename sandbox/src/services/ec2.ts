@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Org, OrgInstance } from '../org/schema';
 import { AwsError, type WireResponse } from '../http/awsError';
-import { decodePageToken, page } from '../http/pagination';
+import { page } from '../http/pagination';
 import type { SignedCall } from '../http/server';
 import { toXml } from '../http/xml';
 import { requireAction } from '../identity/authorize';
@@ -100,7 +100,12 @@ export class Ec2Service {
       (i) => (!instanceIds.length || instanceIds.includes(i.id)) && tests.every((t) => t(i)),
     );
     const pageScope = `ec2/${session.accountId}/${region}/${JSON.stringify(filters)}`;
-    const p = page(matching, decodePageToken(nextToken, pageScope, 'InvalidParameterValue'), max, pageScope);
+    const p = page(matching, {
+      token: nextToken,
+      size: max,
+      scope: pageScope,
+      invalidTokenCode: 'InvalidParameterValue',
+    });
 
     const reservations = p.items.map((i) => ({
       reservationId: `r-${stableHex(`r/${i.id}`, 17)}`,

@@ -10,7 +10,7 @@ import type { Org, OrgInstance } from '../org/schema';
 import type { DataChannelHost } from '../dataChannel';
 import { AwsError, type WireResponse } from '../http/awsError';
 import { jsonBody } from '../http/context';
-import { decodePageToken, page } from '../http/pagination';
+import { page } from '../http/pagination';
 import type { SignedCall } from '../http/server';
 import { isDocumentAllowed, isInstanceReachable, requireAction } from '../identity/authorize';
 import { randomHex } from '../identity/ids';
@@ -295,12 +295,12 @@ export class SsmService {
       .filter((s) => tests.every((t) => t(s)))
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
     const scope = `sessions/${caller.accountId}/${region}/${state}/${JSON.stringify(filters)}`;
-    const p = page(
-      matching,
-      decodePageToken(str(body.NextToken), scope, 'InvalidNextToken'),
-      maxResults,
+    const p = page(matching, {
+      token: str(body.NextToken),
+      size: maxResults,
       scope,
-    );
+      invalidTokenCode: 'InvalidNextToken',
+    });
     return {
       Sessions: p.items.map((s) => ({
         SessionId: s.sessionId,
@@ -383,12 +383,12 @@ export class SsmService {
     });
     const matching = this.instances(caller.accountId, region).filter((i) => tests.every((t) => t(i)));
     const scope = `instances/${caller.accountId}/${region}/${JSON.stringify(all)}`;
-    const p = page(
-      matching,
-      decodePageToken(str(body.NextToken), scope, 'InvalidNextToken'),
-      maxResults,
+    const p = page(matching, {
+      token: str(body.NextToken),
+      size: maxResults,
       scope,
-    );
+      invalidTokenCode: 'InvalidNextToken',
+    });
     return {
       InstanceInformationList: p.items.map((i) => ({
         InstanceId: i.id,

@@ -217,65 +217,54 @@ describe('sso-oidc device authorization', () => {
   });
 });
 
+/** Starts a device authorization on its own sandbox; `poll` answers CreateToken's result or error. */
+async function deviceFlow(options: Parameters<typeof startSandbox>[0]) {
+  const sandbox = await startSandbox(options);
+  const oidc = new SSOOIDCClient(clientConfig(sandbox));
+  const reg = await oidc.send(new RegisterClientCommand({ clientName: 't', clientType: 'public' }));
+  const device = await oidc.send(
+    new StartDeviceAuthorizationCommand({
+      clientId: reg.clientId,
+      clientSecret: reg.clientSecret,
+      startUrl: sandbox.startUrl,
+    }),
+  );
+  const poll = () =>
+    oidc
+      .send(
+        new CreateTokenCommand({
+          clientId: reg.clientId,
+          clientSecret: reg.clientSecret,
+          grantType: DEVICE_GRANT,
+          deviceCode: device.deviceCode,
+        }),
+      )
+      .catch((e: unknown) => e);
+  const close = async () => {
+    oidc.destroy();
+    await sandbox.close();
+  };
+  return { device, poll, close };
+}
+
 describe('sso-oidc polling interval', () => {
   it('answers SlowDownException when polled faster than the interval', async () => {
     // A long interval, so the second poll is "too soon" however slow the machine is.
-    const sandbox = await startSandbox({ pollIntervalSeconds: 30 });
-    const oidc = new SSOOIDCClient(clientConfig(sandbox));
+    const { device, poll, close } = await deviceFlow({ pollIntervalSeconds: 30 });
     try {
-      const reg = await oidc.send(new RegisterClientCommand({ clientName: 't', clientType: 'public' }));
-      const device = await oidc.send(
-        new StartDeviceAuthorizationCommand({
-          clientId: reg.clientId,
-          clientSecret: reg.clientSecret,
-          startUrl: sandbox.startUrl,
-        }),
-      );
       expect(device.interval).toBe(30);
-      const poll = () =>
-        oidc.send(
-          new CreateTokenCommand({
-            clientId: reg.clientId,
-            clientSecret: reg.clientSecret,
-            grantType: DEVICE_GRANT,
-            deviceCode: device.deviceCode,
-          }),
-        );
-      await expect(poll()).rejects.toBeInstanceOf(AuthorizationPendingException);
-      const err = await poll().catch((e: unknown) => e);
+      expect(await poll()).toBeInstanceOf(AuthorizationPendingException);
+      const err = await poll();
       expect(err).toBeInstanceOf(SlowDownException);
       expect((err as SlowDownException).error).toBe('slow_down');
     } finally {
-      oidc.destroy();
-      await sandbox.close();
+      await close();
     }
   });
-});
 
-describe('sso-oidc slow_down makes the interval grow', () => {
   it('keeps answering slow_down to a client that polls at the old interval', async () => {
-    const sandbox = await startSandbox({ pollIntervalSeconds: 1, slowDownIncrementSeconds: 2 });
-    const oidc = new SSOOIDCClient(clientConfig(sandbox));
+    const { poll, close } = await deviceFlow({ pollIntervalSeconds: 1, slowDownIncrementSeconds: 2 });
     try {
-      const reg = await oidc.send(new RegisterClientCommand({ clientName: 't', clientType: 'public' }));
-      const device = await oidc.send(
-        new StartDeviceAuthorizationCommand({
-          clientId: reg.clientId,
-          clientSecret: reg.clientSecret,
-          startUrl: sandbox.startUrl,
-        }),
-      );
-      const poll = () =>
-        oidc
-          .send(
-            new CreateTokenCommand({
-              clientId: reg.clientId,
-              clientSecret: reg.clientSecret,
-              grantType: DEVICE_GRANT,
-              deviceCode: device.deviceCode,
-            }),
-          )
-          .catch((e: unknown) => e);
       expect(await poll()).toBeInstanceOf(AuthorizationPendingException);
       expect(await poll()).toBeInstanceOf(SlowDownException); // at once: interval is now 1 + 2 = 3 s
       await sleep(1_500); // the original interval has passed, the grown one has not
@@ -283,8 +272,7 @@ describe('sso-oidc slow_down makes the interval grow', () => {
       await sleep(5_300); // a client that added the increment polls now
       expect(await poll()).toBeInstanceOf(AuthorizationPendingException);
     } finally {
-      oidc.destroy();
-      await sandbox.close();
+      await close();
     }
   });
 });

@@ -7,7 +7,7 @@
 import type { Org } from '../org/schema';
 import { AwsError, type WireResponse } from '../http/awsError';
 import { header, json, type RequestContext } from '../http/context';
-import { decodePageToken, page } from '../http/pagination';
+import { page } from '../http/pagination';
 import { permissionSetRoleSuffix } from '../identity/ids';
 import type { CredentialStore } from '../identity/principals';
 import type { IdentityCenterOidc } from './ssoOidc';
@@ -94,9 +94,13 @@ export class IdentityCenterPortal {
       const size = maxResults('max_result');
       ctx.trail.requestParameters = { maxResults: size };
       const scope = `accounts/${user.userName}`;
-      const offset = decodePageToken(q.get('next_token'), scope, 'InvalidRequestException');
       const accounts = this.org.accounts.filter((a) => assignments.has(a.id));
-      const p = page(accounts, offset, size, scope);
+      const p = page(accounts, {
+        token: q.get('next_token'),
+        size,
+        scope,
+        invalidTokenCode: 'InvalidRequestException',
+      });
       return json(200, {
         accountList: p.items.map((a) => ({ accountId: a.id, accountName: a.name, emailAddress: a.email })),
         ...(p.nextToken ? { nextToken: p.nextToken } : {}),
@@ -110,8 +114,12 @@ export class IdentityCenterPortal {
       if (!/^\d{12}$/.test(accountId))
         throw new AwsError('InvalidRequestException', 'account_id must be a 12-digit account ID', 400);
       const scope = `roles/${user.userName}/${accountId}`;
-      const offset = decodePageToken(q.get('next_token'), scope, 'InvalidRequestException');
-      const p = page(assignments.get(accountId) ?? [], offset, size, scope);
+      const p = page(assignments.get(accountId) ?? [], {
+        token: q.get('next_token'),
+        size,
+        scope,
+        invalidTokenCode: 'InvalidRequestException',
+      });
       return json(200, {
         roleList: p.items.map((roleName) => ({ roleName, accountId })),
         ...(p.nextToken ? { nextToken: p.nextToken } : {}),
