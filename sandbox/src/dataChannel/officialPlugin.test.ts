@@ -26,6 +26,7 @@ const channels: Array<[string, FaultOptions | undefined]> = [
   ['10 % loss, duplication and reordering both ways', { drop: 0.1, duplicate: 0.1, reorder: 0.1, seed: 7 }],
 ];
 
+// Skipped unless SESSION_MANAGER_PLUGIN names the plugin (npm and Debian do not carry it).
 describe.runIf(havePlugin)('AWS session-manager-plugin against the sandbox (SESSION_MANAGER_PLUGIN)', () => {
   describe.each(channels)('over %s', (_, faults) => {
     let sandbox: Sandbox;
@@ -116,8 +117,4 @@ describe.runIf(havePlugin)('AWS session-manager-plugin against the sandbox (SESS
       }
     }, 120_000);
   });
-});
-
-describe.skipIf(havePlugin)('AWS session-manager-plugin conformance', () => {
-  it.skip('needs SESSION_MANAGER_PLUGIN naming the plugin binary; it cannot be installed from npm or Debian', () => {});
 });
