@@ -31,7 +31,8 @@ test('edits settings, reloads, and sees them persisted through the real API', as
   });
 
   await page.reload();
-  await openSettings(page);
+  // A reload keeps the user on the screen they were on.
+  await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
   await expect(page.getByLabel('IAM Identity Center start URL')).toHaveValue(
     'https://my-org.awsapps.com/start',
   );

@@ -8,10 +8,21 @@ import { call, errorMessage } from './bridge';
 import { initialScreenId, screens } from './screens';
 import { ShellContext, type Shell } from './shell';
 
+/** The screen named in the URL's fragment, so a reload keeps the user where they were. */
+function screenFromLocation(): string {
+  const id = decodeURIComponent(window.location.hash.slice(1));
+  return screens.some((screen) => screen.id === id) ? id : initialScreenId;
+}
+
 export function App() {
-  const [screenId, setScreenId] = useState(initialScreenId);
+  const [screenId, setScreenId] = useState(screenFromLocation);
   const [status, setStatus] = useState<string | null>(null);
   const [info, setInfo] = useState<AppInfo | null>(null);
+
+  useEffect(() => {
+    // replaceState: the fragment records the current screen; it is not navigation (main/ blocks that).
+    window.history.replaceState(null, '', `#${encodeURIComponent(screenId)}`);
+  }, [screenId]);
 
   useEffect(() => {
     call('getAppInfo').then(setInfo, (error: unknown) => setStatus(errorMessage(error)));
