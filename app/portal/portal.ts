@@ -130,49 +130,56 @@ export class Portal {
   }
 
   private async loadAccounts(): Promise<Account[]> {
-    const accounts: Account[] = [];
-    let nextToken: string | undefined;
-    do {
-      const token = nextToken;
-      const page = await this.call(
-        (accessToken) =>
-          this.options.sso.send(
-            new ListAccountsCommand({ accessToken, maxResults: PAGE_SIZE, nextToken: token }),
-          ),
-        'your accounts',
-      );
-      for (const a of page.accountList ?? []) {
-        if (!a.accountId) continue;
-        accounts.push({
-          accountId: a.accountId,
-          accountName: a.accountName ?? a.accountId,
-          ...(a.emailAddress ? { emailAddress: a.emailAddress } : {}),
-        });
-      }
-      nextToken = page.nextToken || undefined;
-    } while (nextToken);
+    const accounts = await this.allPages(
+      (accessToken, nextToken) =>
+        this.options.sso.send(new ListAccountsCommand({ accessToken, maxResults: PAGE_SIZE, nextToken })),
+      'your accounts',
+      (page) =>
+        (page.accountList ?? []).flatMap((a) =>
+          a.accountId
+            ? [
+                {
+                  accountId: a.accountId,
+                  accountName: a.accountName ?? a.accountId,
+                  ...(a.emailAddress ? { emailAddress: a.emailAddress } : {}),
+                },
+              ]
+            : [],
+        ),
+    );
     return accounts.sort(
       (a, b) => a.accountName.localeCompare(b.accountName) || a.accountId.localeCompare(b.accountId),
     );
   }
 
   private async loadPermissionSets(accountId: string): Promise<AccountPermissionSet[]> {
-    const sets: AccountPermissionSet[] = [];
+    const sets = await this.allPages(
+      (accessToken, nextToken) =>
+        this.options.sso.send(
+          new ListAccountRolesCommand({ accessToken, accountId, maxResults: PAGE_SIZE, nextToken }),
+        ),
+      `the permission sets in ${accountId}`,
+      (page) =>
+        (page.roleList ?? []).flatMap((r) => (r.roleName ? [{ accountId, permissionSet: r.roleName }] : [])),
+    );
+    return sets.sort((a, b) => a.permissionSet.localeCompare(b.permissionSet));
+  }
+
+  /** Every page of a portal listing, each page one `call` (so each gets backoff and token refresh). */
+  private async allPages<P extends { nextToken?: string }, T>(
+    send: (accessToken: string, nextToken: string | undefined) => Promise<P>,
+    what: string,
+    itemsOf: (page: P) => T[],
+  ): Promise<T[]> {
+    const items: T[] = [];
     let nextToken: string | undefined;
     do {
       const token = nextToken;
-      const page = await this.call(
-        (accessToken) =>
-          this.options.sso.send(
-            new ListAccountRolesCommand({ accessToken, accountId, maxResults: PAGE_SIZE, nextToken: token }),
-          ),
-        `the permission sets in ${accountId}`,
-      );
-      for (const r of page.roleList ?? [])
-        if (r.roleName) sets.push({ accountId, permissionSet: r.roleName });
+      const page = await this.call((accessToken) => send(accessToken, token), what);
+      items.push(...itemsOf(page));
       nextToken = page.nextToken || undefined;
     } while (nextToken);
-    return sets.sort((a, b) => a.permissionSet.localeCompare(b.permissionSet));
+    return items;
   }
 
   /**
