@@ -39,6 +39,16 @@ const LINUX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const DOCUMENT_EPOCH = new Date('2026-01-01T00:00:00Z');
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+/** SSM's JSON-protocol pagination: `NextToken` in the body, `InvalidNextToken` for a foreign one. */
+function ssmPage<T>(items: T[], body: Record<string, unknown>, maxResults: number, scope: string) {
+  return page(items, {
+    token: str(body.NextToken),
+    size: maxResults,
+    scope,
+    invalidTokenCode: 'InvalidNextToken',
+  });
+}
 const epoch = (d: Date) => d.getTime() / 1000;
 const invalidParams = (m: string) => new AwsError('ValidationException', m, 400);
 
@@ -295,12 +305,7 @@ export class SsmService {
       .filter((s) => tests.every((t) => t(s)))
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
     const scope = `sessions/${caller.accountId}/${region}/${state}/${JSON.stringify(filters)}`;
-    const p = page(matching, {
-      token: str(body.NextToken),
-      size: maxResults,
-      scope,
-      invalidTokenCode: 'InvalidNextToken',
-    });
+    const p = ssmPage(matching, body, maxResults, scope);
     return {
       Sessions: p.items.map((s) => ({
         SessionId: s.sessionId,
@@ -383,12 +388,7 @@ export class SsmService {
     });
     const matching = this.instances(caller.accountId, region).filter((i) => tests.every((t) => t(i)));
     const scope = `instances/${caller.accountId}/${region}/${JSON.stringify(all)}`;
-    const p = page(matching, {
-      token: str(body.NextToken),
-      size: maxResults,
-      scope,
-      invalidTokenCode: 'InvalidNextToken',
-    });
+    const p = ssmPage(matching, body, maxResults, scope);
     return {
       InstanceInformationList: p.items.map((i) => ({
         InstanceId: i.id,
