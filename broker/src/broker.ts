@@ -161,7 +161,12 @@ export function createBroker(deps: BrokerDeps) {
       member.describeManagedInstance(req.region, req.instanceId),
     ]);
     authorizeTarget(
-      { instanceId: req.instanceId, tags, pingStatus: managed?.pingStatus },
+      // The tagging API knows no untagged resource; SSM still says the instance exists.
+      {
+        instanceId: req.instanceId,
+        tags: tags ?? (managed ? {} : undefined),
+        pingStatus: managed?.pingStatus,
+      },
       caller.permissionSet,
     );
 

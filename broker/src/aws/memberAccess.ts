@@ -1,16 +1,17 @@
 /**
  * MemberAccess over AWS SDK v3: sts:AssumeRole into the member account's
  * target role with RoleSessionName = SourceIdentity = the user, credentials
- * cached per (account, user) until 5 minutes before they expire, and SSM/EC2
- * clients cached with them. Endpoints come from the environment
- * (AWS_ENDPOINT_URL in the sandbox), so the code is the same on AWS.
+ * cached per (account, user) until 5 minutes before they expire, and SSM and
+ * Resource Groups Tagging clients cached with them. Tags come from the tagging
+ * API (one tag-filtered GetResources), not EC2: the EC2 client's schemas alone
+ * were half the bundle and its cold start, for one call. Endpoints come from
+ * the environment (AWS_ENDPOINT_URL in the sandbox), so the code is the same on AWS.
  */
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import {
   DescribeInstanceInformationCommand,
   DescribeSessionsCommand,
   GetDocumentCommand,
-  ListTagsForResourceCommand,
   paginateDescribeInstanceInformation,
   SSMClient,
   StartSessionCommand,
@@ -18,11 +19,11 @@ import {
   type InstanceInformation,
 } from '@aws-sdk/client-ssm';
 import {
-  DescribeInstancesCommand,
-  EC2Client,
-  paginateDescribeInstances,
+  GetResourcesCommand,
+  paginateGetResources,
+  ResourceGroupsTaggingAPIClient,
   type Tag,
-} from '@aws-sdk/client-ec2';
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import { awsErrorName, BrokerError } from '../errors';
 import { PERMISSION_SETS_TAG } from '../authorization';
 import type { MemberAccess, MemberAccount, ManagedInstance, TaggedInstance } from '../memberAccount';
@@ -36,7 +37,7 @@ export interface MemberAccessOptions {
   targetRoleName: string;
   /** Seconds the assumed role session lasts (900-3600 for role chaining). */
   durationSeconds?: number;
-  /** Extra SDK client config for SSM/EC2 (tests; on Lambda the environment decides). */
+  /** Extra SDK client config for SSM/tagging (tests; on Lambda the environment decides). */
   clientConfig?: { endpoint?: string };
   now?: () => number;
 }
@@ -51,8 +52,26 @@ interface Credentials {
 interface CachedMember {
   credentials: Credentials;
   assumedRoleArn: string;
-  clients: Map<string, { ssm: SSMClient; ec2: EC2Client }>;
+  clients: Map<string, { ssm: SSMClient; tagging: ResourceGroupsTaggingAPIClient }>;
 }
+
+/** The resource types an SSM target can be: EC2 instances and hybrid (mi-) managed instances. */
+const INSTANCE_RESOURCE_TYPES = ['ec2:instance', 'ssm:managed-instance'];
+
+/** The ARN the tagging API names an instance by. */
+export function instanceArn(
+  partition: string,
+  region: string,
+  accountId: string,
+  instanceId: string,
+): string {
+  return instanceId.startsWith('mi-')
+    ? `arn:${partition}:ssm:${region}:${accountId}:managed-instance/${instanceId}`
+    : `arn:${partition}:ec2:${region}:${accountId}:instance/${instanceId}`;
+}
+
+/** The instance ID at the end of an instance or managed-instance ARN. */
+const instanceIdOfArn = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 
 function tagsToRecord(tags: readonly Tag[] | undefined): Record<string, string> {
   const record: Record<string, string> = {};
@@ -75,9 +94,9 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
   const now = options.now ?? Date.now;
   // Clients of expired credentials are closed so their keep-alive sockets do not linger.
   const cache = new TtlCache<CachedMember>(500, now, (member) => {
-    for (const { ssm, ec2 } of member.clients.values()) {
+    for (const { ssm, tagging } of member.clients.values()) {
       ssm.destroy();
-      ec2.destroy();
+      tagging.destroy();
     }
   });
   const inFlight = new Map<string, Promise<CachedMember>>();
@@ -154,7 +173,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       let entry = member.clients.get(region);
       if (!entry) {
         const config = { region, credentials: member.credentials, ...options.clientConfig };
-        entry = { ssm: new SSMClient(config), ec2: new EC2Client(config) };
+        entry = { ssm: new SSMClient(config), tagging: new ResourceGroupsTaggingAPIClient(config) };
         member.clients.set(region, entry);
       }
       return entry;
@@ -186,56 +205,51 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       },
 
       async instanceTags(region, instanceId) {
-        const { ssm, ec2 } = clients(region);
-        if (instanceId.startsWith('mi-')) {
-          try {
-            const output = await ssm.send(
-              new ListTagsForResourceCommand({ ResourceType: 'ManagedInstance', ResourceId: instanceId }),
-            );
-            return tagsToRecord(output.TagList);
-          } catch (error) {
-            if (awsErrorName(error) === 'InvalidResourceId') return undefined;
-            throw error;
-          }
-        }
-        // A filter (not InstanceIds) so a missing instance is an empty answer, not an error.
-        const output = await ec2.send(
-          new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] }),
+        // An ARN list: a missing instance is an empty answer, not an error.
+        const output = await clients(region).tagging.send(
+          new GetResourcesCommand({
+            ResourceARNList: [instanceArn(partition, region, accountId, instanceId)],
+          }),
         );
-        const instance = output.Reservations?.flatMap((r) => r.Instances ?? []).find(
-          (i) => i.InstanceId === instanceId,
+        const mapping = output.ResourceTagMappingList?.find(
+          (entry) => entry.ResourceARN && instanceIdOfArn(entry.ResourceARN) === instanceId,
         );
-        return instance ? tagsToRecord(instance.Tags) : undefined;
+        return mapping ? tagsToRecord(mapping.Tags) : undefined;
       },
 
       async listTaggedInstances(region) {
-        const { ssm, ec2 } = clients(region);
-        const managed: ManagedInstance[] = [];
-        for await (const page of paginateDescribeInstanceInformation(
-          { client: ssm, pageSize: 50 },
-          { Filters: [{ Key: 'tag-key', Values: [PERMISSION_SETS_TAG] }] },
-        )) {
-          for (const info of page.InstanceInformationList ?? []) {
-            const entry = toManaged(info);
-            if (entry) managed.push(entry);
-          }
-        }
-        const tagsById = new Map<string, Record<string, string>>();
-        for await (const page of paginateDescribeInstances(
-          { client: ec2, pageSize: 200 },
-          { Filters: [{ Name: 'tag-key', Values: [PERMISSION_SETS_TAG] }] },
-        )) {
-          for (const instance of page.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
-            if (instance.InstanceId) tagsById.set(instance.InstanceId, tagsToRecord(instance.Tags));
-          }
-        }
+        const { ssm, tagging } = clients(region);
+        // The two listings are independent: SSM says what is managed, the tagging API what it is tagged.
+        const [managed, tagsById] = await Promise.all([
+          (async () => {
+            const found: ManagedInstance[] = [];
+            for await (const page of paginateDescribeInstanceInformation(
+              { client: ssm, pageSize: 50 },
+              { Filters: [{ Key: 'tag-key', Values: [PERMISSION_SETS_TAG] }] },
+            )) {
+              for (const info of page.InstanceInformationList ?? []) {
+                const entry = toManaged(info);
+                if (entry) found.push(entry);
+              }
+            }
+            return found;
+          })(),
+          (async () => {
+            const tags = new Map<string, Record<string, string>>();
+            for await (const page of paginateGetResources(
+              { client: tagging, pageSize: 100 },
+              { ResourceTypeFilters: INSTANCE_RESOURCE_TYPES, TagFilters: [{ Key: PERMISSION_SETS_TAG }] },
+            )) {
+              for (const entry of page.ResourceTagMappingList ?? []) {
+                if (entry.ResourceARN) tags.set(instanceIdOfArn(entry.ResourceARN), tagsToRecord(entry.Tags));
+              }
+            }
+            return tags;
+          })(),
+        ]);
         const result: TaggedInstance[] = [];
         for (const entry of managed) {
-          const tags =
-            tagsById.get(entry.instanceId) ??
-            (entry.instanceId.startsWith('mi-')
-              ? await account.instanceTags(region, entry.instanceId)
-              : undefined);
+          const tags = tagsById.get(entry.instanceId);
           if (tags) result.push({ ...entry, tags });
         }
         return result;

@@ -81,6 +81,7 @@ export function generateOrg(options: GenerateOrgOptions): OrgFile {
             'ssm:DescribeInstanceInformation',
             'ssm:GetDocument',
             'ec2:DescribeInstances',
+            'tag:GetResources',
           ],
           sessionDocuments: ['RoleShell-*'],
         },
