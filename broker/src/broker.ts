@@ -152,14 +152,18 @@ export function createBroker(deps: BrokerDeps) {
   ): Promise<StartSessionResult> {
     const member = await openMember(caller, req.accountId);
     fields.targetAccount = member.accountId;
-    const mapped: Mapping = await mapping.resolve(member, req.region, caller.permissionSet);
-    fields.documentName = mapped.documentName;
-    fields.linuxUser = mapped.linuxUser;
-
-    const [tags, managed] = await Promise.all([
+    // The document lookup and the target's facts are independent: one round trip, not two.
+    const [mappedOrError, tags, managed] = await Promise.all([
+      mapping.resolve(member, req.region, caller.permissionSet).catch((error: unknown) => ({ error })),
       member.instanceTags(req.region, req.instanceId),
       member.describeManagedInstance(req.region, req.instanceId),
     ]);
+    // An unmapped permission set is refused first, as when the calls ran one after the other.
+    if ('error' in mappedOrError) throw mappedOrError.error;
+    const mapped: Mapping = mappedOrError;
+    fields.documentName = mapped.documentName;
+    fields.linuxUser = mapped.linuxUser;
+
     authorizeTarget(
       // The tagging API knows no untagged resource; SSM still says the instance exists.
       {
