@@ -12,9 +12,11 @@ let reply: (payload: Record<string, unknown>) => {
   body: unknown;
 };
 let received: { path: string; authorization: string | undefined; payload: Record<string, unknown> }[];
+let connections: number;
 
 beforeEach(async () => {
   received = [];
+  connections = 0;
   server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -27,6 +29,7 @@ beforeEach(async () => {
         .end(JSON.stringify(out.body));
     });
   });
+  server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -73,6 +76,37 @@ describe('BrokerClient', () => {
     expect(identity.headers.authorization).toMatch(/SignedHeaders=[^,]*x-roleshell-audience/);
     // The proof carries a signature, never the secret key.
     expect(JSON.stringify(call?.payload)).not.toContain('secret-example');
+  });
+
+  it('signs each Invoke with its own caller over one client, reusing its connections', async () => {
+    reply = (payload) => ({
+      body: { ok: true, permissionSet: 'x', linuxUser: 'u', documentName: 'd', targets: [], echo: payload },
+    });
+    const broker = new BrokerClient({ functionArn: arn, endpoint });
+    let opened = 0;
+    const callers = Array.from({ length: 12 }, (_, i) => ({
+      ...credentials,
+      accessKeyId: `ASIAEXAMPLEKEY0000${String(i).padStart(2, '0')}`,
+    }));
+    try {
+      // Concurrent, so a mix-up between callers would show.
+      await Promise.all(callers.map((c) => broker.listTargets(c, ['eu-west-1'])));
+      opened = connections;
+      for (const c of callers) await broker.listTargets(c, ['eu-west-1']);
+    } finally {
+      broker.destroy();
+    }
+    const keyOf = (authorization: string | undefined) =>
+      /Credential=([A-Z0-9]+)\//.exec(authorization ?? '')?.[1];
+    const proofKeyOf = (payload: Record<string, unknown>) =>
+      keyOf((payload.identity as { headers: Record<string, string> }).headers.authorization);
+    expect(received).toHaveLength(24);
+    // Each Invoke is signed by the same caller as the proof it carries.
+    for (const call of received) expect(keyOf(call.authorization)).toBe(proofKeyOf(call.payload));
+    expect(new Set(received.map((call) => keyOf(call.authorization))).size).toBe(12);
+    expect(received.map((call) => call.authorization).join()).not.toContain('ROLESHELL-NO-CALLER');
+    // Keep-alive across callers: the 12 sequential calls, each as another caller, opened no new connection.
+    expect(connections).toBe(opened);
   });
 
   it.each([

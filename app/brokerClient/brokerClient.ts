@@ -3,8 +3,16 @@
  * GetCallerIdentity proof (audience = the broker's ARN) made with the permission
  * set's own credentials, and is invoked with those same credentials. The proof
  * is signed by the broker's own signer, so the two sides cannot drift.
+ *
+ * One long-lived LambdaClient serves every permission set, so its keep-alive
+ * connections are reused across a whole "load all": each Invoke is signed with
+ * its own caller's credentials by `callerSigner`.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Hash } from '@smithy/hash-node';
+import type { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { ApiError } from '../api/errors';
 import type {
   BrokerFailure,
@@ -28,10 +36,38 @@ export interface BrokerClientOptions {
 
 const arnPattern = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]+)/;
 
+/** The caller whose credentials sign the Invoke in progress (one store per `send`, so concurrent calls cannot mix). */
+const invokeCaller = new AsyncLocalStorage<RoleCredentials>();
+
+/**
+ * The Lambda client's request signer: SigV4 with the credentials of the
+ * Invoke's own caller. Without one it refuses to sign, so nothing goes out
+ * under another permission set's name.
+ */
+const callerSigner = {
+  sign(
+    request: HttpRequest,
+    options: { signingDate?: Date; signingRegion?: string; signingService?: string },
+  ) {
+    const caller = invokeCaller.getStore();
+    if (!caller) throw new Error('broker Invoke without caller credentials');
+    return new SignatureV4({
+      credentials: {
+        accessKeyId: caller.accessKeyId,
+        secretAccessKey: caller.secretAccessKey,
+        sessionToken: caller.sessionToken,
+      },
+      region: options.signingRegion ?? 'us-east-1',
+      service: options.signingService ?? 'lambda',
+      sha256: Hash.bind(null, 'sha256'),
+    }).sign(request, options);
+  },
+};
+
 export class BrokerClient {
   readonly region: string;
   private readonly audience: string;
-  private readonly clients = new Map<string, LambdaClient>();
+  private readonly lambda: LambdaClient;
 
   constructor(private readonly options: BrokerClientOptions) {
     const match = arnPattern.exec(options.functionArn);
@@ -43,6 +79,14 @@ export class BrokerClient {
     this.region = match[2]!;
     // The broker compares the audience with its unqualified ARN.
     this.audience = `arn:${match[1]}:lambda:${match[2]}:${match[3]}:function:${match[4]}`;
+    this.lambda = new LambdaClient({
+      region: this.region,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      // The client-wide identity never signs anything: callerSigner signs each Invoke as its caller.
+      credentials: { accessKeyId: 'ROLESHELL-NO-CALLER', secretAccessKey: 'none' },
+      signer: callerSigner,
+      maxAttempts: 2,
+    });
   }
 
   listTargets(credentials: RoleCredentials, regions: string[]): Promise<ListTargetsResult> {
@@ -64,28 +108,7 @@ export class BrokerClient {
   }
 
   destroy(): void {
-    for (const client of this.clients.values()) client.destroy();
-    this.clients.clear();
-  }
-
-  private lambdaFor(credentials: RoleCredentials): LambdaClient {
-    let client = this.clients.get(credentials.accessKeyId);
-    if (!client) {
-      // One client per credential set; old ones go when their credentials are replaced.
-      if (this.clients.size > 32) this.destroy();
-      client = new LambdaClient({
-        region: this.region,
-        ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
-        credentials: {
-          accessKeyId: credentials.accessKeyId,
-          secretAccessKey: credentials.secretAccessKey,
-          sessionToken: credentials.sessionToken,
-        },
-        maxAttempts: 2,
-      });
-      this.clients.set(credentials.accessKeyId, client);
-    }
-    return client;
+    this.lambda.destroy();
   }
 
   private async invoke<T extends Exclude<BrokerResponse, BrokerFailure>>(
@@ -100,13 +123,12 @@ export class BrokerClient {
     });
     let out;
     try {
-      out = await this.lambdaFor(credentials).send(
-        new InvokeCommand({
-          FunctionName: this.options.functionArn,
-          InvocationType: 'RequestResponse',
-          Payload: new TextEncoder().encode(JSON.stringify({ ...request, identity })),
-        }),
-      );
+      const command = new InvokeCommand({
+        FunctionName: this.options.functionArn,
+        InvocationType: 'RequestResponse',
+        Payload: new TextEncoder().encode(JSON.stringify({ ...request, identity })),
+      });
+      out = await invokeCaller.run(credentials, () => this.lambda.send(command));
     } catch (error) {
       this.options.log?.(`broker ${String(request.action)} invoke failed`, error);
       throw invokeFailure(
