@@ -50,16 +50,38 @@ const terminateSessionRequest = z.object({
   accountId: z.optional(accountId),
 });
 
+/** At most this many (account, permission set) proofs in one listTargetsBatch. */
+export const MAX_BATCH_ENTRIES = 100;
+
+const listTargetsBatchRequest = z.object({
+  action: z.literal('listTargetsBatch'),
+  /** Default every region the broker serves; the same regions for every entry. */
+  regions: z.optional(z.array(region).check(z.minLength(1), z.maxLength(32))),
+  /**
+   * One entry per (account, permission set): its own proof, made with that
+   * permission set's credentials, and the account it is for. Each is verified
+   * and answered on its own, in this order.
+   */
+  entries: z
+    .array(z.object({ accountId, identity: identityProofSchema }))
+    .check(
+      z.minLength(1),
+      z.maxLength(MAX_BATCH_ENTRIES, `must have at most ${MAX_BATCH_ENTRIES} entries; split the batch`),
+    ),
+});
+
 export const brokerRequestSchema = z.discriminatedUnion('action', [
   listTargetsRequest,
+  listTargetsBatchRequest,
   startSessionRequest,
   terminateSessionRequest,
 ]);
 export type BrokerRequest = z.infer<typeof brokerRequestSchema>;
 export type ListTargetsRequest = z.infer<typeof listTargetsRequest>;
+export type ListTargetsBatchRequest = z.infer<typeof listTargetsBatchRequest>;
 export type StartSessionRequest = z.infer<typeof startSessionRequest>;
 export type TerminateSessionRequest = z.infer<typeof terminateSessionRequest>;
-export const brokerActions = ['listTargets', 'startSession', 'terminateSession'] as const;
+export const brokerActions = ['listTargets', 'listTargetsBatch', 'startSession', 'terminateSession'] as const;
 
 export interface BrokerTarget {
   instanceId: string;
@@ -81,6 +103,12 @@ export interface ListTargetsResult {
   targets: BrokerTarget[];
 }
 
+/** One answer per entry, in the request's order: that entry's listing or its own refusal. */
+export interface ListTargetsBatchResult {
+  ok: true;
+  entries: Array<ListTargetsResult | BrokerFailure>;
+}
+
 export interface StartSessionResult {
   ok: true;
   session: { SessionId: string; StreamUrl: string; TokenValue: string };
@@ -99,4 +127,5 @@ export interface BrokerFailure {
   error: { code: BrokerErrorCode; message: string };
 }
 
-export type BrokerResponse = ListTargetsResult | StartSessionResult | TerminateSessionResult | BrokerFailure;
+export type BrokerResponse =
+  ListTargetsResult | ListTargetsBatchResult | StartSessionResult | TerminateSessionResult | BrokerFailure;
