@@ -17,6 +17,7 @@ import { ApiError } from '../api/errors';
 import type {
   BrokerFailure,
   BrokerResponse,
+  ListTargetsBatchResult,
   ListTargetsResult,
   StartSessionResult,
   TerminateSessionResult,
@@ -93,6 +94,37 @@ export class BrokerClient {
     return this.invoke<ListTargetsResult>(credentials, { action: 'listTargets', regions });
   }
 
+  /**
+   * Many (account, permission set) listings in one Invoke: each entry carries a
+   * proof signed with its own credentials, and gets its own answer — the listing,
+   * or the broker's refusal of that entry alone — in the same order. The Invoke
+   * itself goes out as the first entry's caller.
+   */
+  async listTargetsBatch(
+    entries: { accountId: string; credentials: RoleCredentials }[],
+    regions: string[],
+  ): Promise<Array<ListTargetsResult | BrokerRefusal>> {
+    const first = entries[0];
+    if (!first) return [];
+    const signed = await Promise.all(
+      entries.map(async (entry) => ({
+        accountId: entry.accountId,
+        identity: await this.proof(entry.credentials),
+      })),
+    );
+    const response = await this.send<ListTargetsBatchResult>(first.credentials, {
+      action: 'listTargetsBatch',
+      regions,
+      entries: signed,
+    });
+    if (!Array.isArray(response.entries) || response.entries.length !== entries.length)
+      throw new ApiError(
+        'Internal',
+        'The broker sent an answer RoleShell could not read. Tell your administrator.',
+      );
+    return response.entries.map((answer) => (answer?.ok === true ? answer : refusal(answer)));
+  }
+
   startSession(
     credentials: RoleCredentials,
     target: { region: string; instanceId: string; accountId?: string },
@@ -111,33 +143,44 @@ export class BrokerClient {
     this.lambda.destroy();
   }
 
-  private async invoke<T extends Exclude<BrokerResponse, BrokerFailure>>(
-    credentials: RoleCredentials,
-    request: Record<string, unknown>,
-  ): Promise<T> {
-    const identity = await signIdentityProof({
+  private proof(credentials: RoleCredentials) {
+    return signIdentityProof({
       credentials,
       region: this.region,
       audience: this.audience,
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
     });
+  }
+
+  private async invoke<T extends Exclude<BrokerResponse, BrokerFailure>>(
+    credentials: RoleCredentials,
+    request: Record<string, unknown>,
+  ): Promise<T> {
+    return this.send<T>(credentials, { ...request, identity: await this.proof(credentials) });
+  }
+
+  /** One Invoke as `credentials`' caller; resolves with the broker's success answer or throws its refusal. */
+  private async send<T extends Exclude<BrokerResponse, BrokerFailure>>(
+    credentials: RoleCredentials,
+    payload: Record<string, unknown>,
+  ): Promise<T> {
     let out;
     try {
       const command = new InvokeCommand({
         FunctionName: this.options.functionArn,
         InvocationType: 'RequestResponse',
-        Payload: new TextEncoder().encode(JSON.stringify({ ...request, identity })),
+        Payload: new TextEncoder().encode(JSON.stringify(payload)),
       });
       out = await invokeCaller.run(credentials, () => this.lambda.send(command));
     } catch (error) {
-      this.options.log?.(`broker ${String(request.action)} invoke failed`, error);
+      this.options.log?.(`broker ${String(payload.action)} invoke failed`, error);
       throw invokeFailure(
         error && typeof error === 'object' && 'name' in error ? String(error.name) : '',
         this.options.functionArn,
       );
     }
     if (out.FunctionError) {
-      this.options.log?.(`broker ${String(request.action)} crashed: ${out.FunctionError}`);
+      this.options.log?.(`broker ${String(payload.action)} crashed: ${out.FunctionError}`);
       throw new ApiError(
         'Internal',
         'The broker failed while handling the request. Try again; if it keeps failing, tell your administrator.',
@@ -153,9 +196,14 @@ export class BrokerClient {
       );
     }
     if (response && response.ok === true) return response as T;
-    const failure = (response as BrokerFailure | undefined)?.error;
-    const code =
-      failure && (brokerErrorCodes as readonly string[]).includes(failure.code) ? failure.code : 'Internal';
-    throw new BrokerRefusal(code, typeof failure?.message === 'string' ? failure.message : 'no reason given');
+    throw refusal(response as BrokerFailure | undefined);
   }
+}
+
+/** The broker's refusal, with a code the launcher knows (anything else is Internal). */
+function refusal(response: BrokerFailure | undefined): BrokerRefusal {
+  const failure = response?.error;
+  const code =
+    failure && (brokerErrorCodes as readonly string[]).includes(failure.code) ? failure.code : 'Internal';
+  return new BrokerRefusal(code, typeof failure?.message === 'string' ? failure.message : 'no reason given');
 }
