@@ -41,29 +41,28 @@ const arnPattern = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-
 const invokeCaller = new AsyncLocalStorage<RoleCredentials>();
 
 /**
- * The Lambda client's request signer: SigV4 with the credentials of the
- * Invoke's own caller. Without one it refuses to sign, so nothing goes out
- * under another permission set's name.
+ * The Lambda client's request signer: SigV4 (lambda, the broker's region) with
+ * the credentials of the Invoke's own caller. Without one it refuses to sign,
+ * so nothing goes out under another permission set's name.
  */
-const callerSigner = {
-  sign(
-    request: HttpRequest,
-    options: { signingDate?: Date; signingRegion?: string; signingService?: string },
-  ) {
-    const caller = invokeCaller.getStore();
-    if (!caller) throw new Error('broker Invoke without caller credentials');
-    return new SignatureV4({
-      credentials: {
-        accessKeyId: caller.accessKeyId,
-        secretAccessKey: caller.secretAccessKey,
-        sessionToken: caller.sessionToken,
-      },
-      region: options.signingRegion ?? 'us-east-1',
-      service: options.signingService ?? 'lambda',
-      sha256: Hash.bind(null, 'sha256'),
-    }).sign(request, options);
-  },
-};
+function callerSigner(region: string) {
+  return {
+    sign(request: HttpRequest, options: { signingDate?: Date } = {}) {
+      const caller = invokeCaller.getStore();
+      if (!caller) throw new Error('broker Invoke without caller credentials');
+      return new SignatureV4({
+        credentials: {
+          accessKeyId: caller.accessKeyId,
+          secretAccessKey: caller.secretAccessKey,
+          sessionToken: caller.sessionToken,
+        },
+        region,
+        service: 'lambda',
+        sha256: Hash.bind(null, 'sha256'),
+      }).sign(request, options.signingDate ? { signingDate: options.signingDate } : {});
+    },
+  };
+}
 
 export class BrokerClient {
   readonly region: string;
@@ -85,7 +84,7 @@ export class BrokerClient {
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       // The client-wide identity never signs anything: callerSigner signs each Invoke as its caller.
       credentials: { accessKeyId: 'ROLESHELL-NO-CALLER', secretAccessKey: 'none' },
-      signer: callerSigner,
+      signer: callerSigner(this.region),
       maxAttempts: 2,
     });
   }
