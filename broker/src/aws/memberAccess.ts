@@ -24,6 +24,9 @@ import {
   ResourceGroupsTaggingAPIClient,
   type Tag,
 } from '@aws-sdk/client-resource-groups-tagging-api';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { awsErrorName, BrokerError } from '../errors';
 import { PERMISSION_SETS_TAG } from '../authorization';
 import type { MemberAccess, MemberAccount, ManagedInstance, TaggedInstance } from '../memberAccount';
@@ -39,6 +42,8 @@ export interface MemberAccessOptions {
   durationSeconds?: number;
   /** Extra SDK client config for SSM/tagging (tests; on Lambda the environment decides). */
   clientConfig?: { endpoint?: string };
+  /** Connection pool every member client shares (default: one per createMemberAccess, keep-alive). */
+  requestHandler?: NodeHttpHandler;
   now?: () => number;
 }
 
@@ -90,15 +95,21 @@ function toManaged(info: InstanceInformation): ManagedInstance | undefined {
   };
 }
 
+/** Keep-alive HTTP(S) agents sized for a batch's fan-out. */
+export function sharedRequestHandler(): NodeHttpHandler {
+  return new NodeHttpHandler({
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 32 }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 32 }),
+  });
+}
+
 export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
   const now = options.now ?? Date.now;
-  // Clients of expired credentials are closed so their keep-alive sockets do not linger.
-  const cache = new TtlCache<CachedMember>(500, now, (member) => {
-    for (const { ssm, tagging } of member.clients.values()) {
-      ssm.destroy();
-      tagging.destroy();
-    }
-  });
+  // One keep-alive pool for every account's and region's clients: a batch touching hundreds of
+  // accounts reuses a few sockets instead of opening new ones per client. Clients of expired
+  // credentials are simply dropped; the pool lives as long as the container.
+  const requestHandler = options.requestHandler ?? sharedRequestHandler();
+  const cache = new TtlCache<CachedMember>(2000, now);
   const inFlight = new Map<string, Promise<CachedMember>>();
 
   async function assume(
@@ -172,7 +183,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
     const clients = (region: string) => {
       let entry = member.clients.get(region);
       if (!entry) {
-        const config = { region, credentials: member.credentials, ...options.clientConfig };
+        const config = { region, credentials: member.credentials, requestHandler, ...options.clientConfig };
         entry = { ssm: new SSMClient(config), tagging: new ResourceGroupsTaggingAPIClient(config) };
         member.clients.set(region, entry);
       }
