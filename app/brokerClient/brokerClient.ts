@@ -14,7 +14,7 @@ import type {
   TerminateSessionResult,
 } from '../../broker/src/contract';
 import { brokerErrorCodes } from '../../broker/src/errors';
-import { signIdentityProof } from '../../broker/src/identityProof/sign';
+import { proofRequestFor, signIdentityProof } from '../../broker/src/identityProof/sign';
 import type { RoleCredentials } from '../portal/types';
 import { BrokerRefusal, invokeFailure } from './errorMessages';
 
@@ -25,6 +25,9 @@ export interface BrokerClientOptions {
   endpoint?: string;
   log?: (message: string, error?: unknown) => void;
 }
+
+/** A broker request without its proof. */
+type BrokerPayload = Parameters<typeof proofRequestFor>[0];
 
 const arnPattern = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]+)/;
 
@@ -90,12 +93,14 @@ export class BrokerClient {
 
   private async invoke<T extends Exclude<BrokerResponse, BrokerFailure>>(
     credentials: RoleCredentials,
-    request: Record<string, unknown>,
+    request: BrokerPayload,
   ): Promise<T> {
+    // Bound to this exact request; a fresh proof per call (startSession proofs are single-use).
     const identity = await signIdentityProof({
       credentials,
       region: this.region,
       audience: this.audience,
+      request: proofRequestFor(request),
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
     });
     let out;

@@ -10,6 +10,7 @@ import type { BrokerConfig } from './config';
 import {
   brokerActions,
   brokerRequestSchema,
+  type BrokerRequest,
   type BrokerResponse,
   type BrokerTarget,
   type ListTargetsRequest,
@@ -23,11 +24,14 @@ import { awsErrorName, BrokerError, toBrokerError } from './errors';
 import { parseCallerIdentity, type Caller, type StsIdentity } from './identityProof/callerIdentity';
 import {
   checkIdentityProof,
+  MAX_PROOF_AGE_MS,
   MAX_PROOF_BYTES,
   proofByteSize,
   unqualifiedFunctionArn,
   type CheckedProof,
 } from './identityProof/verify';
+import { MemoryProofReplayStore, type ProofReplayStore } from './identityProof/proofReplayStore';
+import { proofRequestFor, requestDigest } from './identityProof/sign';
 import { PermissionSetMapping, type Mapping } from './mapping';
 import type { MemberAccess, MemberAccount } from './memberAccount';
 import { roleSessionNameFor } from './roleSessionName';
@@ -50,6 +54,8 @@ export interface BrokerDeps {
   replayIdentityProof(proof: CheckedProof): Promise<StsIdentity>;
   memberAccess: MemberAccess;
   audit: AuditSink;
+  /** Where used single-use proofs are remembered; default one in-memory store per broker. */
+  proofReplayStore?: ProofReplayStore;
   now?: () => Date;
   log?: BrokerLog;
 }
@@ -70,11 +76,15 @@ function callerFields(caller: Caller): AuditFields {
   };
 }
 
+/** Actions whose proof is accepted once: each starts something. */
+const SINGLE_USE_ACTIONS: ReadonlySet<string> = new Set(['startSession']);
+
 export function createBroker(deps: BrokerDeps) {
   const { config } = deps;
   const now = deps.now ?? (() => new Date());
   const log: BrokerLog = deps.log ?? (() => {});
   const mapping = new PermissionSetMapping(config, () => now().getTime());
+  const replayStore = deps.proofReplayStore ?? new MemoryProofReplayStore(10_000, () => now().getTime());
 
   async function audit(
     ctx: InvocationContext,
@@ -120,16 +130,45 @@ export function createBroker(deps: BrokerDeps) {
     }
   }
 
+  /** The digest of the request as received: what its proof must have been signed for. */
+  function digestOf(req: BrokerRequest): string {
+    try {
+      return requestDigest(proofRequestFor(req));
+    } catch (error) {
+      throw new BrokerError(
+        'InvalidRequest',
+        'The request is not valid: a field holds a line break or comma.',
+        `request has no canonical form: ${(error as Error).message}`,
+      );
+    }
+  }
+
   async function verifyCaller(
-    identity: StartSessionRequest['identity'],
+    req: BrokerRequest,
     ctx: InvocationContext,
-  ): Promise<Caller> {
-    const checked = checkIdentityProof(identity, {
+  ): Promise<{ caller: Caller; checked: CheckedProof }> {
+    const checked = checkIdentityProof(req.identity, {
       audience: unqualifiedFunctionArn(ctx.functionArn),
       extraStsEndpoints: config.extraStsEndpoints,
+      requestDigest: digestOf(req),
       now: now(),
     });
-    return parseCallerIdentity(await deps.replayIdentityProof(checked));
+    return { caller: parseCallerIdentity(await deps.replayIdentityProof(checked)), checked };
+  }
+
+  /**
+   * Claimed only after STS vouched for the proof, so forged proofs cannot fill
+   * the store; kept until the proof would be refused as too old.
+   */
+  async function useOnce(checked: CheckedProof): Promise<void> {
+    const expiresAt = new Date(checked.signedAt.getTime() + MAX_PROOF_AGE_MS + 1000);
+    if (!(await replayStore.claim(checked.signature, expiresAt))) {
+      throw new BrokerError(
+        'IdentityRejected',
+        'This identity proof was already used; every session request needs a fresh one. Retry.',
+        'proof replayed: its signature was already used',
+      );
+    }
   }
 
   async function openMember(caller: Caller, requestedAccount: string | undefined): Promise<MemberAccount> {
@@ -339,11 +378,13 @@ export function createBroker(deps: BrokerDeps) {
         fields.region = req.region;
         checkRegion(req.region);
       }
+      if (req.action === 'listTargets') req.regions?.forEach(checkRegion);
       if (req.action === 'startSession') fields.instanceId = req.instanceId;
       if (req.action === 'terminateSession') fields.sessionId = req.sessionId;
 
-      const caller = await verifyCaller(req.identity, ctx);
+      const { caller, checked } = await verifyCaller(req, ctx);
       Object.assign(fields, callerFields(caller));
+      if (SINGLE_USE_ACTIONS.has(req.action)) await useOnce(checked);
       switch (req.action) {
         case 'startSession':
           return await startSession(req, caller, ctx, fields);
