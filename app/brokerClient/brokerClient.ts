@@ -10,6 +10,7 @@ import type {
   BrokerFailure,
   BrokerResponse,
   ListTargetsResult,
+  ResumeSessionResult,
   StartSessionResult,
   TerminateSessionResult,
 } from '../../broker/src/contract';
@@ -64,6 +65,14 @@ export class BrokerClient {
     session: { region: string; sessionId: string; accountId?: string },
   ) {
     return this.invoke<TerminateSessionResult>(credentials, { action: 'terminateSession', ...session });
+  }
+
+  /** A new data-channel token for one of the caller's own live sessions (after a dropped socket). */
+  resumeSession(
+    credentials: RoleCredentials,
+    session: { region: string; sessionId: string; accountId?: string },
+  ) {
+    return this.invoke<ResumeSessionResult>(credentials, { action: 'resumeSession', ...session });
   }
 
   destroy(): void {

@@ -17,8 +17,9 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrg, startSandbox, type OrgFile, type Sandbox } from '../../sandbox/src/index';
 import { DataChannelClient } from '../../app/session/dataChannel/client';
+import { Transcript } from '../../sandbox/src/dataChannel/fixtures/harness';
 import type { AuditRecord } from './audit';
-import type { BrokerResponse, IdentityProof, StartSessionResult } from './contract';
+import type { BrokerResponse, IdentityProof, ResumeSessionResult, StartSessionResult } from './contract';
 import type { BrokerErrorCode } from './errors';
 import {
   BrokerInvoker,
@@ -759,5 +760,104 @@ describe('request-bound, single-use proofs', () => {
     const payload = await withProof(alice.Developer!, { action: 'listTargets', region: REGION });
     expect((await invoker.invoke(alice.Developer!, payload)).ok).toBe(true);
     expect((await invoker.invoke(alice.Developer!, payload)).ok).toBe(true);
+  });
+});
+
+describe('resumeSession', () => {
+  const resumeRequest = (sessionId: string) => ({ action: 'resumeSession', region: REGION, sessionId });
+  const resumeEvents = (sessionId: string) =>
+    sandbox
+      .cloudTrail()
+      .filter(
+        (e) => e.eventName === 'ResumeSession' && JSON.stringify(e.requestParameters).includes(sessionId),
+      );
+
+  it("gives the session's own user a new token that the data channel accepts on a redial", async () => {
+    const { session } = await start(alice.Developer!);
+    const client = await DataChannelClient.open(session.StreamUrl, session.TokenValue);
+    try {
+      const transcript = new Transcript();
+      client.on('output', transcript.append);
+      client.sendInput('echo "before $((20+1))"\r');
+      await transcript.waitFor(/before 21\r\n/);
+
+      // Resumed from another of alice's permission sets: the session is the user's, not the role's.
+      const response = await invoker.call(alice.ReadOnly!, resumeRequest(session.SessionId));
+      if (!response.ok) throw new Error(`resume refused: ${response.error.code} ${response.error.message}`);
+      const resumed = (response as ResumeSessionResult).session;
+      expect(resumed.SessionId).toBe(session.SessionId);
+      expect(resumed.StreamUrl).toBe(session.StreamUrl);
+      expect(resumed.TokenValue).not.toBe(session.TokenValue);
+      expect(sandbox.sessions.get(session.SessionId)?.tokens).toContain(resumed.TokenValue);
+      // ResumeSession ran as the member target role for alice, not as the caller's permission set.
+      expect(resumeEvents(session.SessionId).map((e) => e.userIdentity.arn)).toEqual([
+        `arn:aws:sts::${PROD}:assumed-role/RoleShellTarget/alice`,
+      ]);
+      expect(auditRecords().findLast((r) => r.action === 'resumeSession')).toMatchObject({
+        outcome: 'resumed',
+        user: 'alice',
+        permissionSet: 'ReadOnly',
+        sessionId: session.SessionId,
+        instanceId: PROD_WEB_1,
+      });
+
+      await client.resume(resumed.TokenValue);
+      client.sendInput('echo "after $((40+2))"\r');
+      await transcript.waitFor(/after 42\r\n/);
+    } finally {
+      client.close();
+      await terminate(alice.Developer!, session.SessionId);
+    }
+  });
+
+  it("refuses another user's session and audits it; no token is made", async () => {
+    const { session } = await start(alice.Developer!);
+    try {
+      const tokens = sandbox.sessions.get(session.SessionId)!.tokens.length;
+      const record = await expectRefused(
+        bobReadOnly,
+        await withProof(bobReadOnly, resumeRequest(session.SessionId)),
+        'AccessDenied',
+      );
+      expect(record).toMatchObject({ action: 'resumeSession', user: 'bob', sessionId: session.SessionId });
+      expect(sandbox.sessions.get(session.SessionId)!.tokens).toHaveLength(tokens);
+      expect(resumeEvents(session.SessionId)).toEqual([]);
+    } finally {
+      await terminate(alice.Developer!, session.SessionId);
+    }
+  });
+
+  it('refuses a replayed resume proof: one token per proof', async () => {
+    const { session } = await start(alice.Developer!);
+    try {
+      const payload = await withProof(alice.Developer!, resumeRequest(session.SessionId));
+      expect((await invoker.invoke(alice.Developer!, payload)).ok).toBe(true);
+      const replay = await expectRefused(alice.Developer!, payload, 'IdentityRejected');
+      expect(replay.reason).toMatch(/proof replayed/);
+      expect(resumeEvents(session.SessionId)).toHaveLength(1);
+      // A proof for terminating the session does not resume it either.
+      const terminateProof = await proofFor(sandbox, alice.Developer!, {
+        action: 'terminateSession',
+        region: REGION,
+        sessionId: session.SessionId,
+      });
+      await expectRefused(
+        alice.Developer!,
+        { ...resumeRequest(session.SessionId), identity: terminateProof },
+        'IdentityRejected',
+      );
+    } finally {
+      await terminate(alice.Developer!, session.SessionId);
+    }
+  });
+
+  it('reports an ended session as not found', async () => {
+    const { session } = await start(alice.Developer!);
+    await terminate(alice.Developer!, session.SessionId);
+    await expectRefused(
+      alice.Developer!,
+      await withProof(alice.Developer!, resumeRequest(session.SessionId)),
+      'TargetNotFound',
+    );
   });
 });

@@ -612,3 +612,82 @@ describe('request-bound, single-use proofs', () => {
     ).toBe('IdentityRejected');
   });
 });
+
+describe('resumeSession', () => {
+  async function started(s: ReturnType<typeof setup>, key = 'ASIAALICEDEVELOPER01') {
+    const response = (await s.broker.handle(
+      await signed(key, { action: 'startSession', region: 'eu-west-1', instanceId: 'i-0123456789abcdef0' }),
+      ctx,
+    )) as StartSessionResult;
+    return response.session.SessionId;
+  }
+  const resume = (key: string, sessionId: string) =>
+    signed(key, { action: 'resumeSession', region: 'eu-west-1', sessionId });
+
+  it('gives the session own user a new token, from any of their permission sets, audited first', async () => {
+    const s = setup();
+    const sessionId = await started(s);
+    const response = await s.broker.handle(await resume('ASIAALICESUPPORT0001', sessionId), ctx);
+    expect(response).toEqual({
+      ok: true,
+      session: {
+        SessionId: sessionId,
+        StreamUrl: `wss://ssmmessages/${sessionId}`,
+        TokenValue: expect.any(String),
+      },
+    });
+    expect(s.account(ACCOUNT).calls.at(-1)).toBe(`resumeSession ${sessionId}`);
+    expect(s.audit.records?.at(-1)).toMatchObject({
+      action: 'resumeSession',
+      outcome: 'resumed',
+      sessionId,
+      user: 'alice',
+      instanceId: 'i-0123456789abcdef0',
+    });
+  });
+
+  it("refuses someone else's session, by prefix and by owner, and audits it", async () => {
+    const s = setup();
+    const bobs = await started(s, 'ASIABOBDEVELOPER0001');
+    expect(errorCode(await s.broker.handle(await resume('ASIAALICEDEVELOPER01', bobs), ctx))).toBe(
+      'AccessDenied',
+    );
+    s.account(ACCOUNT).sessions.push({
+      sessionId: 'alice-0aaaaaaaaaaaaaaaa',
+      owner: `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Developer_0123456789abcdef/alice`,
+      status: 'Connected',
+      target: 'i-0123456789abcdef0',
+      region: 'eu-west-1',
+    });
+    const response = await s.broker.handle(
+      await resume('ASIAALICEDEVELOPER01', 'alice-0aaaaaaaaaaaaaaaa'),
+      ctx,
+    );
+    expect(errorCode(response)).toBe('AccessDenied');
+    expect(s.account(ACCOUNT).calls.filter((c) => c.startsWith('resumeSession'))).toEqual([]);
+    expect(s.audit.records?.at(-1)).toMatchObject({
+      action: 'resumeSession',
+      outcome: 'denied',
+      code: 'AccessDenied',
+      reason: expect.stringMatching(/session owner/),
+    });
+  });
+
+  it('reports an ended session as not found', async () => {
+    const s = setup();
+    const sessionId = await started(s);
+    s.account(ACCOUNT).sessions[0]!.status = 'Terminated';
+    expect(errorCode(await s.broker.handle(await resume('ASIAALICEDEVELOPER01', sessionId), ctx))).toBe(
+      'TargetNotFound',
+    );
+  });
+
+  it('accepts a resume proof once', async () => {
+    const s = setup();
+    const sessionId = await started(s);
+    const request = await resume('ASIAALICEDEVELOPER01', sessionId);
+    expect((await s.broker.handle(request, ctx)).ok).toBe(true);
+    expect(errorCode(await s.broker.handle(request, ctx))).toBe('IdentityRejected');
+    expect(s.account(ACCOUNT).calls.filter((c) => c.startsWith('resumeSession'))).toHaveLength(1);
+  });
+});

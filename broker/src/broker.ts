@@ -2,7 +2,8 @@
  * The broker's decisions, independent of Lambda and of how AWS is reached:
  * validate the request, verify the caller through STS, map the permission set
  * to its Linux user, authorize the target, start/list/terminate sessions and
- * audit every decision.
+ * audit every decision. resumeSession and terminateSession act only on the
+ * caller's own sessions.
  */
 import type { AuditRecord, AuditSink } from './audit';
 import { authorizeTarget, PERMISSION_SETS_TAG, tagAllowsPermissionSet } from './authorization';
@@ -15,6 +16,8 @@ import {
   type BrokerTarget,
   type ListTargetsRequest,
   type ListTargetsResult,
+  type ResumeSessionRequest,
+  type ResumeSessionResult,
   type StartSessionRequest,
   type StartSessionResult,
   type TerminateSessionRequest,
@@ -77,7 +80,7 @@ function callerFields(caller: Caller): AuditFields {
 }
 
 /** Actions whose proof is accepted once: each starts something. */
-const SINGLE_USE_ACTIONS: ReadonlySet<string> = new Set(['startSession']);
+const SINGLE_USE_ACTIONS: ReadonlySet<string> = new Set(['startSession', 'resumeSession']);
 
 export function createBroker(deps: BrokerDeps) {
   const { config } = deps;
@@ -302,12 +305,17 @@ export function createBroker(deps: BrokerDeps) {
     };
   }
 
-  async function terminateSession(
-    req: TerminateSessionRequest,
+  /**
+   * The caller's own live session, or why not: the ID must start with the
+   * caller's role session name and DescribeSessions must name the broker's
+   * session as that user as its owner (a session the broker did not start for
+   * this user is refused even with the right prefix).
+   */
+  async function ownSession(
+    req: TerminateSessionRequest | ResumeSessionRequest,
     caller: Caller,
-    ctx: InvocationContext,
     fields: AuditFields,
-  ): Promise<TerminateSessionResult> {
+  ): Promise<MemberAccount> {
     const sessionName = roleSessionNameFor(caller.user);
     const notYours = new BrokerError('AccessDenied', `Session ${req.sessionId} is not one of your sessions.`);
     if (!req.sessionId.startsWith(`${sessionName}-`))
@@ -319,12 +327,7 @@ export function createBroker(deps: BrokerDeps) {
     const member = await openMember(caller, req.accountId);
     fields.targetAccount = member.accountId;
     const session = await member.describeSession(req.region, req.sessionId);
-    if (!session)
-      throw new BrokerError(
-        'TargetNotFound',
-        `Session ${req.sessionId} was not found or has already ended.`,
-        'session not found among active sessions',
-      );
+    if (!session) throw sessionGone(req.sessionId, 'session not found among active sessions');
     fields.instanceId = session.target;
     if (session.owner !== member.sessionArn) {
       throw new BrokerError(
@@ -333,9 +336,44 @@ export function createBroker(deps: BrokerDeps) {
         `session owner ${session.owner} is not ${member.sessionArn}`,
       );
     }
+    return member;
+  }
+
+  function sessionGone(sessionId: string, reason: string): BrokerError {
+    return new BrokerError(
+      'TargetNotFound',
+      `Session ${sessionId} was not found or has already ended.`,
+      reason,
+    );
+  }
+
+  async function terminateSession(
+    req: TerminateSessionRequest,
+    caller: Caller,
+    ctx: InvocationContext,
+    fields: AuditFields,
+  ): Promise<TerminateSessionResult> {
+    const member = await ownSession(req, caller, fields);
     await auditOrFail(ctx, 'terminateSession', 'terminated', fields);
     await member.terminateSession(req.region, req.sessionId);
     return { ok: true, sessionId: req.sessionId };
+  }
+
+  async function resumeSession(
+    req: ResumeSessionRequest,
+    caller: Caller,
+    ctx: InvocationContext,
+    fields: AuditFields,
+  ): Promise<ResumeSessionResult> {
+    const member = await ownSession(req, caller, fields);
+    // On record before the new token exists: it opens the same shell again.
+    await auditOrFail(ctx, 'resumeSession', 'resumed', fields);
+    const session = await member.resumeSession(req.region, req.sessionId);
+    if (!session) throw sessionGone(req.sessionId, 'ResumeSession: DoesNotExistException');
+    return {
+      ok: true,
+      session: { SessionId: session.SessionId, StreamUrl: session.StreamUrl, TokenValue: session.TokenValue },
+    };
   }
 
   async function handle(event: unknown, ctx: InvocationContext): Promise<BrokerResponse> {
@@ -380,7 +418,8 @@ export function createBroker(deps: BrokerDeps) {
       }
       if (req.action === 'listTargets') req.regions?.forEach(checkRegion);
       if (req.action === 'startSession') fields.instanceId = req.instanceId;
-      if (req.action === 'terminateSession') fields.sessionId = req.sessionId;
+      if (req.action === 'terminateSession' || req.action === 'resumeSession')
+        fields.sessionId = req.sessionId;
 
       const { caller, checked } = await verifyCaller(req, ctx);
       Object.assign(fields, callerFields(caller));
@@ -392,6 +431,8 @@ export function createBroker(deps: BrokerDeps) {
           return await listTargets(req, caller, ctx, fields);
         case 'terminateSession':
           return await terminateSession(req, caller, ctx, fields);
+        case 'resumeSession':
+          return await resumeSession(req, caller, ctx, fields);
       }
     } catch (thrown) {
       const error = toBrokerError(thrown, ctx.requestId);
