@@ -166,6 +166,9 @@ describe('Electron main', () => {
     expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
     const outside = await recorded.protocolHandler!({ url: 'roleshell://app/..%2f..%2fpackage.json' });
     expect(outside.status).toBe(404);
+    // A malformed percent-escape is the request's fault, answered, not thrown out of the handler.
+    const malformed = await recorded.protocolHandler!({ url: 'roleshell://app/%E0%A4%A' });
+    expect(malformed.status).toBe(400);
     const headers = await new Promise<Record<string, string[]>>((resolve) =>
       recorded.headersHook!(
         { responseHeaders: { 'x-a': ['1'] } },

@@ -26,7 +26,7 @@ import {
   contentSecurityPolicy,
   contentTypes,
   isTrustedSender,
-  rendererFileFor,
+  resolveRendererRequest,
 } from './appProtocol';
 import { callChannel, eventChannel } from './channels';
 
@@ -127,8 +127,10 @@ function createWindow(): BrowserWindow {
 
 function serveRenderer(): void {
   protocol.handle(appScheme, async (request) => {
-    const file = rendererFileFor(request.url, rendererDir);
-    if (!file) return new Response('Not found', { status: 404 });
+    const resolved = resolveRendererRequest(request.url, rendererDir);
+    if (resolved.status === 400) return new Response('Bad request', { status: 400 });
+    if (resolved.status === 404) return new Response('Not found', { status: 404 });
+    const { file } = resolved;
     try {
       const body = await readFile(file);
       return new Response(body, {
