@@ -128,8 +128,9 @@ function createWindow(): BrowserWindow {
 function serveRenderer(): void {
   protocol.handle(appScheme, async (request) => {
     const resolved = resolveRendererRequest(request.url, rendererDir);
-    if (resolved.status === 400) return new Response('Bad request', { status: 400 });
-    if (resolved.status === 404) return new Response('Not found', { status: 404 });
+    if (resolved.status !== 200) {
+      return new Response(resolved.status === 400 ? 'Bad request' : 'Not found', { status: resolved.status });
+    }
     const { file } = resolved;
     try {
       const body = await readFile(file);
