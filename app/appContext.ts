@@ -28,7 +28,7 @@ export interface AppContext {
   readonly settings: SettingsStore;
   /** Sends an event to every subscribed window (IPC) or socket (web host). */
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
-  /** Opens a URL in the system browser, only if `isAllowedExternalUrl` allows it. */
+  /** Opens a URL in the system browser, only if `checkedExternalUrl` allows it (and opens the checked form). */
   openExternal(url: string, options?: ExternalUrlOptions): Promise<void>;
   readonly secretCipher: SecretCipher | undefined;
   readonly log: AppLog;

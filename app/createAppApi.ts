@@ -12,7 +12,7 @@
 import { ApiError } from './api/errors';
 import type { CallHandlers, EventSink } from './api/dispatch';
 import type { AppContext, AppLog, AppMode, SecretCipher } from './appContext';
-import { isAllowedExternalUrl } from './externalUrl';
+import { checkedExternalUrl } from './externalUrl';
 import { createSettingsStore } from './settings/store';
 import { createSettingsHandlers } from './settings/handlers';
 import { createAuthHandlers } from './auth/handlers';
@@ -72,11 +72,13 @@ export function createAppApi(options: AppApiOptions): AppApi {
       }
     },
     async openExternal(url, urlOptions) {
-      if (!isAllowedExternalUrl(url, urlOptions)) {
+      // The browser gets the normalised URL that was checked, never the raw string.
+      const checked = checkedExternalUrl(url, urlOptions);
+      if (!checked) {
         throw new ApiError('AccessDenied', 'RoleShell opens only IAM Identity Center pages in your browser.');
       }
-      if (!open) throw new ApiError('Unavailable', `Open this page in your browser: ${url}`);
-      await open(url);
+      if (!open) throw new ApiError('Unavailable', `Open this page in your browser: ${checked}`);
+      await open(checked);
     },
     secretCipher: options.secretCipher,
     log,

@@ -18,7 +18,6 @@ import {
 import { dispatchCall } from '../app/api/dispatch';
 import type { AppLog } from '../app/appContext';
 import { createAppApi, type AppApi } from '../app/createAppApi';
-import { isAllowedExternalUrl } from '../app/externalUrl';
 import { createFileLog } from '../app/fileLog';
 import {
   appEntryUrl,
@@ -56,10 +55,8 @@ if (!app.requestSingleInstanceLock()) {
     contents.on('will-navigate', (event) => event.preventDefault());
     contents.on('will-redirect', (event) => event.preventDefault());
     contents.on('will-attach-webview', (event) => event.preventDefault());
-    contents.setWindowOpenHandler(({ url }) => {
-      if (isAllowedExternalUrl(url)) void shell.openExternal(url);
-      return { action: 'deny' };
-    });
+    // The renderer opens nothing itself: IdC pages go through the app core, which knows the start URL.
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   });
 
   void app.whenReady().then(() => {
