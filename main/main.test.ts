@@ -86,7 +86,17 @@ vi.mock('electron', () => {
       },
     },
     shell: { openExternal: async (url: string) => void recorded.opened.push(url) },
-    safeStorage: { isEncryptionAvailable: () => false },
+    // Linux without a keyring: "available", but on the basic_text backend's fixed password.
+    safeStorage: {
+      isEncryptionAvailable: () => true,
+      getSelectedStorageBackend: () => 'basic_text',
+      encryptString: () => {
+        throw new Error('safeStorage must not be used on basic_text');
+      },
+      decryptString: () => {
+        throw new Error('safeStorage must not be used on basic_text');
+      },
+    },
   };
 });
 
@@ -130,6 +140,29 @@ describe('Electron main', () => {
   it('answers IPC calls from the app frame through the real app API', async () => {
     const result = await callHandler()(fromFrame('roleshell://app/index.html'), 'getAppInfo', undefined);
     expect(result).toMatchObject({ ok: true, value: { name: 'RoleShell', mode: 'electron', dataDir } });
+  });
+
+  it("keeps tokens in RoleShell's key file, not safeStorage's basic_text, and says so", async () => {
+    const result = (await callHandler()(
+      fromFrame('roleshell://app/index.html'),
+      'getAppInfo',
+      undefined,
+    )) as {
+      value: { secretStorage: { kind: string; description: string } };
+    };
+    expect(result.value.secretStorage).toEqual(
+      process.platform === 'linux'
+        ? { kind: 'keyFile', description: expect.stringMatching(/basic_text/) }
+        : { kind: 'osKeystore', description: expect.any(String) },
+    );
+    const settings = (await callHandler()(
+      fromFrame('roleshell://app/index.html'),
+      'getSettings',
+      undefined,
+    )) as {
+      value: { secretStorage: unknown };
+    };
+    expect(settings.value.secretStorage).toEqual(result.value.secretStorage);
   });
 
   it('refuses IPC from an iframe, a foreign page, or a destroyed frame', async () => {

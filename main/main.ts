@@ -19,6 +19,7 @@ import { dispatchCall } from '../app/api/dispatch';
 import type { AppLog } from '../app/appContext';
 import { createAppApi, type AppApi } from '../app/createAppApi';
 import { createFileLog } from '../app/fileLog';
+import { chooseSecretStorage } from '../app/auth/secretStorage';
 import {
   appEntryUrl,
   appScheme,
@@ -64,17 +65,15 @@ if (!app.requestSingleInstanceLock()) {
     hardenSession();
     const log = createFileLog({ dir: path.join(app.getPath('userData'), 'logs'), echo: !app.isPackaged });
     log(`RoleShell ${app.getVersion()} starting`);
+    const secretStorage = chooseSecretStorage(safeStorage, process.platform);
     api = createAppApi({
       dataDir: app.getPath('userData'),
       log,
       mode: 'electron',
       openExternal: (url) => shell.openExternal(url),
-      secretCipher: safeStorage.isEncryptionAvailable()
-        ? {
-            encrypt: (plain) => safeStorage.encryptString(plain),
-            decrypt: (data) => safeStorage.decryptString(data),
-          }
-        : undefined,
+      // safeStorage only where an OS keystore backs it (not Linux's basic_text); else the key file.
+      secretCipher: secretStorage.cipher,
+      secretStorage: secretStorage.info,
     });
     bindIpc(api, log);
     mainWindow = createWindow();
