@@ -205,6 +205,8 @@ export class IdentityCenter {
     connection.generation++;
     connection.user = undefined;
     connection.portal.clear();
+    // Its Lambda clients hold the previous identity's permission-set credentials.
+    connection.broker?.destroy();
   }
 
   /**
