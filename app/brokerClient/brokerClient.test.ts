@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { proofRequestFor, requestDigest } from '../../broker/src/identityProof/sign';
 import { BrokerClient } from './brokerClient';
 
 /** A Lambda Invoke endpoint on the wire (restJson), answering what each test scripts. */
@@ -107,6 +108,94 @@ describe('BrokerClient', () => {
     expect(received.map((call) => call.authorization).join()).not.toContain('ROLESHELL-NO-CALLER');
     // Keep-alive across callers: the 12 sequential calls, each as another caller, opened no new connection.
     expect(connections).toBe(opened);
+  });
+
+  it('binds each proof to the request it carries, with a fresh proof per call', async () => {
+    reply = (payload) => ({
+      body: {
+        ok: true,
+        session: { SessionId: payload.sessionId, StreamUrl: 'wss://example/stream', TokenValue: 'new-token' },
+      },
+    });
+    const broker = new BrokerClient({ functionArn: arn, endpoint });
+    const target = { region: 'eu-west-1', sessionId: 'alice-0123456789abcdef0' };
+    try {
+      const resumed = await broker.resumeSession(credentials, target);
+      expect(resumed.session).toEqual({
+        SessionId: target.sessionId,
+        StreamUrl: 'wss://example/stream',
+        TokenValue: 'new-token',
+      });
+      await broker.resumeSession(credentials, target);
+    } finally {
+      broker.destroy();
+    }
+    const [first, second] = received.map((call) => call.payload);
+    expect(first).toMatchObject({ action: 'resumeSession', ...target });
+    const headers = (first?.identity as { headers: Record<string, string> }).headers;
+    expect(headers['x-roleshell-request']).toBe(
+      requestDigest(proofRequestFor({ action: 'resumeSession', ...target })),
+    );
+    expect(headers.authorization).toMatch(/SignedHeaders=[^,]*x-roleshell-request/);
+    // Two identical calls never share a proof: resume proofs are single-use.
+    const secondHeaders = (second?.identity as { headers: Record<string, string> }).headers;
+    expect(secondHeaders.authorization).not.toBe(headers.authorization);
+  });
+
+  it('sends a batch as one Invoke with one proof per entry, bound to its account, and answers each entry on its own', async () => {
+    reply = (payload) => ({
+      body: {
+        ok: true,
+        entries: (payload.entries as { accountId: string }[]).map((entry, i) =>
+          i === 1
+            ? { ok: false, error: { code: 'IdentityRejected', message: 'Not you' } }
+            : {
+                ok: true,
+                permissionSet: 'ReadOnly',
+                linuxUser: 'auditor',
+                documentName: 'd',
+                targets: [],
+                account: entry.accountId,
+              },
+        ),
+      },
+    });
+    const broker = new BrokerClient({ functionArn: arn, endpoint });
+    const entries = ['111111111111', '222222222222', '333333333333'].map((accountId, i) => ({
+      accountId,
+      credentials: { ...credentials, accessKeyId: `ASIAEXAMPLEBATCH000${i}` },
+    }));
+    let answers;
+    try {
+      answers = await broker.listTargetsBatch(entries, ['eu-west-1', 'us-east-1']);
+    } finally {
+      broker.destroy();
+    }
+    expect(received).toHaveLength(1);
+    const payload = received[0]!.payload as {
+      action: string;
+      regions: string[];
+      entries: { accountId: string; identity: { headers: Record<string, string> } }[];
+    };
+    expect(payload.action).toBe('listTargetsBatch');
+    expect(received[0]!.authorization).toContain('Credential=ASIAEXAMPLEBATCH0000/');
+    payload.entries.forEach((entry, i) => {
+      expect(entry.accountId).toBe(entries[i]!.accountId);
+      expect(entry.identity.headers.authorization).toContain(`Credential=ASIAEXAMPLEBATCH000${i}/`);
+      expect(entry.identity.headers['x-roleshell-request']).toBe(
+        requestDigest(
+          proofRequestFor({
+            action: 'listTargetsBatch',
+            regions: ['eu-west-1', 'us-east-1'],
+            accountId: entry.accountId,
+          }),
+        ),
+      );
+    });
+    expect(answers[0]).toMatchObject({ ok: true, linuxUser: 'auditor' });
+    expect(answers[1]).toBeInstanceOf(Error);
+    expect(answers[1]).toMatchObject({ code: 'AccessDenied', message: expect.stringMatching(/Not you/) });
+    expect(answers[2]).toMatchObject({ ok: true });
   });
 
   it.each([

@@ -19,11 +19,12 @@ import type {
   BrokerResponse,
   ListTargetsBatchResult,
   ListTargetsResult,
+  ResumeSessionResult,
   StartSessionResult,
   TerminateSessionResult,
 } from '../../broker/src/contract';
 import { brokerErrorCodes } from '../../broker/src/errors';
-import { signIdentityProof } from '../../broker/src/identityProof/sign';
+import { proofRequestFor, signIdentityProof } from '../../broker/src/identityProof/sign';
 import type { RoleCredentials } from '../portal/types';
 import { BrokerRefusal, invokeFailure } from './errorMessages';
 
@@ -34,6 +35,9 @@ export interface BrokerClientOptions {
   endpoint?: string;
   log?: (message: string, error?: unknown) => void;
 }
+
+/** A broker request without its proof. */
+type BrokerPayload = Parameters<typeof proofRequestFor>[0];
 
 const arnPattern = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]+)/;
 
@@ -67,7 +71,7 @@ function callerSigner(region: string) {
 export class BrokerClient {
   readonly region: string;
   private readonly audience: string;
-  private readonly lambda: LambdaClient;
+  private lambdaClient: LambdaClient | undefined;
 
   constructor(private readonly options: BrokerClientOptions) {
     const match = arnPattern.exec(options.functionArn);
@@ -79,14 +83,6 @@ export class BrokerClient {
     this.region = match[2]!;
     // The broker compares the audience with its unqualified ARN.
     this.audience = `arn:${match[1]}:lambda:${match[2]}:${match[3]}:function:${match[4]}`;
-    this.lambda = new LambdaClient({
-      region: this.region,
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      // The client-wide identity never signs anything: callerSigner signs each Invoke as its caller.
-      credentials: { accessKeyId: 'ROLESHELL-NO-CALLER', secretAccessKey: 'none' },
-      signer: callerSigner(this.region),
-      maxAttempts: 2,
-    });
   }
 
   listTargets(credentials: RoleCredentials, regions: string[]): Promise<ListTargetsResult> {
@@ -105,10 +101,15 @@ export class BrokerClient {
   ): Promise<Array<ListTargetsResult | BrokerRefusal>> {
     const first = entries[0];
     if (!first) return [];
+    // Each proof is bound to its own entry: this batch's regions and its account.
     const signed = await Promise.all(
       entries.map(async (entry) => ({
         accountId: entry.accountId,
-        identity: await this.proof(entry.credentials),
+        identity: await this.proof(entry.credentials, {
+          action: 'listTargetsBatch',
+          regions,
+          accountId: entry.accountId,
+        }),
       })),
     );
     const response = await this.send<ListTargetsBatchResult>(first.credentials, {
@@ -138,24 +139,47 @@ export class BrokerClient {
     return this.invoke<TerminateSessionResult>(credentials, { action: 'terminateSession', ...session });
   }
 
-  destroy(): void {
-    this.lambda.destroy();
+  /** A new data-channel token for one of the caller's own live sessions (after a dropped socket). */
+  resumeSession(
+    credentials: RoleCredentials,
+    session: { region: string; sessionId: string; accountId?: string },
+  ) {
+    return this.invoke<ResumeSessionResult>(credentials, { action: 'resumeSession', ...session });
   }
 
-  private proof(credentials: RoleCredentials) {
+  /** Closes the Lambda client's connections (sign-out, a new configuration); the next call opens new ones. */
+  destroy(): void {
+    this.lambdaClient?.destroy();
+    this.lambdaClient = undefined;
+  }
+
+  private get lambda(): LambdaClient {
+    return (this.lambdaClient ??= new LambdaClient({
+      region: this.region,
+      ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+      // The client-wide identity never signs anything: callerSigner signs each Invoke as its caller.
+      credentials: { accessKeyId: 'ROLESHELL-NO-CALLER', secretAccessKey: 'none' },
+      signer: callerSigner(this.region),
+      maxAttempts: 2,
+    }));
+  }
+
+  private proof(credentials: RoleCredentials, request: BrokerPayload) {
     return signIdentityProof({
       credentials,
       region: this.region,
       audience: this.audience,
+      request: proofRequestFor(request),
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
     });
   }
 
   private async invoke<T extends Exclude<BrokerResponse, BrokerFailure>>(
     credentials: RoleCredentials,
-    request: Record<string, unknown>,
+    request: BrokerPayload,
   ): Promise<T> {
-    return this.send<T>(credentials, { ...request, identity: await this.proof(credentials) });
+    // Bound to this exact request; a fresh proof per call (startSession proofs are single-use).
+    return this.send<T>(credentials, { ...request, identity: await this.proof(credentials, request) });
   }
 
   /** One Invoke as `credentials`' caller; resolves with the broker's success answer or throws its refusal. */

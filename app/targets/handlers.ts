@@ -9,7 +9,7 @@ import { listBrokerTargets } from './brokerTargets';
 import { listDirectTargets } from './directTargets';
 import { loadAllBrokerTargets, stopsEverything } from './loadAllBroker';
 import { coalescedProgress } from './progress';
-import { PreferencesStore } from './preferences';
+import { PreferencesStore, type PreferencesOwner } from './preferences';
 import type { TargetList } from './types';
 
 /** How many permission sets' instances load at once in "load all" in direct mode (broker mode batches). */
@@ -30,16 +30,38 @@ export function createBrowseHandlers(
 > {
   const center = identityCenterFor(ctx, options);
   const preferences = new PreferencesStore(ctx.dataDir);
-  // Per connection (a new start URL or endpoint starts a new cache).
+  // Per connection and signed-in identity: a new start URL, endpoint, sign-out or sign-in starts a new cache.
   let cacheKey = '';
   const targetLists = new Map<string, Promise<TargetList>>();
 
-  async function listTargets(accountId: string, permissionSet: string, refresh = false): Promise<TargetList> {
+  /** Whose favourites and recents these are: the signed-in (start URL, IdC user). */
+  async function ownerOf(required: boolean): Promise<PreferencesOwner | undefined> {
     const connection = await center.current();
-    if (connection.key !== cacheKey) {
-      cacheKey = connection.key;
+    if (connection.session.state.status !== 'signedIn') {
+      if (required) throw new ApiError('NotSignedIn', 'Sign in to continue.');
+      return undefined;
+    }
+    const userName = await center.idcUserOf(connection);
+    if (!userName && required)
+      throw new ApiError(
+        'Unavailable',
+        'RoleShell could not tell which IAM Identity Center user is signed in (no account is assigned), so it cannot keep favourites.',
+      );
+    return userName ? { startUrl: connection.config.startUrl, userName } : undefined;
+  }
+
+  /** Drops the cached lists when the connection or the signed-in identity changed. */
+  function keepCacheFor(connection: { key: string; generation: number }): void {
+    const identity = `${connection.key}#${connection.generation}`;
+    if (identity !== cacheKey) {
+      cacheKey = identity;
       targetLists.clear();
     }
+  }
+
+  async function listTargets(accountId: string, permissionSet: string, refresh = false): Promise<TargetList> {
+    const connection = await center.current();
+    keepCacheFor(connection);
     const key = `${accountId}/${permissionSet}`;
     if (!refresh && targetLists.has(key)) return targetLists.get(key)!;
     const loading = (async () => {
@@ -120,10 +142,7 @@ export function createBrowseHandlers(
       };
       try {
         if (config.mode === 'broker' && broker) {
-          if (connection.key !== cacheKey) {
-            cacheKey = connection.key;
-            targetLists.clear();
-          }
+          keepCacheFor(connection);
           const accountNames = new Map(
             (await portal.listAccounts()).map((a) => [a.accountId, a.accountName]),
           );
@@ -178,8 +197,15 @@ export function createBrowseHandlers(
       }
       return result;
     },
-    'browse.getPreferences': () => preferences.get(),
-    'browse.setFavourite': ({ target, favourite }) => preferences.setFavourite(target, favourite),
-    'browse.recordRecent': ({ target }) => preferences.recordRecent(target),
+    async 'browse.getPreferences'() {
+      const owner = await ownerOf(false);
+      return owner ? preferences.get(owner) : { favourites: [], recents: [] };
+    },
+    async 'browse.setFavourite'({ target, favourite }) {
+      return preferences.setFavourite((await ownerOf(true))!, target, favourite);
+    },
+    async 'browse.recordRecent'({ target }) {
+      return preferences.recordRecent((await ownerOf(true))!, target);
+    },
   };
 }

@@ -2,17 +2,20 @@
  * MemberAccess over AWS SDK v3: sts:AssumeRole into the member account's
  * target role with RoleSessionName = SourceIdentity = the user, credentials
  * cached per (account, user) until 5 minutes before they expire, and SSM and
- * Resource Groups Tagging clients cached with them. Tags come from the tagging
- * API (one tag-filtered GetResources), not EC2: the EC2 client's schemas alone
- * were half the bundle and its cold start, for one call. Endpoints come from
- * the environment (AWS_ENDPOINT_URL in the sandbox), so the code is the same on AWS.
+ * Resource Groups Tagging clients (and the account's IAM client) cached with
+ * them. Tags come from the tagging API (one tag-filtered GetResources), not
+ * EC2: the EC2 client's schemas alone were half the bundle and its cold start,
+ * for one call. Endpoints come from the environment (AWS_ENDPOINT_URL in the
+ * sandbox), so the code is the same on AWS.
  */
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
   DescribeInstanceInformationCommand,
   DescribeSessionsCommand,
   GetDocumentCommand,
   paginateDescribeInstanceInformation,
+  ResumeSessionCommand,
   SSMClient,
   StartSessionCommand,
   TerminateSessionCommand,
@@ -58,7 +61,15 @@ interface CachedMember {
   credentials: Credentials;
   assumedRoleArn: string;
   clients: Map<string, { ssm: SSMClient; tagging: ResourceGroupsTaggingAPIClient }>;
+  iam?: IAMClient;
 }
+
+/** IAM is global; each partition signs it for one region. */
+const IAM_SIGNING_REGION = new Map([
+  ['aws', 'us-east-1'],
+  ['aws-cn', 'cn-north-1'],
+  ['aws-us-gov', 'us-gov-west-1'],
+]);
 
 /** The resource types an SSM target can be: EC2 instances and hybrid (mi-) managed instances. */
 const INSTANCE_RESOURCE_TYPES = ['ec2:instance', 'ssm:managed-instance'];
@@ -190,9 +201,29 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       return entry;
     };
 
+    const iam = () =>
+      (member.iam ??= new IAMClient({
+        region: IAM_SIGNING_REGION.get(partition) ?? 'us-east-1',
+        credentials: member.credentials,
+        requestHandler,
+        ...options.clientConfig,
+      }));
+
     const account: MemberAccount = {
       accountId,
       sessionArn: member.assumedRoleArn,
+
+      async getRole(roleName) {
+        try {
+          const { Role } = await iam().send(new GetRoleCommand({ RoleName: roleName }));
+          if (!Role?.Path || !Role.RoleId) throw new Error('GetRole returned no role');
+          return { path: Role.Path, roleId: Role.RoleId };
+        } catch (error) {
+          if (awsErrorName(error) === 'NoSuchEntityException' || awsErrorName(error) === 'NoSuchEntity')
+            return undefined;
+          throw error;
+        }
+      },
 
       async getSessionDocument(region, name) {
         try {
@@ -295,6 +326,19 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
 
       async terminateSession(region, sessionId) {
         await clients(region).ssm.send(new TerminateSessionCommand({ SessionId: sessionId }));
+      },
+
+      async resumeSession(region, sessionId) {
+        let output;
+        try {
+          output = await clients(region).ssm.send(new ResumeSessionCommand({ SessionId: sessionId }));
+        } catch (error) {
+          if (awsErrorName(error) === 'DoesNotExistException') return undefined;
+          throw error;
+        }
+        if (!output.SessionId || !output.StreamUrl || !output.TokenValue)
+          throw new Error('ResumeSession returned no session');
+        return { SessionId: output.SessionId, StreamUrl: output.StreamUrl, TokenValue: output.TokenValue };
       },
     };
     return account;

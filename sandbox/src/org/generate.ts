@@ -77,11 +77,13 @@ export function generateOrg(options: GenerateOrgOptions): OrgFile {
           actions: [
             'ssm:StartSession',
             'ssm:TerminateSession',
+            'ssm:ResumeSession',
             'ssm:DescribeSessions',
             'ssm:DescribeInstanceInformation',
             'ssm:GetDocument',
             'ec2:DescribeInstances',
             'tag:GetResources',
+            'iam:GetRole',
           ],
           sessionDocuments: ['RoleShell-*'],
         },
