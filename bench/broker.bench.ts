@@ -24,8 +24,8 @@ const WARM_CALLS = 200;
 const COLD_STARTS = 10;
 const ACCOUNT = '222222222222';
 const INSTANCE = 'i-0a1b2c3d4e5f60001';
-/** main before the broker dropped @aws-sdk/client-ec2 for the tagging API (issue 15). */
-const BASELINE_COMMIT = '9d73929afe27ff03bb61a267885b48ae2c8ca866';
+/** main just before this branch's broker work was merged in (EC2 DescribeInstances for tags, sec-broker's IAM check included). */
+const BASELINE_COMMIT = '8c4a3a74828b4fb8f3cc80b8118c12c785629c49';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The baseline commit's broker/src, extracted from git into `dir`; undefined without git history. */
