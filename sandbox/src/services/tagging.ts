@@ -6,6 +6,7 @@
  * key's values, a key without values = any value), resource-type filters,
  * ResourceARNList lookups and PaginationToken paging behave as AWS documents.
  */
+import { instancesIn } from '../org/instanceIndex';
 import type { Org, OrgInstance } from '../org/schema';
 import { AwsError, type WireResponse } from '../http/awsError';
 import { jsonBody } from '../http/context';
@@ -94,10 +95,8 @@ export class TaggingService {
     // `ec2` covers every EC2 type, `ec2:instance` the instances; other types have nothing tagged here.
     const typeMatches = types.length === 0 || types.some((t) => t === 'ec2' || t === 'ec2:instance');
     const matching = typeMatches
-      ? this.org.instances.filter(
+      ? instancesIn(this.org, caller.accountId, region).filter(
           (i) =>
-            i.account === caller.accountId &&
-            i.region === region &&
             (arns.length === 0 || arns.includes(this.instanceArn(i))) &&
             Object.keys(i.tags).length > 0 &&
             filters.every(
