@@ -9,6 +9,7 @@
 import { MAX_BATCH_ENTRIES } from '../../broker/src/contract';
 import { ApiError } from '../api/errors';
 import type { BrokerClient } from '../brokerClient/brokerClient';
+import { BrokerRefusal } from '../brokerClient/errorMessages';
 import { mapWithConcurrency } from '../portal/backoff';
 import type { AccountPermissionSet, RoleCredentials } from '../portal/types';
 import { toTargetList } from './brokerTargets';
@@ -58,45 +59,60 @@ export function planBatches(
 export const stopsEverything = (error: unknown) =>
   error instanceof ApiError && (error.code === 'SignInExpired' || error.code === 'NotSignedIn');
 
+/** A refusal that says "try again" (the broker could not reach STS, AWS throttled): worth one more pass. */
+const isTransient = (outcome: Error) =>
+  outcome instanceof BrokerRefusal &&
+  (outcome.brokerCode === 'Internal' || outcome.brokerCode === 'Throttled');
+
 export async function loadAllBrokerTargets(input: {
-  broker: BrokerClient;
+  broker: Pick<BrokerClient, 'listTargetsBatch'>;
   pairs: readonly AccountPermissionSet[];
   regions: string[];
   credentialsFor(pair: AccountPermissionSet): Promise<RoleCredentials>;
   accountName(accountId: string): string;
   onOutcome(pair: AccountPermissionSet, outcome: TargetList | Error): void;
 }): Promise<void> {
-  await mapWithConcurrency(planBatches(input.pairs), BATCHES_IN_FLIGHT, async (batch) => {
-    const credentials = await Promise.allSettled(batch.map((pair) => input.credentialsFor(pair)));
-    const ready: { pair: AccountPermissionSet; credentials: RoleCredentials }[] = [];
-    credentials.forEach((result, i) => {
-      const pair = batch[i]!;
-      if (result.status === 'fulfilled') ready.push({ pair, credentials: result.value });
-      else if (stopsEverything(result.reason)) throw result.reason;
-      else input.onOutcome(pair, asError(result.reason));
+  // Pairs refused for a transient reason get one more pass, after everything else, with fresh proofs.
+  const again: AccountPermissionSet[] = [];
+  const pass = async (pairs: readonly AccountPermissionSet[], last: boolean) => {
+    const settle = (pair: AccountPermissionSet, outcome: TargetList | Error) => {
+      if (!last && outcome instanceof Error && isTransient(outcome)) again.push(pair);
+      else input.onOutcome(pair, outcome);
+    };
+    await mapWithConcurrency(planBatches(pairs), BATCHES_IN_FLIGHT, async (batch) => {
+      const credentials = await Promise.allSettled(batch.map((pair) => input.credentialsFor(pair)));
+      const ready: { pair: AccountPermissionSet; credentials: RoleCredentials }[] = [];
+      credentials.forEach((result, i) => {
+        const pair = batch[i]!;
+        if (result.status === 'fulfilled') ready.push({ pair, credentials: result.value });
+        else if (stopsEverything(result.reason)) throw result.reason;
+        else input.onOutcome(pair, asError(result.reason));
+      });
+      if (ready.length === 0) return;
+      let answers;
+      try {
+        answers = await input.broker.listTargetsBatch(
+          ready.map(({ pair, credentials: c }) => ({ accountId: pair.accountId, credentials: c })),
+          input.regions,
+        );
+      } catch (error) {
+        // The Invoke itself failed: every pair of the batch shares the reason.
+        for (const { pair } of ready) input.onOutcome(pair, asError(error));
+        return;
+      }
+      answers.forEach((answer, i) => {
+        const { pair } = ready[i]!;
+        settle(
+          pair,
+          answer instanceof Error
+            ? answer
+            : toTargetList(answer, { ...pair, accountName: input.accountName(pair.accountId) }),
+        );
+      });
     });
-    if (ready.length === 0) return;
-    let answers;
-    try {
-      answers = await input.broker.listTargetsBatch(
-        ready.map(({ pair, credentials: c }) => ({ accountId: pair.accountId, credentials: c })),
-        input.regions,
-      );
-    } catch (error) {
-      // The Invoke itself failed: every pair of the batch shares the reason.
-      for (const { pair } of ready) input.onOutcome(pair, asError(error));
-      return;
-    }
-    answers.forEach((answer, i) => {
-      const { pair } = ready[i]!;
-      input.onOutcome(
-        pair,
-        answer instanceof Error
-          ? answer
-          : toTargetList(answer, { ...pair, accountName: input.accountName(pair.accountId) }),
-      );
-    });
-  });
+  };
+  await pass(input.pairs, false);
+  if (again.length > 0) await pass(again, true);
 }
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
