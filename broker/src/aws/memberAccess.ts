@@ -25,7 +25,6 @@ import {
   GetResourcesCommand,
   paginateGetResources,
   ResourceGroupsTaggingAPIClient,
-  type Tag,
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent as HttpAgent } from 'node:http';
@@ -89,10 +88,13 @@ export function instanceArn(
 /** The instance ID at the end of an instance or managed-instance ARN. */
 const instanceIdOfArn = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 
-function tagsToRecord(tags: readonly Tag[] | undefined): Record<string, string> {
-  const record: Record<string, string> = {};
-  for (const tag of tags ?? []) if (tag.Key !== undefined) record[tag.Key] = tag.Value ?? '';
-  return record;
+/** Own properties only (fromEntries): a tag key such as `__proto__` is kept as a tag, never a prototype. */
+export function tagsToRecord(
+  tags: readonly { Key?: string; Value?: string }[] | undefined,
+): Record<string, string> {
+  return Object.fromEntries(
+    (tags ?? []).flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : [])),
+  );
 }
 
 function toManaged(info: InstanceInformation): ManagedInstance | undefined {

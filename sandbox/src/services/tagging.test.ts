@@ -82,6 +82,11 @@ describe('tagging GetResources', () => {
       }),
     );
     expect(arns(web)).toEqual([arn('i-0a1b2c3d4e5f60003')]);
+    // A built-in property name is no tag.
+    const builtIn = await tagging.send(
+      new GetResourcesCommand({ TagFilters: [{ Key: 'constructor' }, { Key: '__proto__' }] }),
+    );
+    expect(arns(builtIn)).toEqual([]);
     const buckets = await tagging.send(new GetResourcesCommand({ ResourceTypeFilters: ['s3:bucket'] }));
     expect(arns(buckets)).toEqual([]);
     // A missing ARN is no error: it is simply not in the answer.

@@ -99,9 +99,10 @@ export class TaggingService {
           (i) =>
             (arns.length === 0 || arns.includes(this.instanceArn(i))) &&
             Object.keys(i.tags).length > 0 &&
+            // The keys are the caller's: own tags only, never a built-in such as `constructor`.
             filters.every(
               (f) =>
-                i.tags[f.key] !== undefined && (f.values.length === 0 || f.values.includes(i.tags[f.key]!)),
+                Object.hasOwn(i.tags, f.key) && (f.values.length === 0 || f.values.includes(i.tags[f.key]!)),
             ),
         )
       : [];
