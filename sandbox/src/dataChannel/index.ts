@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { SessionStore } from '../sessionStore';
 import type { FaultCounts } from './faults';
+import type { InstanceHosts } from './instanceHost';
 import { ShellSessionAgent } from './shellSessionAgent';
 
 export interface FaultOptions {
@@ -28,6 +29,8 @@ export interface FaultOptions {
 export interface DataChannelOptions {
   sessions: SessionStore;
   faults?: FaultOptions;
+  /** The org's instances as little hosts (namespaces, users, homes); see instanceHost.ts. */
+  hosts?: InstanceHosts;
   log?: (message: string) => void;
   /** Milliseconds in a session-document minute (idleSessionTimeout, maxSessionDuration); default 60 000. */
   minuteMs?: number;
@@ -121,6 +124,7 @@ export function createDataChannelHost(options: DataChannelOptions): DataChannelH
           session,
           sessions,
           faults: options.faults,
+          hosts: options.hosts,
           log,
           minuteMs: options.minuteMs ?? 60_000,
           drainTimeoutMs: options.drainTimeoutMs ?? 10_000,

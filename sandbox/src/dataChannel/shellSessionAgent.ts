@@ -22,6 +22,7 @@ import { ReliableChannel } from '../../../app/session/dataChannel/reliableChanne
 import type { SandboxSession, SessionStatus, SessionStore } from '../sessionStore';
 import { FaultyLink, newFaultCounts, type FaultCounts } from './faults';
 import type { FaultOptions } from './index';
+import type { InstanceHosts } from './instanceHost';
 import { killSession, spawnLoginShell, type LoginShell } from './loginShell';
 
 export const AGENT_VERSION = '3.3.1142.0';
@@ -42,6 +43,8 @@ export interface ShellSessionAgentOptions {
   session: SandboxSession;
   sessions: SessionStore;
   faults?: FaultOptions;
+  /** The org's instances as hosts; without it (or for an unknown target) the shell runs on the machine itself. */
+  hosts?: InstanceHosts;
   log: (message: string) => void;
   /** Length of a document "minute" (idleSessionTimeout, maxSessionDuration); tests shrink it. */
   minuteMs: number;
@@ -167,12 +170,18 @@ export class ShellSessionAgent {
     const { session } = this.options;
     let shell: LoginShell;
     try {
-      shell = spawnLoginShell(session.runAsUser, { cols: 80, rows: 24 });
+      const { hosts } = this.options;
+      shell = spawnLoginShell(
+        session.runAsUser,
+        { cols: 80, rows: 24 },
+        { host: hosts?.host(session.target), isolation: hosts?.isolation() },
+      );
     } catch (error) {
       this.log(`cannot start the shell: ${(error as Error).message}`);
       void this.end({
         status: 'Failed',
-        output: `Unable to start shell: ${(error as Error).message}`,
+        // The agent's wording (agent/session/shell), which the plugin prints.
+        output: `Unable to start command: ${(error as Error).message}`,
         drain: false,
       });
       return;
