@@ -18,6 +18,7 @@ import {
   type HandshakeResponsePayload,
   type RequestedClientAction,
 } from '../../../app/session/dataChannel/message';
+import { FrameWriter } from '../../../app/session/dataChannel/frameWriter';
 import { ReliableChannel } from '../../../app/session/dataChannel/reliableChannel';
 import type { SandboxSession, SessionStatus, SessionStore } from '../sessionStore';
 import { FaultyLink, newFaultCounts, type FaultCounts } from './faults';
@@ -50,6 +51,8 @@ export interface ShellSessionAgentOptions {
   minuteMs: number;
   /** After the shell exits, how long to wait for the client to ack the last output. */
   drainTimeoutMs: number;
+  /** Called once the session has fully ended (shell gone, channel closed): the host forgets the agent. */
+  onEnded?: () => void;
 }
 
 interface Ending {
@@ -68,6 +71,7 @@ export class ShellSessionAgent {
   };
   private socket: WebSocket | undefined;
   private toClient: FaultyLink | undefined;
+  private writer: FrameWriter | undefined;
   private toAgent: FaultyLink | undefined;
   private clientId = '';
   private readonly channel: ReliableChannel;
@@ -114,12 +118,13 @@ export class ShellSessionAgent {
     this.detach();
     this.socket = socket;
     this.clientId = clientId;
+    // Frames of one event-loop turn (a burst of output, acks) go out in one write.
+    const writer = new FrameWriter(() => socket);
+    this.writer = writer;
     this.toClient = new FaultyLink(
       this.options.faults,
       'toClient',
-      (frame) => {
-        if (socket.readyState === WebSocket.OPEN) socket.send(frame, { binary: true });
-      },
+      (frame) => writer.send(frame),
       this.faultCounts.toClient,
     );
     const toAgent = new FaultyLink(
@@ -363,6 +368,7 @@ export class ShellSessionAgent {
     }
     // channel_closed travels outside fault injection: the real service sends it over TCP.
     const socket = this.socket;
+    this.writer?.flush(); // what was sent before must not be overtaken by channel_closed
     if (socket?.readyState === WebSocket.OPEN) {
       socket.send(encodeChannelClosed(this.sessionId, this.clientId, ending.output), { binary: true });
       socket.close(1000, 'Session ended');
@@ -373,6 +379,7 @@ export class ShellSessionAgent {
     this.log(
       `session ended: ${ending.status}${ending.output ? ` (${ending.output.split('\n').pop()})` : ''}`,
     );
+    this.options.onEnded?.();
   }
 
   /** Waits until every byte of output is sequenced and acked, or the drain timeout. */
@@ -424,6 +431,8 @@ export class ShellSessionAgent {
     this.toAgent?.close();
     this.toClient = undefined;
     this.toAgent = undefined;
+    this.writer?.flush();
+    this.writer = undefined;
     const socket = this.socket;
     this.socket = undefined;
     if (socket && socket.readyState === WebSocket.OPEN)
