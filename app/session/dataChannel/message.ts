@@ -191,7 +191,7 @@ export function decodeMessage(frame: Buffer): ClientMessage {
   if (headerLength === 0) throw new MessageDecodeError('HeaderLength is 0');
   if (headerLength + 4 > frame.length)
     throw new MessageDecodeError(`HeaderLength ${headerLength} exceeds the frame`);
-  const messageType = frame.toString('ascii', 4, 36).trim();
+  const messageType = knownMessageType(frame) ?? frame.toString('ascii', 4, 36).trim();
   if (messageType.length === 0) throw new MessageDecodeError('MessageType is empty');
   const createdDate = readUInt64(frame, 40);
   if (createdDate === 0) throw new MessageDecodeError('CreatedDate is 0');
@@ -216,6 +216,16 @@ export function decodeMessage(frame: Buffer): ClientMessage {
     frame.readUInt32BE(116),
     payload,
   );
+}
+
+const KNOWN_TYPES = Object.values(MessageType).map((type) => ({ type, padded: paddedType(type) }));
+
+/** The MessageType field compared as bytes with the known types, sparing a string per frame. */
+function knownMessageType(frame: Buffer): string | undefined {
+  for (const { type, padded } of KNOWN_TYPES) {
+    if (frame.compare(padded, 0, MESSAGE_TYPE_LENGTH, 4, 36) === 0) return type;
+  }
+  return undefined;
 }
 
 /** A decoded frame; the MessageId string is made only when asked for (acks use the bytes). */

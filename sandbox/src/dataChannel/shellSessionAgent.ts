@@ -235,12 +235,15 @@ export class ShellSessionAgent {
         return true;
       case PayloadType.Output:
         this.resetIdleTimer();
-        if (!this.ending) this.shell?.pty.write(message.payload);
+        // Never after the shell has gone: node-pty writes by fd number, which a new socket may have taken.
+        if (!this.ending && !this.shellHasExited) this.shell?.pty.write(message.payload);
         return true;
       case PayloadType.Size: {
         const size = parseSize(message);
-        if (size && !this.ending) this.shell?.pty.resize(size.cols, size.rows);
-        else this.log(`ignored a malformed Size payload: ${message.payload.toString('utf8').slice(0, 100)}`);
+        if (size) {
+          if (!this.ending && !this.shellHasExited) this.shell?.pty.resize(size.cols, size.rows);
+        } else
+          this.log(`ignored a malformed Size payload: ${message.payload.toString('utf8').slice(0, 100)}`);
         return true;
       }
       case PayloadType.Flag:
