@@ -2,11 +2,16 @@
  * Session broker figures: bundle size, cold-start init of the bundle in a
  * fresh worker, and warm startSession latency through the sandbox's real
  * Lambda Invoke path (median and p99 over 200 calls), each next to its floor.
+ * Size and cold start are also measured, in the same run, for the broker as it
+ * was at BASELINE_COMMIT (EC2 DescribeInstances for tags), built from git with
+ * the same esbuild settings, so the rows carry the ratio.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { InvokeCommand, LambdaClient, LogType } from '@aws-sdk/client-lambda';
@@ -19,6 +24,24 @@ const WARM_CALLS = 200;
 const COLD_STARTS = 10;
 const ACCOUNT = '222222222222';
 const INSTANCE = 'i-0a1b2c3d4e5f60001';
+/** main just before this branch's broker work was merged in (EC2 DescribeInstances for tags, sec-broker's IAM check included). */
+const BASELINE_COMMIT = '8c4a3a74828b4fb8f3cc80b8118c12c785629c49';
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The baseline commit's broker/src, extracted from git into `dir`; undefined without git history. */
+async function baselineSource(dir: string): Promise<string | undefined> {
+  const run = promisify(execFile);
+  try {
+    await mkdir(dir, { recursive: true });
+    const archive = path.join(dir, 'broker.tar');
+    await run('git', ['-C', repoRoot, 'archive', '-o', archive, BASELINE_COMMIT, 'broker/src']);
+    await run('tar', ['-xf', archive, '-C', dir]);
+    return dir;
+  } catch (error) {
+    console.error(`broker bench: no baseline (${(error as Error).message.split('\n')[0]})`);
+    return undefined;
+  }
+}
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -54,15 +77,24 @@ export default async function brokerBench(): Promise<BenchRow[]> {
   try {
     // @ts-expect-error: plain ESM build script without type declarations
     const { buildBroker } = (await import('../scripts/build-broker.mjs')) as {
-      buildBroker: (o?: { outDir?: string; minify?: boolean }) => Promise<{ outfile: string; bytes: number }>;
+      buildBroker: (o?: {
+        outDir?: string;
+        minify?: boolean;
+        sourceDir?: string;
+      }) => Promise<{ outfile: string; bytes: number }>;
     };
     const minified = await buildBroker({ outDir: path.join(dir, 'min') });
     const plain = await buildBroker({ outDir: path.join(dir, 'plain'), minify: false });
+    const baselineDir = await baselineSource(path.join(dir, 'baseline-src'));
+    const baseline = baselineDir
+      ? await buildBroker({ outDir: path.join(dir, 'baseline'), sourceDir: baselineDir })
+      : undefined;
+    const baselineName = `the broker at ${BASELINE_COMMIT.slice(0, 7)} (EC2 client)`;
     rows.push({
       figure: 'broker bundle size (esbuild, minified, AWS SDK v3 bundled)',
       value: round(minified.bytes / 1024, 1),
       unit: 'KiB',
-      comparedTo: `unminified bundle ${round(plain.bytes / 1024, 1)} KiB; Lambda's limit is 250 MB unzipped`,
+      comparedTo: `${baseline ? `${baselineName}: ${round(baseline.bytes / 1024, 1)} KiB, ratio ${round(minified.bytes / baseline.bytes)}; ` : ''}target < 600 KiB; unminified bundle ${round(plain.bytes / 1024, 1)} KiB; Lambda's limit is 250 MB unzipped`,
     });
 
     const env = {
@@ -74,16 +106,20 @@ export default async function brokerBench(): Promise<BenchRow[]> {
     const emptyModule = path.join(dir, 'empty.mjs');
     await writeFile(emptyModule, 'export const handler = async () => ({});\n');
     const cold: number[] = [];
+    const baselineCold: number[] = [];
     const floor: number[] = [];
+    // Interleaved, so machine noise falls on both alike.
     for (let i = 0; i < COLD_STARTS; i++) {
       cold.push(await timeFreshImport(pathToFileURL(minified.outfile).href, env));
+      if (baseline) baselineCold.push(await timeFreshImport(pathToFileURL(baseline.outfile).href, env));
       floor.push(await timeFreshImport(pathToFileURL(emptyModule).href, env));
     }
+    const coldMedian = percentile(cold, 50);
     rows.push({
       figure: `broker cold-start init (fresh worker: load bundle, validate config, create clients; median of ${COLD_STARTS})`,
-      value: round(percentile(cold, 50)),
+      value: round(coldMedian),
       unit: 'ms',
-      comparedTo: `importing an empty handler module in a fresh worker: ${round(percentile(floor, 50))} ms`,
+      comparedTo: `${baseline ? `${baselineName}: ${round(percentile(baselineCold, 50))} ms, ratio ${round(coldMedian / percentile(baselineCold, 50))} (target ≤ 0.6); ` : ''}importing an empty handler module in a fresh worker: ${round(percentile(floor, 50))} ms`,
     });
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -163,13 +199,14 @@ export default async function brokerBench(): Promise<BenchRow[]> {
     }
     stsClient.destroy();
 
-    const floorText = `floors: warm STS GetCallerIdentity round trip median ${round(percentile(identityFloor, 50))} ms; warm Invoke refused before any AWS call median ${round(percentile(invokeFloor, 50))} ms`;
+    const refusedFloor = percentile(invokeFloor, 50);
+    const floorText = `floors: warm STS GetCallerIdentity round trip median ${round(percentile(identityFloor, 50))} ms; warm Invoke refused before any AWS call median ${round(refusedFloor)} ms`;
     rows.push(
       {
         figure: `warm startSession through sandbox Lambda Invoke, median of ${WARM_CALLS}`,
         value: round(percentile(warm, 50)),
         unit: 'ms',
-        comparedTo: floorText,
+        comparedTo: `${round(percentile(warm, 50) / refusedFloor)}× the refused-invoke floor (target ≤ 3×); ${floorText}`,
       },
       {
         figure: `warm startSession through sandbox Lambda Invoke, p99 of ${WARM_CALLS}`,

@@ -8,12 +8,22 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Builds the bundle; returns its path, size in bytes and the metafile path. */
-export async function buildBroker({ outDir = path.join(root, 'dist/broker'), minify = true } = {}) {
+/**
+ * Builds the bundle; returns its path, size in bytes and the metafile path.
+ * `sourceDir` is a folder holding `broker/src` (default the checkout; the
+ * benchmark passes an older commit's copy to compare), with this checkout's
+ * node_modules either way.
+ */
+export async function buildBroker({
+  outDir = path.join(root, 'dist/broker'),
+  minify = true,
+  sourceDir = root,
+} = {}) {
   await mkdir(outDir, { recursive: true });
   const outfile = path.join(outDir, 'index.mjs');
   const result = await build({
-    entryPoints: [path.join(root, 'broker/src/handler.ts')],
+    entryPoints: [path.join(sourceDir, 'broker/src/handler.ts')],
+    nodePaths: [path.join(root, 'node_modules')],
     outfile,
     bundle: true,
     platform: 'node',

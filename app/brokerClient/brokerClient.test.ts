@@ -13,9 +13,11 @@ let reply: (payload: Record<string, unknown>) => {
   body: unknown;
 };
 let received: { path: string; authorization: string | undefined; payload: Record<string, unknown> }[];
+let connections: number;
 
 beforeEach(async () => {
   received = [];
+  connections = 0;
   server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -28,6 +30,7 @@ beforeEach(async () => {
         .end(JSON.stringify(out.body));
     });
   });
+  server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -66,7 +69,7 @@ describe('BrokerClient', () => {
     expect(call?.path).toContain(
       '/functions/arn%3Aaws%3Alambda%3Aeu-west-1%3A111111111111%3Afunction%3Aroleshell-broker/invocations',
     );
-    expect(call?.authorization).toContain('Credential=ASIAEXAMPLEKEY000001/');
+    expect(call?.authorization).toMatch(/Credential=ASIAEXAMPLEKEY000001\/\d{8}\/eu-west-1\/lambda\//);
     expect(call?.payload).toMatchObject({ action: 'listTargets', regions: ['eu-west-1', 'us-east-1'] });
     const identity = call?.payload.identity as { url: string; headers: Record<string, string>; body: string };
     expect(identity.body).toBe('Action=GetCallerIdentity&Version=2011-06-15');
@@ -74,6 +77,37 @@ describe('BrokerClient', () => {
     expect(identity.headers.authorization).toMatch(/SignedHeaders=[^,]*x-roleshell-audience/);
     // The proof carries a signature, never the secret key.
     expect(JSON.stringify(call?.payload)).not.toContain('secret-example');
+  });
+
+  it('signs each Invoke with its own caller over one client, reusing its connections', async () => {
+    reply = (payload) => ({
+      body: { ok: true, permissionSet: 'x', linuxUser: 'u', documentName: 'd', targets: [], echo: payload },
+    });
+    const broker = new BrokerClient({ functionArn: arn, endpoint });
+    let opened = 0;
+    const callers = Array.from({ length: 12 }, (_, i) => ({
+      ...credentials,
+      accessKeyId: `ASIAEXAMPLEKEY0000${String(i).padStart(2, '0')}`,
+    }));
+    try {
+      // Concurrent, so a mix-up between callers would show.
+      await Promise.all(callers.map((c) => broker.listTargets(c, ['eu-west-1'])));
+      opened = connections;
+      for (const c of callers) await broker.listTargets(c, ['eu-west-1']);
+    } finally {
+      broker.destroy();
+    }
+    const keyOf = (authorization: string | undefined) =>
+      /Credential=([A-Z0-9]+)\//.exec(authorization ?? '')?.[1];
+    const proofKeyOf = (payload: Record<string, unknown>) =>
+      keyOf((payload.identity as { headers: Record<string, string> }).headers.authorization);
+    expect(received).toHaveLength(24);
+    // Each Invoke is signed by the same caller as the proof it carries.
+    for (const call of received) expect(keyOf(call.authorization)).toBe(proofKeyOf(call.payload));
+    expect(new Set(received.map((call) => keyOf(call.authorization))).size).toBe(12);
+    expect(received.map((call) => call.authorization).join()).not.toContain('ROLESHELL-NO-CALLER');
+    // Keep-alive across callers: the 12 sequential calls, each as another caller, opened no new connection.
+    expect(connections).toBe(opened);
   });
 
   it('binds each proof to the request it carries, with a fresh proof per call', async () => {
@@ -106,6 +140,62 @@ describe('BrokerClient', () => {
     // Two identical calls never share a proof: resume proofs are single-use.
     const secondHeaders = (second?.identity as { headers: Record<string, string> }).headers;
     expect(secondHeaders.authorization).not.toBe(headers.authorization);
+  });
+
+  it('sends a batch as one Invoke with one proof per entry, bound to its account, and answers each entry on its own', async () => {
+    reply = (payload) => ({
+      body: {
+        ok: true,
+        entries: (payload.entries as { accountId: string }[]).map((entry, i) =>
+          i === 1
+            ? { ok: false, error: { code: 'IdentityRejected', message: 'Not you' } }
+            : {
+                ok: true,
+                permissionSet: 'ReadOnly',
+                linuxUser: 'auditor',
+                documentName: 'd',
+                targets: [],
+                account: entry.accountId,
+              },
+        ),
+      },
+    });
+    const broker = new BrokerClient({ functionArn: arn, endpoint });
+    const entries = ['111111111111', '222222222222', '333333333333'].map((accountId, i) => ({
+      accountId,
+      credentials: { ...credentials, accessKeyId: `ASIAEXAMPLEBATCH000${i}` },
+    }));
+    let answers;
+    try {
+      answers = await broker.listTargetsBatch(entries, ['eu-west-1', 'us-east-1']);
+    } finally {
+      broker.destroy();
+    }
+    expect(received).toHaveLength(1);
+    const payload = received[0]!.payload as {
+      action: string;
+      regions: string[];
+      entries: { accountId: string; identity: { headers: Record<string, string> } }[];
+    };
+    expect(payload.action).toBe('listTargetsBatch');
+    expect(received[0]!.authorization).toContain('Credential=ASIAEXAMPLEBATCH0000/');
+    payload.entries.forEach((entry, i) => {
+      expect(entry.accountId).toBe(entries[i]!.accountId);
+      expect(entry.identity.headers.authorization).toContain(`Credential=ASIAEXAMPLEBATCH000${i}/`);
+      expect(entry.identity.headers['x-roleshell-request']).toBe(
+        requestDigest(
+          proofRequestFor({
+            action: 'listTargetsBatch',
+            regions: ['eu-west-1', 'us-east-1'],
+            accountId: entry.accountId,
+          }),
+        ),
+      );
+    });
+    expect(answers[0]).toMatchObject({ ok: true, linuxUser: 'auditor' });
+    expect(answers[1]).toBeInstanceOf(Error);
+    expect(answers[1]).toMatchObject({ code: 'AccessDenied', message: expect.stringMatching(/Not you/) });
+    expect(answers[2]).toMatchObject({ ok: true });
   });
 
   it.each([

@@ -101,6 +101,33 @@ describe('Portal', () => {
     expect(peak).toBe(4);
   });
 
+  it('fetches many role credentials at once, at most `credentialConcurrency` in flight, backing off on 429', async () => {
+    let n = 0;
+    const { auth, clock } = await setup({ accounts: accounts(30), throttle: () => ++n % 4 === 0 });
+    let inFlight = 0;
+    let peak = 0;
+    const sso = {
+      send: (async (command: never) => {
+        peak = Math.max(peak, ++inFlight);
+        try {
+          return await client!.send(command);
+        } finally {
+          inFlight--;
+        }
+      }) as SSOClient['send'],
+    };
+    const portal = new Portal({ sso, auth, clock, credentialConcurrency: 6 });
+    const pairs = accounts(30).flatMap((a) =>
+      ['ReadOnly', 'Developer'].map((ps) => [a.accountId, ps] as const),
+    );
+    const all = await Promise.all(pairs.map(([id, ps]) => portal.roleCredentials(id, ps)));
+    expect(new Set(all.map((c) => c.accessKeyId)).size).toBe(60);
+    expect(peak).toBe(6);
+    const throttled = wire!.requests.filter((r) => r.status === 429).length;
+    expect(throttled).toBeGreaterThan(5);
+    expect(clock.sleeps.length).toBe(throttled);
+  });
+
   it('caches lists for the session and reloads on explicit refresh', async () => {
     const { portal } = await setup({ accounts: accounts(3) });
     await portal.listAccounts();

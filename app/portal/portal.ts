@@ -3,8 +3,11 @@
  * credentials. Built for users with hundreds of accounts: full pagination, at
  * most `concurrency` requests in flight, and full-jitter backoff on
  * TooManyRequestsException so a 1,000-account listing completes instead of
- * failing on the first 429. Lists are cached for the session until an explicit
- * refresh; credentials until 5 minutes before they expire.
+ * failing on the first 429. GetRoleCredentials calls from every caller share
+ * one limit (`credentialConcurrency`), so "load all" can ask for thousands at
+ * once and the portal still sees a bounded number in flight. Lists are cached
+ * for the session until an explicit refresh; credentials until 5 minutes
+ * before they expire.
  */
 import {
   GetRoleCredentialsCommand,
@@ -14,11 +17,13 @@ import {
 } from '@aws-sdk/client-sso';
 import { ApiError } from '../api/errors';
 import { systemClock, type Clock } from '../auth/clock';
-import { mapWithConcurrency, withBackoff } from './backoff';
+import { createLimiter, mapWithConcurrency, withBackoff } from './backoff';
 import type { AccessTokenSource, Account, AccountPermissionSet, RoleCredentials } from './types';
 
 export const CREDENTIALS_MARGIN_MS = 5 * 60_000;
 const PAGE_SIZE = 100;
+/** GetRoleCredentials in flight at once (each still backs off on 429 on its own). */
+export const DEFAULT_CREDENTIAL_CONCURRENCY = 8;
 
 export interface PortalOptions {
   sso: Pick<SSOClient, 'send'>;
@@ -26,6 +31,8 @@ export interface PortalOptions {
   clock?: Clock;
   random?: () => number;
   concurrency?: number;
+  /** GetRoleCredentials requests in flight across all callers; default 8. */
+  credentialConcurrency?: number;
   log?: (message: string, error?: unknown) => void;
 }
 
@@ -42,9 +49,11 @@ export class Portal {
   private accounts: Promise<Account[]> | undefined;
   private readonly permissionSets = new Map<string, Promise<AccountPermissionSet[]>>();
   private readonly credentials = new Map<string, Promise<RoleCredentials>>();
+  private readonly credentialLimit: ReturnType<typeof createLimiter>;
 
   constructor(private readonly options: PortalOptions) {
     this.clock = options.clock ?? systemClock;
+    this.credentialLimit = createLimiter(options.credentialConcurrency ?? DEFAULT_CREDENTIAL_CONCURRENCY);
   }
 
   /** Drops every cached list and credential (explicit refresh, sign-out). */
@@ -106,8 +115,10 @@ export class Portal {
   private fetchCredentials(key: string, accountId: string, permissionSet: string): Promise<RoleCredentials> {
     const loading = this.cacheOnSuccess(
       this.call(async (accessToken) => {
-        const out = await this.options.sso.send(
-          new GetRoleCredentialsCommand({ accessToken, accountId, roleName: permissionSet }),
+        const out = await this.credentialLimit(() =>
+          this.options.sso.send(
+            new GetRoleCredentialsCommand({ accessToken, accountId, roleName: permissionSet }),
+          ),
         );
         const c = out.roleCredentials;
         if (!c?.accessKeyId || !c.secretAccessKey || !c.sessionToken || !c.expiration) {

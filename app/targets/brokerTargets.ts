@@ -1,17 +1,23 @@
 /** Broker mode: the broker lists what this permission set may reach, and the Linux user it maps to. */
+import type { ListTargetsResult } from '../../broker/src/contract';
 import type { BrokerClient } from '../brokerClient/brokerClient';
 import type { RoleCredentials } from '../portal/types';
 import { targetKey, type TargetList } from './types';
 
-export async function listBrokerTargets(input: {
-  broker: BrokerClient;
-  credentials: RoleCredentials;
+export interface BrokerListingInput {
   accountId: string;
   accountName: string;
   permissionSet: string;
-  regions: string[];
-}): Promise<TargetList> {
-  const result = await input.broker.listTargets(input.credentials, input.regions);
+}
+
+export async function listBrokerTargets(
+  input: BrokerListingInput & { broker: BrokerClient; credentials: RoleCredentials; regions: string[] },
+): Promise<TargetList> {
+  return toTargetList(await input.broker.listTargets(input.credentials, input.regions), input);
+}
+
+/** The broker's answer for one (account, permission set) as the browse list shows it: deduplicated, sorted. */
+export function toTargetList(result: ListTargetsResult, input: BrokerListingInput): TargetList {
   const seen = new Set<string>();
   const rows = [];
   for (const t of result.targets) {

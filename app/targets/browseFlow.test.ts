@@ -119,7 +119,7 @@ describe('sign in and browse against the sandbox', () => {
   });
 
   it('loads every instance of every permission set with progress events', async () => {
-    const { call, signedIn, events } = await setup();
+    const { call, signedIn, events, sandbox } = await setup();
     await call('auth.signIn');
     await signedIn();
     const all: { lists: { rows: { key: string }[] }[]; failures: { accountId: string; message: string }[] } =
@@ -130,11 +130,25 @@ describe('sign in and browse against the sandbox', () => {
     const rows = all.lists.flatMap((l) => l.rows);
     expect(new Set(rows.map((r) => r.key)).size).toBe(rows.length);
     expect(rows.length).toBeGreaterThan(10);
-    expect(
-      events.some(
-        (e) => e.event === 'browse.progress' && (e.payload as { phase: string }).phase === 'targets',
-      ),
-    ).toBe(true);
+    const progress = events
+      .filter((e) => e.event === 'browse.progress')
+      .map((e) => e.payload as { phase: string; loaded: number; total: number })
+      .filter((p) => p.phase === 'targets');
+    // Coalesced: the last event says everything is done.
+    expect(progress.at(-1)).toMatchObject({ loaded: progress.at(-1)!.total });
+    const pairs = all.lists.length + all.failures.length;
+    expect(pairs).toBeGreaterThan(5);
+    // Batched: every pair in one broker Invoke, each proof replayed to STS on its own.
+    const invokes = sandbox.cloudTrail().filter((e) => e.eventName === 'Invoke');
+    expect(invokes).toHaveLength(1);
+    expect(sandbox.cloudTrail().filter((e) => e.eventName === 'GetCallerIdentity')).toHaveLength(pairs);
+    // A single listing afterwards comes from the load, not another Invoke.
+    const again: { rows: unknown[] } = await call('browse.listTargets', {
+      accountId: '222222222222',
+      permissionSet: 'ReadOnly',
+    });
+    expect(again.rows.length).toBeGreaterThan(0);
+    expect(sandbox.cloudTrail().filter((e) => e.eventName === 'Invoke')).toHaveLength(1);
   });
 
   it('refreshes an expiring token silently, and after revocation asks to sign in again', async () => {

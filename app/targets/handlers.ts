@@ -7,10 +7,12 @@ import { identityCenterFor, type IdentityCenterOptions } from '../auth/identityC
 import { mapWithConcurrency } from '../portal/backoff';
 import { listBrokerTargets } from './brokerTargets';
 import { listDirectTargets } from './directTargets';
+import { loadAllBrokerTargets, stopsEverything } from './loadAllBroker';
+import { coalescedProgress } from './progress';
 import { PreferencesStore, type PreferencesOwner } from './preferences';
 import type { TargetList } from './types';
 
-/** How many permission sets' instances load at once in "load all". */
+/** How many permission sets' instances load at once in "load all" in direct mode (broker mode batches). */
 const TARGET_CONCURRENCY = 4;
 
 export function createBrowseHandlers(
@@ -48,13 +50,18 @@ export function createBrowseHandlers(
     return userName ? { startUrl: connection.config.startUrl, userName } : undefined;
   }
 
-  async function listTargets(accountId: string, permissionSet: string, refresh = false): Promise<TargetList> {
-    const connection = await center.current();
+  /** Drops the cached lists when the connection or the signed-in identity changed. */
+  function keepCacheFor(connection: { key: string; generation: number }): void {
     const identity = `${connection.key}#${connection.generation}`;
     if (identity !== cacheKey) {
       cacheKey = identity;
       targetLists.clear();
     }
+  }
+
+  async function listTargets(accountId: string, permissionSet: string, refresh = false): Promise<TargetList> {
+    const connection = await center.current();
+    keepCacheFor(connection);
     const key = `${accountId}/${permissionSet}`;
     if (!refresh && targetLists.has(key)) return targetLists.get(key)!;
     const loading = (async () => {
@@ -112,35 +119,82 @@ export function createBrowseHandlers(
     'browse.listTargets': ({ accountId, permissionSet, refresh }) =>
       listTargets(accountId, permissionSet, refresh),
     async 'browse.loadAllTargets'({ refresh }) {
-      const { portal } = await center.current();
-      const all = await portal.listAllPermissionSets((p) =>
-        ctx.emit('browse.progress', {
-          phase: 'permissionSets',
-          loaded: p.accountsLoaded,
-          total: p.accountsTotal,
-        }),
+      const connection = await center.current();
+      const { portal, config, broker } = connection;
+      const permissionSetProgress = coalescedProgress<{ loaded: number; total: number }>((p) =>
+        ctx.emit('browse.progress', { phase: 'permissionSets', ...p }),
       );
+      const all = await portal
+        .listAllPermissionSets((p) =>
+          permissionSetProgress.update({ loaded: p.accountsLoaded, total: p.accountsTotal }),
+        )
+        .finally(() => permissionSetProgress.flush());
       const pairs = [...all.values()].flat();
+      const targetProgress = coalescedProgress<{ loaded: number; total: number }>((p) =>
+        ctx.emit('browse.progress', { phase: 'targets', ...p }),
+      );
       let loaded = 0;
       const result: AllTargets = { lists: [], failures: [] };
-      const lists = await mapWithConcurrency(pairs, TARGET_CONCURRENCY, async (pair) => {
-        try {
-          return await listTargets(pair.accountId, pair.permissionSet, refresh);
-        } catch (error) {
-          // Sign-in problems stop everything; one refusing permission set does not.
-          if (error instanceof ApiError && (error.code === 'SignInExpired' || error.code === 'NotSignedIn'))
-            throw error;
-          result.failures.push({
-            ...pair,
-            message: error instanceof ApiError ? error.message : 'Could not list the instances.',
+      const outcomes = new Map<string, TargetList | Error>();
+      const record = (pair: { accountId: string; permissionSet: string }, outcome: TargetList | Error) => {
+        outcomes.set(`${pair.accountId}/${pair.permissionSet}`, outcome);
+        targetProgress.update({ loaded: ++loaded, total: pairs.length });
+      };
+      try {
+        if (config.mode === 'broker' && broker) {
+          keepCacheFor(connection);
+          const accountNames = new Map(
+            (await portal.listAccounts()).map((a) => [a.accountId, a.accountName]),
+          );
+          const cached = refresh
+            ? []
+            : pairs.filter((p) => targetLists.has(`${p.accountId}/${p.permissionSet}`));
+          for (const pair of cached) {
+            const list = await targetLists
+              .get(`${pair.accountId}/${pair.permissionSet}`)!
+              .catch((e: unknown) => e);
+            record(pair, list instanceof Error ? list : (list as TargetList));
+          }
+          await loadAllBrokerTargets({
+            broker,
+            pairs: refresh ? pairs : pairs.filter((p) => !cached.includes(p)),
+            regions: config.regions,
+            credentialsFor: (pair) => portal.roleCredentials(pair.accountId, pair.permissionSet),
+            accountName: (id) => accountNames.get(id) ?? id,
+            onOutcome: (pair, outcome) => {
+              // Later single listings of the pair come from this load.
+              if (!(outcome instanceof Error))
+                targetLists.set(`${pair.accountId}/${pair.permissionSet}`, Promise.resolve(outcome));
+              record(pair, outcome);
+            },
           });
-          if (!(error instanceof ApiError)) ctx.log('listing targets failed', error);
-          return undefined;
-        } finally {
-          ctx.emit('browse.progress', { phase: 'targets', loaded: ++loaded, total: pairs.length });
+        } else {
+          await mapWithConcurrency(pairs, TARGET_CONCURRENCY, async (pair) => {
+            try {
+              record(pair, await listTargets(pair.accountId, pair.permissionSet, refresh));
+            } catch (error) {
+              if (stopsEverything(error)) throw error;
+              record(pair, error instanceof Error ? error : new Error(String(error)));
+            }
+          });
         }
-      });
-      for (const list of lists) if (list) result.lists.push(list);
+      } finally {
+        targetProgress.flush();
+      }
+      for (const pair of pairs) {
+        const outcome = outcomes.get(`${pair.accountId}/${pair.permissionSet}`);
+        if (outcome === undefined) continue;
+        if (!(outcome instanceof Error)) {
+          result.lists.push(outcome);
+          continue;
+        }
+        // One refusing permission set does not stop the others.
+        result.failures.push({
+          ...pair,
+          message: outcome instanceof ApiError ? outcome.message : 'Could not list the instances.',
+        });
+        if (!(outcome instanceof ApiError)) ctx.log('listing targets failed', outcome);
+      }
       return result;
     },
     async 'browse.getPreferences'() {

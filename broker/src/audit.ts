@@ -26,6 +26,8 @@ export interface AuditRecord {
   documentName?: string;
   linuxUser?: string;
   sessionId?: string;
+  /** Position of the entry in a listTargetsBatch request (one record per entry). */
+  batchEntry?: number;
   /** Number of targets returned (listTargets). */
   targetCount?: number;
 }

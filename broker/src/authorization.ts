@@ -17,7 +17,7 @@ export function tagAllowsPermissionSet(tagValue: string | undefined, permissionS
 
 export interface TargetFacts {
   instanceId: string;
-  /** EC2/SSM tags; undefined when the instance does not exist in the account and region. */
+  /** Instance tags; undefined when the instance does not exist in the account and region. */
   tags: Record<string, string> | undefined;
   /** SSM ping status; undefined when SSM does not manage the instance. */
   pingStatus: string | undefined;

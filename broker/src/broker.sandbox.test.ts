@@ -2,7 +2,7 @@
  * The broker through the sandbox, end to end with no mocks: IdC device sign-in,
  * GetRoleCredentials per permission set, a SigV4-signed identity proof, a real
  * Lambda Invoke of the bundled handler (which replays the proof to the
- * sandbox's STS, assumes the member role and calls SSM/EC2), CloudTrail, and a
+ * sandbox's STS, assumes the member role and calls SSM and the tagging API), CloudTrail, and a
  * shell over the data channel.
  */
 import { execFileSync } from 'node:child_process';

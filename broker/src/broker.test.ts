@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { memoryAuditSink, type AuditRecord, type AuditSink } from './audit';
-import { createBroker, sessionReason } from './broker';
+import { BATCH_FAN_OUT, createBroker, sessionReason } from './broker';
 import { loadBrokerConfig } from './config';
-import type { BrokerResponse, StartSessionResult } from './contract';
+import {
+  MAX_BATCH_ENTRIES,
+  type BrokerResponse,
+  type ListTargetsBatchResult,
+  type ListTargetsResult,
+  type StartSessionResult,
+} from './contract';
 import { fakeMemberAccount, sessionDocument, type FakeAccountState } from './fixtures/fakeMember';
 import type { StsIdentity } from './identityProof/callerIdentity';
 import { proofRequestFor, signIdentityProof } from './identityProof/sign';
@@ -31,6 +37,11 @@ const identities: Record<string, StsIdentity> = {
     Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Developer_0123456789abcdef/bob`,
     UserId: 'AROADEV:bob',
     Account: ACCOUNT,
+  },
+  ASIAALICEOTHERDEV001: {
+    Arn: `arn:aws:sts::${OTHER_ACCOUNT}:assumed-role/AWSReservedSSO_Developer_0123456789abcdef/alice`,
+    UserId: 'AROADEV:alice',
+    Account: OTHER_ACCOUNT,
   },
   ASIAPLAINROLE0000001: {
     Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Deployer/ci`,
@@ -102,6 +113,7 @@ function setup(options: { audit?: AuditSink; config?: object } = {}) {
     });
   const opened: string[] = [];
   const replayed: string[] = [];
+  const replays = { inFlight: 0, maxInFlight: 0 };
   const audit = options.audit ?? memoryAuditSink();
   const broker = createBroker({
     config: loadBrokerConfig({
@@ -114,6 +126,9 @@ function setup(options: { audit?: AuditSink; config?: object } = {}) {
     }),
     replayIdentityProof: async (checked) => {
       replayed.push(checked.accessKeyId);
+      replays.maxInFlight = Math.max(replays.maxInFlight, ++replays.inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      replays.inFlight--;
       const identity = identities[checked.accessKeyId];
       if (!identity) throw new Error('unknown key');
       return identity;
@@ -124,7 +139,14 @@ function setup(options: { audit?: AuditSink; config?: object } = {}) {
     },
     audit,
   });
-  return { broker, account, opened, replayed, audit: audit as AuditSink & { records?: AuditRecord[] } };
+  return {
+    broker,
+    account,
+    opened,
+    replayed,
+    replays,
+    audit: audit as AuditSink & { records?: AuditRecord[] },
+  };
 }
 
 const errorCode = (response: BrokerResponse) => (response.ok ? 'ok' : response.error.code);
@@ -454,6 +476,161 @@ describe('listTargets', () => {
     expect(
       errorCode(await broker.handle(await signed('ASIAALICEDEVELOPER01', { action: 'listTargets' }), ctx)),
     ).toBe('AccessDenied');
+  });
+});
+
+describe('listTargetsBatch', () => {
+  /** An entry whose proof is bound to this entry of a batch over `regions` (or to `boundTo`, to test the binding). */
+  const entry = async (
+    accessKeyId: string,
+    accountId = ACCOUNT,
+    options: { audience?: string; regions?: string[]; boundTo?: string } = {},
+  ) => ({
+    accountId,
+    identity: await proof(
+      accessKeyId,
+      {
+        action: 'listTargetsBatch',
+        regions: options.regions ?? ['eu-west-1'],
+        accountId: options.boundTo ?? accountId,
+      },
+      options.audience,
+    ),
+  });
+  const batch = async (
+    b: ReturnType<typeof setup>['broker'],
+    entries: unknown[],
+    regions = ['eu-west-1'],
+  ): Promise<ListTargetsBatchResult> => {
+    const response = await b.handle({ action: 'listTargetsBatch', regions, entries }, ctx);
+    if (!response.ok || !('entries' in response))
+      throw new Error(`not a batch answer: ${JSON.stringify(response)}`);
+    return response;
+  };
+  const listing = (answer: ListTargetsResult | { ok: false }) => {
+    if (!answer.ok) throw new Error('entry was refused');
+    return answer;
+  };
+
+  it('verifies each proof on its own and answers each entry as its own permission set and user', async () => {
+    const { broker, replayed, audit } = setup();
+    const response = await batch(broker, [
+      await entry('ASIAALICEDEVELOPER01'),
+      await entry('ASIAALICESUPPORT0001'),
+      await entry('ASIABOBDEVELOPER0001'),
+    ]);
+    expect(replayed.sort()).toEqual(['ASIAALICEDEVELOPER01', 'ASIAALICESUPPORT0001', 'ASIABOBDEVELOPER0001']);
+    expect(response.entries.map((e) => [listing(e).permissionSet, listing(e).linuxUser])).toEqual([
+      ['Developer', 'developer'],
+      ['Support_Tier1', 'support'],
+      ['Developer', 'developer'],
+    ]);
+    expect(listing(response.entries[1]!).targets.map((t) => t.instanceId)).toEqual([
+      'i-0123456789abcdef0',
+      'i-00000000000000003',
+    ]);
+    // One audit record per entry, naming its own caller.
+    expect(
+      audit.records!.map((r) => [r.batchEntry, r.outcome, r.user, r.permissionSet, r.targetCount]),
+    ).toEqual(
+      expect.arrayContaining([
+        [0, 'listed', 'alice', 'Developer', 2],
+        [1, 'listed', 'alice', 'Support_Tier1', 2],
+        [2, 'listed', 'bob', 'Developer', 2],
+      ]),
+    );
+    expect(audit.records).toHaveLength(3);
+  });
+
+  it('refuses a bad proof, a proof for another account and an unmapped permission set only in their own entries', async () => {
+    const { broker, account, audit } = setup();
+    account(ACCOUNT).documents = { 'RoleShell-Developer': sessionDocument('developer') };
+    const response = await batch(broker, [
+      await entry('ASIAALICEDEVELOPER01'),
+      await entry('ASIAALICEDEVELOPER01', ACCOUNT, {
+        audience: 'arn:aws:lambda:eu-west-1:999988887777:function:other',
+      }),
+      await entry('ASIAALICEOTHERDEV001', ACCOUNT),
+      await entry('ASIAALICESUPPORT0001'),
+      {
+        accountId: ACCOUNT,
+        identity: { ...(await entry('ASIABOBDEVELOPER0001')).identity, body: 'Action=AssumeRole' },
+      },
+      await entry('ASIABOBDEVELOPER0001'),
+      // A proof made for another entry (bound to another account) cannot be moved to this one.
+      await entry('ASIABOBDEVELOPER0001', ACCOUNT, { boundTo: OTHER_ACCOUNT }),
+      // Nor to another batch's regions.
+      await entry('ASIABOBDEVELOPER0001', ACCOUNT, { regions: ['us-east-1'] }),
+    ]);
+    expect(response.entries.map((e) => (e.ok ? 'ok' : e.error.code))).toEqual([
+      'ok',
+      'IdentityRejected',
+      'IdentityRejected',
+      'AccessDenied',
+      'IdentityRejected',
+      'ok',
+      'IdentityRejected',
+      'IdentityRejected',
+    ]);
+    expect(response.entries[2]).toMatchObject({ error: { message: expect.stringContaining(OTHER_ACCOUNT) } });
+    expect(listing(response.entries[5]!).targets).toHaveLength(2);
+    const outcomes = audit.records!.map((r) => [r.batchEntry, r.outcome]).sort();
+    expect(outcomes).toEqual([
+      [0, 'listed'],
+      [1, 'denied'],
+      [2, 'denied'],
+      [3, 'denied'],
+      [4, 'denied'],
+      [5, 'listed'],
+      [6, 'denied'],
+      [7, 'denied'],
+    ]);
+  });
+
+  it('lists each account once per region for all its permission sets, across mixed accounts', async () => {
+    const { broker, account, opened } = setup();
+    const both = ['eu-west-1', 'us-east-1'];
+    const response = await batch(
+      broker,
+      [
+        await entry('ASIAALICEDEVELOPER01', ACCOUNT, { regions: both }),
+        await entry('ASIAALICEOTHERDEV001', OTHER_ACCOUNT, { regions: both }),
+        await entry('ASIAALICESUPPORT0001', ACCOUNT, { regions: both }),
+      ],
+      both,
+    );
+    expect(response.entries.map((e) => [listing(e).permissionSet, listing(e).targets[0]?.accountId])).toEqual(
+      [
+        ['Developer', ACCOUNT],
+        ['Developer', OTHER_ACCOUNT],
+        ['Support_Tier1', ACCOUNT],
+      ],
+    );
+    const listings = (id: string) => account(id).calls.filter((c) => c.startsWith('listTaggedInstances'));
+    expect(listings(ACCOUNT)).toEqual(['listTaggedInstances eu-west-1']);
+    expect(listings(OTHER_ACCOUNT)).toEqual(['listTaggedInstances eu-west-1']);
+    expect(new Set(opened)).toEqual(new Set([`${ACCOUNT}/alice`, `${OTHER_ACCOUNT}/alice`]));
+  });
+
+  it('caps the batch size, refuses an oversized proof in its own entry, and bounds its fan-out', async () => {
+    const { broker, replays } = setup();
+    const good = await entry('ASIAALICEDEVELOPER01');
+    const over = await broker.handle(
+      { action: 'listTargetsBatch', entries: Array.from({ length: MAX_BATCH_ENTRIES + 1 }, () => good) },
+      ctx,
+    );
+    expect(over).toMatchObject({ ok: false, error: { code: 'InvalidRequest' } });
+    expect(errorCode(await broker.handle({ action: 'listTargetsBatch', entries: [] }, ctx))).toBe(
+      'InvalidRequest',
+    );
+
+    const huge = { ...good, identity: { ...good.identity, body: 'x'.repeat(9000) } };
+    const full = await batch(broker, [huge, ...Array.from({ length: MAX_BATCH_ENTRIES - 1 }, () => good)]);
+    expect(full.entries).toHaveLength(MAX_BATCH_ENTRIES);
+    expect(full.entries[0]).toMatchObject({ ok: false, error: { code: 'IdentityRejected' } });
+    expect(full.entries.slice(1).every((e) => e.ok)).toBe(true);
+    expect(replays.maxInFlight).toBeGreaterThan(1);
+    expect(replays.maxInFlight).toBeLessThanOrEqual(BATCH_FAN_OUT);
   });
 });
 

@@ -8,12 +8,18 @@
 import type { AuditRecord, AuditSink } from './audit';
 import { authorizeTarget, PERMISSION_SETS_TAG, tagAllowsPermissionSet } from './authorization';
 import type { BrokerConfig } from './config';
+import { mapWithConcurrency } from './concurrency';
 import {
   brokerActions,
   brokerRequestSchema,
+  MAX_BATCH_ENTRIES,
+  type BrokerFailure,
   type BrokerRequest,
   type BrokerResponse,
   type BrokerTarget,
+  type IdentityProof,
+  type ListTargetsBatchRequest,
+  type ListTargetsBatchResult,
   type ListTargetsRequest,
   type ListTargetsResult,
   type ResumeSessionRequest,
@@ -38,7 +44,22 @@ import { RoleOriginCheck } from './identityProof/roleOrigin';
 import { proofRequestFor, requestDigest } from './identityProof/sign';
 import { PermissionSetMapping, type Mapping } from './mapping';
 import type { MemberAccess, MemberAccount } from './memberAccount';
+import type { TaggedInstance } from './memberAccount';
 import { roleSessionNameFor } from './roleSessionName';
+
+/**
+ * How many proofs of one batch are verified, and how many of its accounts are
+ * listed, at once: enough to hide round trips, few enough not to flood STS or
+ * a member account's API limits from one invocation.
+ */
+export const BATCH_FAN_OUT = 8;
+
+/**
+ * One invocation's instance listings, shared by its entries: each (account,
+ * user, region) is listed once however many permission sets ask for it. Lives
+ * for one invocation only, so every listing is current.
+ */
+type Listings = Map<string, Promise<TaggedInstance[]>>;
 
 export interface InvocationContext {
   requestId: string;
@@ -141,7 +162,7 @@ export function createBroker(deps: BrokerDeps) {
   }
 
   /** The digest of the request as received: what its proof must have been signed for. */
-  function digestOf(req: BrokerRequest): string {
+  function digestOf(req: Parameters<typeof proofRequestFor>[0]): string {
     try {
       return requestDigest(proofRequestFor(req));
     } catch (error) {
@@ -154,13 +175,22 @@ export function createBroker(deps: BrokerDeps) {
   }
 
   async function verifyCaller(
-    req: BrokerRequest,
+    req: Exclude<BrokerRequest, ListTargetsBatchRequest>,
     ctx: InvocationContext,
   ): Promise<{ caller: Caller; checked: CheckedProof }> {
-    const checked = checkIdentityProof(req.identity, {
+    return verifyProof(req.identity, digestOf(req), ctx);
+  }
+
+  /** Static checks (audience, bound request, age, STS host), then STS says who signed it. */
+  async function verifyProof(
+    identity: IdentityProof,
+    requestDigest: string,
+    ctx: InvocationContext,
+  ): Promise<{ caller: Caller; checked: CheckedProof }> {
+    const checked = checkIdentityProof(identity, {
       audience: unqualifiedFunctionArn(ctx.functionArn),
       extraStsEndpoints: config.extraStsEndpoints,
-      requestDigest: digestOf(req),
+      requestDigest,
       now: now(),
     });
     return { caller: parseCallerIdentity(await deps.replayIdentityProof(checked)), checked };
@@ -201,16 +231,25 @@ export function createBroker(deps: BrokerDeps) {
   ): Promise<StartSessionResult> {
     const member = await openMember(caller, req.accountId);
     fields.targetAccount = member.accountId;
-    const mapped: Mapping = await mapping.resolve(member, req.region, caller.permissionSet);
-    fields.documentName = mapped.documentName;
-    fields.linuxUser = mapped.linuxUser;
-
-    const [tags, managed] = await Promise.all([
+    // The document lookup and the target's facts are independent: one round trip, not two.
+    const [mappedOrError, tags, managed] = await Promise.all([
+      mapping.resolve(member, req.region, caller.permissionSet).catch((error: unknown) => ({ error })),
       member.instanceTags(req.region, req.instanceId),
       member.describeManagedInstance(req.region, req.instanceId),
     ]);
+    // An unmapped permission set is refused first, as when the calls ran one after the other.
+    if ('error' in mappedOrError) throw mappedOrError.error;
+    const mapped: Mapping = mappedOrError;
+    fields.documentName = mapped.documentName;
+    fields.linuxUser = mapped.linuxUser;
+
     authorizeTarget(
-      { instanceId: req.instanceId, tags, pingStatus: managed?.pingStatus },
+      // The tagging API knows no untagged resource; SSM still says the instance exists.
+      {
+        instanceId: req.instanceId,
+        tags: tags ?? (managed ? {} : undefined),
+        pingStatus: managed?.pingStatus,
+      },
       caller.permissionSet,
     );
 
@@ -255,25 +294,33 @@ export function createBroker(deps: BrokerDeps) {
   }
 
   async function listTargets(
-    req: ListTargetsRequest,
+    req: Pick<ListTargetsRequest, 'region' | 'regions'>,
     caller: Caller,
     ctx: InvocationContext,
     fields: AuditFields,
+    listings: Listings = new Map(),
   ): Promise<ListTargetsResult> {
     const regions = [...new Set(req.regions ?? (req.region ? [req.region] : config.regions))];
     regions.forEach(checkRegion);
     const member = await openMember(caller, undefined);
+    const listed = (region: string) => {
+      const key = `${member.accountId}|${roleSessionNameFor(caller.user)}|${region}`;
+      let listing = listings.get(key);
+      if (!listing) {
+        listing = member.listTaggedInstances(region);
+        listings.set(key, listing);
+      }
+      return listing;
+    };
     const perRegion = await Promise.all(
       regions.map(async (region) => {
-        let mapped: Mapping;
-        try {
-          mapped = await mapping.resolve(member, region, caller.permissionSet);
-        } catch (error) {
-          if (error instanceof BrokerError && error.code === 'AccessDenied')
-            return { mapped: undefined, denied: error, targets: [] };
+        // Mapped first: a region without the permission set's document is not listed at all.
+        const mapped = await mapping.resolve(member, region, caller.permissionSet).catch((error: unknown) => {
+          if (error instanceof BrokerError && error.code === 'AccessDenied') return error;
           throw error;
-        }
-        const instances = await member.listTaggedInstances(region);
+        });
+        if (mapped instanceof BrokerError) return { mapped: undefined, denied: mapped, targets: [] };
+        const instances = await listed(region);
         const targets: BrokerTarget[] = instances
           .filter((instance) =>
             tagAllowsPermissionSet(instance.tags[PERMISSION_SETS_TAG], caller.permissionSet),
@@ -310,6 +357,54 @@ export function createBroker(deps: BrokerDeps) {
       documentName: firstMapped.documentName,
       targets,
     };
+  }
+
+  /**
+   * Many (account, permission set) proofs in one invocation. Each entry is
+   * verified on its own (its proof, and that it is for the account it names),
+   * answered on its own and audited on its own: a bad proof or an unmapped
+   * permission set refuses only its entry. Entries of one account share its
+   * listing per region.
+   */
+  async function listTargetsBatch(
+    req: ListTargetsBatchRequest,
+    ctx: InvocationContext,
+    oversized: ReadonlySet<number>,
+  ): Promise<ListTargetsBatchResult> {
+    const regions = [...new Set(req.regions ?? config.regions)];
+    regions.forEach(checkRegion);
+    const listings: Listings = new Map();
+    const answer = async (
+      entry: { accountId: string; identity: IdentityProof },
+      index: number,
+    ): Promise<ListTargetsResult | BrokerFailure> => {
+      const fields: AuditFields = { batchEntry: index, targetAccount: entry.accountId };
+      try {
+        if (oversized.has(index))
+          throw new BrokerError(
+            'IdentityRejected',
+            'The identity proof is too large.',
+            `identity proof over ${MAX_PROOF_BYTES} bytes`,
+          );
+        // Bound to this entry of this batch: the batch's regions and the entry's account.
+        const digest = digestOf({ action: req.action, regions: req.regions, accountId: entry.accountId });
+        const { caller } = await verifyProof(entry.identity, digest, ctx);
+        Object.assign(fields, callerFields(caller));
+        if (caller.accountId !== entry.accountId)
+          throw new BrokerError(
+            'IdentityRejected',
+            `This identity proof is for account ${caller.accountId}, not ${entry.accountId}.`,
+            `batch entry names account ${entry.accountId}, proof is from ${caller.accountId}`,
+          );
+        await roleOrigin.verify(caller);
+        return await listTargets({ regions }, caller, ctx, fields, listings);
+      } catch (thrown) {
+        return refuse(ctx, 'listTargets', fields, thrown);
+      }
+    };
+    // Entries of one account share its listings (and its AssumeRole) even when they run at once.
+    const entries = await mapWithConcurrency(req.entries, BATCH_FAN_OUT, answer);
+    return { ok: true, entries };
   }
 
   /**
@@ -366,6 +461,28 @@ export function createBroker(deps: BrokerDeps) {
     return { ok: true, sessionId: req.sessionId };
   }
 
+  /** Audits a refusal (best effort: the refusal stands either way) and words it for the caller. */
+  async function refuse(
+    ctx: InvocationContext,
+    action: string,
+    fields: AuditFields,
+    thrown: unknown,
+  ): Promise<BrokerFailure> {
+    const error = toBrokerError(thrown, ctx.requestId);
+    const outcome = error.code === 'Internal' || error.code === 'Throttled' ? 'failed' : 'denied';
+    if (error.code === 'Internal')
+      log('error', 'request failed', { requestId: ctx.requestId, reason: error.reason });
+    try {
+      await audit(ctx, action, outcome, { ...fields, code: error.code, reason: error.reason });
+    } catch (auditError) {
+      log('error', 'audit record for a refusal could not be written', {
+        error: String(auditError),
+        code: error.code,
+      });
+    }
+    return { ok: false, error: { code: error.code, message: error.message } };
+  }
+
   async function resumeSession(
     req: ResumeSessionRequest,
     caller: Caller,
@@ -411,7 +528,30 @@ export function createBroker(deps: BrokerDeps) {
           `identity proof over ${MAX_PROOF_BYTES} bytes`,
         );
       }
-      const parsed = brokerRequestSchema.safeParse(event);
+      // A batch's oversized proofs refuse only their own entries, and are not parsed either.
+      const oversized = new Set<number>();
+      let request = event;
+      if (action === 'listTargetsBatch') {
+        const entries = (event as { entries?: unknown }).entries;
+        if (Array.isArray(entries)) {
+          if (entries.length > MAX_BATCH_ENTRIES)
+            throw new BrokerError(
+              'InvalidRequest',
+              `A batch may carry at most ${MAX_BATCH_ENTRIES} entries; split it.`,
+              `batch of ${entries.length} entries`,
+            );
+          request = {
+            ...event,
+            entries: entries.map((entry: unknown, index) => {
+              const identity = (entry as { identity?: unknown } | null)?.identity;
+              if (proofByteSize(identity) <= MAX_PROOF_BYTES) return entry;
+              oversized.add(index);
+              return { ...(entry as object), identity: { method: '', url: '', headers: {}, body: '' } };
+            }),
+          };
+        }
+      }
+      const parsed = brokerRequestSchema.safeParse(request);
       if (!parsed.success) {
         const issues = parsed.error.issues
           .map((issue) => `${issue.path.join('.') || 'request'}: ${issue.message}`)
@@ -428,6 +568,8 @@ export function createBroker(deps: BrokerDeps) {
       if (req.action === 'terminateSession' || req.action === 'resumeSession')
         fields.sessionId = req.sessionId;
 
+      if (req.action === 'listTargetsBatch') return await listTargetsBatch(req, ctx, oversized);
+
       const { caller, checked } = await verifyCaller(req, ctx);
       Object.assign(fields, callerFields(caller));
       await roleOrigin.verify(caller);
@@ -443,19 +585,7 @@ export function createBroker(deps: BrokerDeps) {
           return await resumeSession(req, caller, ctx, fields);
       }
     } catch (thrown) {
-      const error = toBrokerError(thrown, ctx.requestId);
-      const outcome = error.code === 'Internal' || error.code === 'Throttled' ? 'failed' : 'denied';
-      if (error.code === 'Internal')
-        log('error', 'request failed', { requestId: ctx.requestId, reason: error.reason });
-      try {
-        await audit(ctx, action, outcome, { ...fields, code: error.code, reason: error.reason });
-      } catch (auditError) {
-        log('error', 'audit record for a refusal could not be written', {
-          error: String(auditError),
-          code: error.code,
-        });
-      }
-      return { ok: false, error: { code: error.code, message: error.message } };
+      return refuse(ctx, action, fields, thrown);
     }
   }
 

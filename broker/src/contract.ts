@@ -61,18 +61,46 @@ const resumeSessionRequest = z.object({
   accountId: z.optional(accountId),
 });
 
+/** At most this many (account, permission set) proofs in one listTargetsBatch. */
+export const MAX_BATCH_ENTRIES = 100;
+
+const listTargetsBatchRequest = z.object({
+  action: z.literal('listTargetsBatch'),
+  /** Default every region the broker serves; the same regions for every entry. */
+  regions: z.optional(z.array(region).check(z.minLength(1), z.maxLength(32))),
+  /**
+   * One entry per (account, permission set): its own proof, made with that
+   * permission set's credentials, and the account it is for. Each is verified
+   * and answered on its own, in this order.
+   */
+  entries: z
+    .array(z.object({ accountId, identity: identityProofSchema }))
+    .check(
+      z.minLength(1),
+      z.maxLength(MAX_BATCH_ENTRIES, `must have at most ${MAX_BATCH_ENTRIES} entries; split the batch`),
+    ),
+});
+
 export const brokerRequestSchema = z.discriminatedUnion('action', [
   listTargetsRequest,
+  listTargetsBatchRequest,
   startSessionRequest,
   terminateSessionRequest,
   resumeSessionRequest,
 ]);
 export type BrokerRequest = z.infer<typeof brokerRequestSchema>;
 export type ListTargetsRequest = z.infer<typeof listTargetsRequest>;
+export type ListTargetsBatchRequest = z.infer<typeof listTargetsBatchRequest>;
 export type StartSessionRequest = z.infer<typeof startSessionRequest>;
 export type TerminateSessionRequest = z.infer<typeof terminateSessionRequest>;
 export type ResumeSessionRequest = z.infer<typeof resumeSessionRequest>;
-export const brokerActions = ['listTargets', 'startSession', 'terminateSession', 'resumeSession'] as const;
+export const brokerActions = [
+  'listTargets',
+  'listTargetsBatch',
+  'startSession',
+  'terminateSession',
+  'resumeSession',
+] as const;
 
 export interface BrokerTarget {
   instanceId: string;
@@ -92,6 +120,12 @@ export interface ListTargetsResult {
   linuxUser: string;
   documentName: string;
   targets: BrokerTarget[];
+}
+
+/** One answer per entry, in the request's order: that entry's listing or its own refusal. */
+export interface ListTargetsBatchResult {
+  ok: true;
+  entries: Array<ListTargetsResult | BrokerFailure>;
 }
 
 export interface StartSessionResult {
@@ -118,4 +152,9 @@ export interface BrokerFailure {
 }
 
 export type BrokerResponse =
-  ListTargetsResult | StartSessionResult | TerminateSessionResult | ResumeSessionResult | BrokerFailure;
+  | ListTargetsResult
+  | ListTargetsBatchResult
+  | StartSessionResult
+  | TerminateSessionResult
+  | ResumeSessionResult
+  | BrokerFailure;

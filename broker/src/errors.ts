@@ -26,7 +26,7 @@ export class BrokerError extends Error {
   }
 }
 
-/** Names AWS uses for throttling across STS, SSM and EC2 (query and JSON protocols). */
+/** Names AWS uses for throttling across STS, SSM, tagging and EC2 (query and JSON protocols). */
 const throttlingNames = new Set([
   'Throttling',
   'ThrottlingException',

@@ -100,7 +100,8 @@ describe('broker bundle', () => {
       ok: false,
       error: {
         code: 'InvalidRequest',
-        message: 'Unknown action; use one of listTargets, startSession, terminateSession, resumeSession.',
+        message:
+          'Unknown action; use one of listTargets, listTargetsBatch, startSession, terminateSession, resumeSession.',
       },
     });
     const audit = result.stdout

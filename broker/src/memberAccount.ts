@@ -55,7 +55,7 @@ export interface MemberAccount {
   getSessionDocument(region: string, name: string): Promise<SessionDocument | undefined>;
   /** SSM's view of one instance, or undefined when SSM does not manage it. */
   describeManagedInstance(region: string, instanceId: string): Promise<ManagedInstance | undefined>;
-  /** The instance's tags, or undefined when the instance does not exist. */
+  /** The instance's tags, or undefined when the instance does not exist or has never been tagged. */
   instanceTags(region: string, instanceId: string): Promise<Record<string, string> | undefined>;
   /** Every managed instance carrying the roleshell:permission-sets tag, with its tags. */
   listTaggedInstances(region: string): Promise<TaggedInstance[]>;

@@ -1,5 +1,6 @@
 /**
- * The local AWS sandbox: IdC OIDC + portal, STS, Lambda, SSM and EC2 on one
+ * The local AWS sandbox: IdC OIDC + portal, STS, Lambda, SSM, EC2 and the
+ * Resource Groups Tagging API on one
  * loopback endpoint, SigV4-verified, with a CloudTrail-style log. See
  * sandbox/README.md and docs/contracts.md.
  */
@@ -19,6 +20,7 @@ import { SsmService } from './services/ssm';
 import { IdentityCenterOidc } from './services/ssoOidc';
 import { IdentityCenterPortal } from './services/ssoPortal';
 import { SecurityTokenService } from './services/sts';
+import { TaggingService } from './services/tagging';
 
 export type { CloudTrailEvent } from './cloudTrail';
 export type { IamRole, RoleReplacement } from './identity/iamRoles';
@@ -128,6 +130,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const sts = new SecurityTokenService(org, credentials);
   const ssm = new SsmService(org, sessions, dataChannel, () => endpoint);
   const ec2 = new Ec2Service(org);
+  const tagging = new TaggingService(org);
   const iam = new IamService(org);
   const lambda = new LambdaService(org, root, credentials, () => endpoint, log);
 
@@ -144,6 +147,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ec2: (call, form) => ec2.handle(call, form),
       iam: (call, form) => iam.handle(call, form),
       ssm: (call, operation) => ssm.handle(call, operation),
+      tagging: (call, operation) => tagging.handle(call, operation),
       lambda: (call) => lambda.handle(call),
     },
   });

@@ -1,9 +1,12 @@
 /**
  * MemberAccess over AWS SDK v3: sts:AssumeRole into the member account's
  * target role with RoleSessionName = SourceIdentity = the user, credentials
- * cached per (account, user) until 5 minutes before they expire, and SSM/EC2
- * clients (and the account's IAM client) cached with them. Endpoints come from the environment
- * (AWS_ENDPOINT_URL in the sandbox), so the code is the same on AWS.
+ * cached per (account, user) until 5 minutes before they expire, and SSM and
+ * Resource Groups Tagging clients (and the account's IAM client) cached with
+ * them. Tags come from the tagging API (one tag-filtered GetResources), not
+ * EC2: the EC2 client's schemas alone were half the bundle and its cold start,
+ * for one call. Endpoints come from the environment (AWS_ENDPOINT_URL in the
+ * sandbox), so the code is the same on AWS.
  */
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
@@ -11,7 +14,6 @@ import {
   DescribeInstanceInformationCommand,
   DescribeSessionsCommand,
   GetDocumentCommand,
-  ListTagsForResourceCommand,
   paginateDescribeInstanceInformation,
   ResumeSessionCommand,
   SSMClient,
@@ -20,11 +22,13 @@ import {
   type InstanceInformation,
 } from '@aws-sdk/client-ssm';
 import {
-  DescribeInstancesCommand,
-  EC2Client,
-  paginateDescribeInstances,
-  type Tag,
-} from '@aws-sdk/client-ec2';
+  GetResourcesCommand,
+  paginateGetResources,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { awsErrorName, BrokerError } from '../errors';
 import { PERMISSION_SETS_TAG } from '../authorization';
 import type { MemberAccess, MemberAccount, ManagedInstance, TaggedInstance } from '../memberAccount';
@@ -38,8 +42,10 @@ export interface MemberAccessOptions {
   targetRoleName: string;
   /** Seconds the assumed role session lasts (900-3600 for role chaining). */
   durationSeconds?: number;
-  /** Extra SDK client config for SSM/EC2 (tests; on Lambda the environment decides). */
+  /** Extra SDK client config for SSM/tagging (tests; on Lambda the environment decides). */
   clientConfig?: { endpoint?: string };
+  /** Connection pool every member client shares (default: one per createMemberAccess, keep-alive). */
+  requestHandler?: NodeHttpHandler;
   now?: () => number;
 }
 
@@ -53,7 +59,7 @@ interface Credentials {
 interface CachedMember {
   credentials: Credentials;
   assumedRoleArn: string;
-  clients: Map<string, { ssm: SSMClient; ec2: EC2Client }>;
+  clients: Map<string, { ssm: SSMClient; tagging: ResourceGroupsTaggingAPIClient }>;
   iam?: IAMClient;
 }
 
@@ -64,8 +70,28 @@ const IAM_SIGNING_REGION = new Map([
   ['aws-us-gov', 'us-gov-west-1'],
 ]);
 
+/** The resource types an SSM target can be: EC2 instances and hybrid (mi-) managed instances. */
+const INSTANCE_RESOURCE_TYPES = ['ec2:instance', 'ssm:managed-instance'];
+
+/** The ARN the tagging API names an instance by. */
+export function instanceArn(
+  partition: string,
+  region: string,
+  accountId: string,
+  instanceId: string,
+): string {
+  return instanceId.startsWith('mi-')
+    ? `arn:${partition}:ssm:${region}:${accountId}:managed-instance/${instanceId}`
+    : `arn:${partition}:ec2:${region}:${accountId}:instance/${instanceId}`;
+}
+
+/** The instance ID at the end of an instance or managed-instance ARN. */
+const instanceIdOfArn = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
+
 /** Own properties only (fromEntries): a tag key such as `__proto__` is kept as a tag, never a prototype. */
-export function tagsToRecord(tags: readonly Tag[] | undefined): Record<string, string> {
+export function tagsToRecord(
+  tags: readonly { Key?: string; Value?: string }[] | undefined,
+): Record<string, string> {
   return Object.fromEntries(
     (tags ?? []).flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : [])),
   );
@@ -82,16 +108,21 @@ function toManaged(info: InstanceInformation): ManagedInstance | undefined {
   };
 }
 
+/** Keep-alive HTTP(S) agents sized for a batch's fan-out. */
+export function sharedRequestHandler(): NodeHttpHandler {
+  return new NodeHttpHandler({
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 32 }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 32 }),
+  });
+}
+
 export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
   const now = options.now ?? Date.now;
-  // Clients of expired credentials are closed so their keep-alive sockets do not linger.
-  const cache = new TtlCache<CachedMember>(500, now, (member) => {
-    for (const { ssm, ec2 } of member.clients.values()) {
-      ssm.destroy();
-      ec2.destroy();
-    }
-    member.iam?.destroy();
-  });
+  // One keep-alive pool for every account's and region's clients: a batch touching hundreds of
+  // accounts reuses a few sockets instead of opening new ones per client. Clients of expired
+  // credentials are simply dropped; the pool lives as long as the container.
+  const requestHandler = options.requestHandler ?? sharedRequestHandler();
+  const cache = new TtlCache<CachedMember>(2000, now);
   const inFlight = new Map<string, Promise<CachedMember>>();
 
   async function assume(
@@ -165,8 +196,8 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
     const clients = (region: string) => {
       let entry = member.clients.get(region);
       if (!entry) {
-        const config = { region, credentials: member.credentials, ...options.clientConfig };
-        entry = { ssm: new SSMClient(config), ec2: new EC2Client(config) };
+        const config = { region, credentials: member.credentials, requestHandler, ...options.clientConfig };
+        entry = { ssm: new SSMClient(config), tagging: new ResourceGroupsTaggingAPIClient(config) };
         member.clients.set(region, entry);
       }
       return entry;
@@ -176,6 +207,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       (member.iam ??= new IAMClient({
         region: IAM_SIGNING_REGION.get(partition) ?? 'us-east-1',
         credentials: member.credentials,
+        requestHandler,
         ...options.clientConfig,
       }));
 
@@ -217,56 +249,51 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       },
 
       async instanceTags(region, instanceId) {
-        const { ssm, ec2 } = clients(region);
-        if (instanceId.startsWith('mi-')) {
-          try {
-            const output = await ssm.send(
-              new ListTagsForResourceCommand({ ResourceType: 'ManagedInstance', ResourceId: instanceId }),
-            );
-            return tagsToRecord(output.TagList);
-          } catch (error) {
-            if (awsErrorName(error) === 'InvalidResourceId') return undefined;
-            throw error;
-          }
-        }
-        // A filter (not InstanceIds) so a missing instance is an empty answer, not an error.
-        const output = await ec2.send(
-          new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] }),
+        // An ARN list: a missing instance is an empty answer, not an error.
+        const output = await clients(region).tagging.send(
+          new GetResourcesCommand({
+            ResourceARNList: [instanceArn(partition, region, accountId, instanceId)],
+          }),
         );
-        const instance = output.Reservations?.flatMap((r) => r.Instances ?? []).find(
-          (i) => i.InstanceId === instanceId,
+        const mapping = output.ResourceTagMappingList?.find(
+          (entry) => entry.ResourceARN && instanceIdOfArn(entry.ResourceARN) === instanceId,
         );
-        return instance ? tagsToRecord(instance.Tags) : undefined;
+        return mapping ? tagsToRecord(mapping.Tags) : undefined;
       },
 
       async listTaggedInstances(region) {
-        const { ssm, ec2 } = clients(region);
-        const managed: ManagedInstance[] = [];
-        for await (const page of paginateDescribeInstanceInformation(
-          { client: ssm, pageSize: 50 },
-          { Filters: [{ Key: 'tag-key', Values: [PERMISSION_SETS_TAG] }] },
-        )) {
-          for (const info of page.InstanceInformationList ?? []) {
-            const entry = toManaged(info);
-            if (entry) managed.push(entry);
-          }
-        }
-        const tagsById = new Map<string, Record<string, string>>();
-        for await (const page of paginateDescribeInstances(
-          { client: ec2, pageSize: 200 },
-          { Filters: [{ Name: 'tag-key', Values: [PERMISSION_SETS_TAG] }] },
-        )) {
-          for (const instance of page.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
-            if (instance.InstanceId) tagsById.set(instance.InstanceId, tagsToRecord(instance.Tags));
-          }
-        }
+        const { ssm, tagging } = clients(region);
+        // The two listings are independent: SSM says what is managed, the tagging API what it is tagged.
+        const [managed, tagsById] = await Promise.all([
+          (async () => {
+            const found: ManagedInstance[] = [];
+            for await (const page of paginateDescribeInstanceInformation(
+              { client: ssm, pageSize: 50 },
+              { Filters: [{ Key: 'tag-key', Values: [PERMISSION_SETS_TAG] }] },
+            )) {
+              for (const info of page.InstanceInformationList ?? []) {
+                const entry = toManaged(info);
+                if (entry) found.push(entry);
+              }
+            }
+            return found;
+          })(),
+          (async () => {
+            const tags = new Map<string, Record<string, string>>();
+            for await (const page of paginateGetResources(
+              { client: tagging, pageSize: 100 },
+              { ResourceTypeFilters: INSTANCE_RESOURCE_TYPES, TagFilters: [{ Key: PERMISSION_SETS_TAG }] },
+            )) {
+              for (const entry of page.ResourceTagMappingList ?? []) {
+                if (entry.ResourceARN) tags.set(instanceIdOfArn(entry.ResourceARN), tagsToRecord(entry.Tags));
+              }
+            }
+            return tags;
+          })(),
+        ]);
         const result: TaggedInstance[] = [];
         for (const entry of managed) {
-          const tags =
-            tagsById.get(entry.instanceId) ??
-            (entry.instanceId.startsWith('mi-')
-              ? await account.instanceTags(region, entry.instanceId)
-              : undefined);
+          const tags = tagsById.get(entry.instanceId);
           if (tags) result.push({ ...entry, tags });
         }
         return result;

@@ -1,7 +1,8 @@
 /**
  * The sandbox's one HTTP server on 127.0.0.1, routing requests the way AWS's
  * front ends tell services apart: REST paths (sso-oidc, sso portal, lambda),
- * `X-Amz-Target: AmazonSSM.*` (ssm, JSON 1.1), and `Action=` form posts whose
+ * `X-Amz-Target: AmazonSSM.*` (ssm, JSON 1.1) and
+ * `ResourceGroupsTaggingAPI_20170126.*` (tagging, JSON 1.1), and `Action=` form posts whose
  * SigV4 credential scope names the service (sts, iam, ec2). WebSocket upgrades go to
  * the data-channel host.
  */
@@ -15,6 +16,7 @@ import type { CredentialStore, IssuedCredentials } from '../identity/principals'
 import { parseAuthorization, SignatureError, verifySignature, type CredentialScope } from '../identity/sigv4';
 import { authError, AwsError, serializeError, type Protocol, type WireResponse } from './awsError';
 import { header, json, type RequestContext } from './context';
+import { TAGGING_TARGET_PREFIX } from '../services/tagging';
 
 /** Lambda's payload limit is 6 MB; nothing the sandbox serves needs more. */
 const MAX_BODY_BYTES = 6 * 1024 * 1024 + 64 * 1024;
@@ -33,6 +35,7 @@ export interface Routes {
   ec2(call: SignedCall, form: URLSearchParams): WireResponse | Promise<WireResponse>;
   iam(call: SignedCall, form: URLSearchParams): WireResponse | Promise<WireResponse>;
   ssm(call: SignedCall, operation: string): WireResponse | Promise<WireResponse>;
+  tagging(call: SignedCall, operation: string): WireResponse;
   lambda(call: SignedCall): WireResponse | Promise<WireResponse>;
 }
 
@@ -62,6 +65,10 @@ function route(ctx: RequestContext, deps: ServerDeps): Route | undefined {
   if (target?.startsWith('AmazonSSM.')) {
     const operation = target.slice('AmazonSSM.'.length);
     return { protocol: 'json11', service: 'ssm', run: (_c, s) => routes.ssm(s!, operation) };
+  }
+  if (target?.startsWith(TAGGING_TARGET_PREFIX)) {
+    const operation = target.slice(TAGGING_TARGET_PREFIX.length);
+    return { protocol: 'json11', service: 'tagging', run: (_c, s) => routes.tagging(s!, operation) };
   }
   if (path.startsWith('/2015-03-31/functions/'))
     return { protocol: 'restJson', service: 'lambda', run: (_c, s) => routes.lambda(s!) };
@@ -102,7 +109,11 @@ async function authenticate(ctx: RequestContext, service: string, deps: ServerDe
     return { ctx, caller: verified.credentials, scope: verified.scope };
   } catch (err) {
     if (err instanceof SignatureError)
-      throw authError(service === 'ssm' || service === 'lambda' ? 'json' : service, err.failure, err.message);
+      throw authError(
+        service === 'ssm' || service === 'lambda' || service === 'tagging' ? 'json' : service,
+        err.failure,
+        err.message,
+      );
     throw err;
   }
 }

@@ -22,6 +22,7 @@ export const PERMISSION_SET_ACTIONS = [
   'ssm:DescribeInstanceInformation',
   'ssm:GetDocument',
   'ec2:DescribeInstances',
+  'tag:GetResources',
   'lambda:InvokeFunction',
 ];
 

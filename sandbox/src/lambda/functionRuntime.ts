@@ -65,6 +65,11 @@ export class FunctionRuntime {
 
   constructor(private readonly options: FunctionRuntimeOptions) {}
 
+  /** Execution environments (workers) alive now, busy or idle. */
+  get environmentCount(): number {
+    return this.all.size;
+  }
+
   get arn(): string {
     const { fn } = this.options;
     return `arn:aws:lambda:${fn.region}:${fn.account}:function:${fn.name}`;

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { stringify as toYaml } from 'yaml';
+import { instancesIn } from '../org/instanceIndex';
 import type { Org, OrgInstance } from '../org/schema';
 import type { DataChannelHost } from '../dataChannel';
 import { AwsError, type WireResponse } from '../http/awsError';
@@ -115,7 +116,7 @@ export class SsmService {
   }
 
   private instances(accountId: string, region: string): OrgInstance[] {
-    return this.org.instances.filter((i) => i.account === accountId && i.region === region);
+    return instancesIn(this.org, accountId, region);
   }
 
   private startSession(call: SignedCall, body: Record<string, unknown>, region: string, caller: RoleSession) {

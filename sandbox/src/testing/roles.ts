@@ -15,6 +15,7 @@ export const testRoles: NonNullable<OrgFile['roles']> = [
         'sts:TagSession',
         'ssm:*',
         'ec2:DescribeInstances',
+        'tag:GetResources',
       ],
       sessionDocuments: ['*'],
     },

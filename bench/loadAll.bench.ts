@@ -1,0 +1,155 @@
+/**
+ * "Load all" at organisation scale through the real app core (the object the
+ * web host and Electron bind) against the sandbox: 1,000 and 5,000 accounts ×
+ * 3 permission sets (20 instances per account), batched listTargets. In the
+ * same run, the unbatched path (one listTargets Invoke per pair, 4 at a time,
+ * as "load all" worked before) is timed on a sample of pairs and scaled, so
+ * the rows carry the ratio. Sandbox and app core share this process.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { generateOrg, startSandbox, type Sandbox } from '../sandbox/src/index';
+import type { AllTargets } from '../app/api/calls/browse';
+import { dispatchCall } from '../app/api/dispatch';
+import { createAppApi, type AppApi } from '../app/createAppApi';
+import { mapWithConcurrency } from '../app/portal/backoff';
+import type { BenchRow } from './types';
+
+const PERMISSION_SETS = 3;
+const UNBATCHED_SAMPLE_PAIRS = 150;
+const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+
+interface Org {
+  sandbox: Sandbox;
+  app: AppApi;
+  call: <T>(name: string, input?: unknown) => Promise<T>;
+  close(): Promise<void>;
+}
+
+async function openOrg(accounts: number): Promise<Org> {
+  const sandbox = await startSandbox({
+    org: generateOrg({ accounts, permissionSets: PERMISSION_SETS, instances: accounts * 20 }),
+    approve: 'alice',
+    prebundleFunctions: true,
+  });
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'roleshell-loadall-bench-'));
+  const app = createAppApi({
+    dataDir,
+    mode: 'web',
+    log: (message, error) => console.error(message, error ?? ''),
+    env: {
+      HOME: dataDir,
+      ROLESHELL_START_URL: sandbox.startUrl,
+      ROLESHELL_SSO_REGION: sandbox.region,
+      ROLESHELL_AWS_ENDPOINT: sandbox.endpoint,
+      ROLESHELL_BROKER_ARN: sandbox.brokerFunctionArn,
+      ROLESHELL_REGIONS: 'eu-west-1,us-east-1',
+    },
+  });
+  const call = async <T>(name: string, input?: unknown): Promise<T> => {
+    const result = await dispatchCall(app.handlers, name, input);
+    if (!result.ok) throw new Error(`${name}: ${result.error.message}`);
+    return result.value as T;
+  };
+  await call('auth.signIn');
+  for (let i = 0; ; i++) {
+    const view = await call<{ state: { status: string } }>('auth.getView');
+    if (view.state.status === 'signedIn') break;
+    if (i > 600) throw new Error('sign-in did not complete');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await call('browse.listAccounts', {});
+  return {
+    sandbox,
+    app,
+    call,
+    close: async () => {
+      await app.close();
+      await sandbox.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const invokes = (sandbox: Sandbox) => sandbox.cloudTrail().filter((e) => e.eventName === 'Invoke').length;
+
+async function loadAll(org: Org) {
+  const before = invokes(org.sandbox);
+  const started = performance.now();
+  const all = await org.call<AllTargets>('browse.loadAllTargets', { refresh: true });
+  const seconds = (performance.now() - started) / 1000;
+  const pairs = all.lists.length + all.failures.length;
+  const rows = all.lists.reduce((n, list) => n + list.rows.length, 0);
+  if (all.failures.length > 0)
+    console.error(`load all: ${all.failures.length} failures, e.g. ${all.failures[0]!.message}`);
+  return { seconds, pairs, rows, failures: all.failures.length, invokes: invokes(org.sandbox) - before };
+}
+
+export default async function loadAllBench(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const thousand = await openOrg(1000);
+  let perPair1000 = 0;
+  try {
+    // Before: one Invoke per (account, permission set), 4 at a time, on a sample (the whole would take minutes).
+    const accounts = await thousand.call<{ accountId: string }[]>('browse.listAccounts', {});
+    const named: { accountId: string; permissionSet: string }[] = [];
+    for (const { accountId } of accounts) {
+      if (named.length >= UNBATCHED_SAMPLE_PAIRS) break;
+      const sets = await thousand.call<string[]>('browse.listPermissionSets', { accountId });
+      for (const permissionSet of sets) named.push({ accountId, permissionSet });
+    }
+    const unbatchedStart = performance.now();
+    await mapWithConcurrency(named, 4, (pair) =>
+      thousand.call('browse.listTargets', { ...pair, refresh: true }),
+    );
+    const unbatchedPerPair = (performance.now() - unbatchedStart) / named.length;
+
+    const batched = await loadAll(thousand);
+    perPair1000 = batched.seconds / batched.pairs;
+    const unbatchedWhole = (unbatchedPerPair * batched.pairs) / 1000;
+    rows.push(
+      {
+        figure: `load all through the app core: 1000 accounts × ${PERMISSION_SETS} permission sets → ${batched.rows} rows`,
+        value: round(batched.seconds, 2),
+        unit: 's',
+        comparedTo: `one Invoke per pair (before), 4 at a time, measured on ${named.length} pairs in this run: ${round(unbatchedPerPair, 1)} ms/pair → ${round(unbatchedWhole)} s for ${batched.pairs} pairs; ratio ${round(batched.seconds / unbatchedWhole, 3)}; target ≤ 5 s`,
+      },
+      {
+        figure: `broker Invokes for that load all (${batched.pairs} pairs)`,
+        value: batched.invokes,
+        unit: 'Invokes',
+        comparedTo: `${round(batched.pairs / Math.max(1, batched.invokes))} pairs per Invoke (target ≥ 25); before: ${batched.pairs}`,
+      },
+    );
+  } finally {
+    await thousand.close();
+  }
+
+  const fiveThousand = await openOrg(5000);
+  try {
+    const batched = await loadAll(fiveThousand);
+    const perPair = batched.seconds / batched.pairs;
+    rows.push({
+      figure: `load all through the app core: 5000 accounts × ${PERMISSION_SETS} permission sets → ${batched.rows} rows`,
+      value: round(batched.seconds, 2),
+      unit: 's',
+      comparedTo: `${round(perPair * 1000, 2)} ms/pair vs ${round(perPair1000 * 1000, 2)} ms/pair at 1000 accounts (ratio ${round(perPair / perPair1000, 2)}; ≤ 1 is linear or better); ${batched.invokes} Invokes, ${batched.failures} failures`,
+    });
+  } finally {
+    await fiveThousand.close();
+  }
+  return rows;
+}
+
+// Run directly: npx tsx bench/loadAll.bench.ts
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  loadAllBench().then(
+    (rows) => console.table(rows),
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}
