@@ -44,6 +44,7 @@ vi.mock('electron', () => {
       this.webContents = {
         mainFrame,
         isDestroyed: () => false,
+        on: () => {},
         send: (...args: unknown[]) => entry.sent.push(args),
       };
       recorded.windows.push(entry);
@@ -87,12 +88,16 @@ vi.mock('electron', () => {
     },
     shell: { openExternal: async (url: string) => void recorded.opened.push(url) },
     safeStorage: { isEncryptionAvailable: () => false },
+    utilityProcess: { fork: () => ({}) },
   };
 });
 
 let dataDir: string;
 const callHandler = () => recorded.ipc.get('roleshell:call')!;
-const fromFrame = (url: string, parent: unknown = null) => ({ senderFrame: { url, parent } });
+const fromFrame = (url: string, parent: unknown = null) => ({
+  senderFrame: { url, parent },
+  sender: (recorded.windows[0]!.window as { webContents: unknown }).webContents,
+});
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'roleshell-main-'));
