@@ -26,7 +26,8 @@ interface ResumingBroker {
 }
 
 /** Environment variables that would hand AWS credentials (or a profile) to the plugin. */
-const AWS_CREDENTIAL_ENV = /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|DEFAULT_PROFILE|SHARED_CREDENTIALS_FILE|CONFIG_FILE|WEB_IDENTITY_TOKEN_FILE|ROLE_ARN|CONTAINER_.*|SSO_.*)$/;
+const AWS_CREDENTIAL_ENV =
+  /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|DEFAULT_PROFILE|SHARED_CREDENTIALS_FILE|CONFIG_FILE|WEB_IDENTITY_TOKEN_FILE|ROLE_ARN|CONTAINER_.*|SSO_.*)$/;
 
 export class AwsSessionStarter implements SessionStarter {
   constructor(
@@ -47,7 +48,10 @@ export class AwsSessionStarter implements SessionStarter {
     };
     if (config.mode === 'broker') {
       if (!broker)
-        throw new ApiError('Unavailable', 'Broker mode needs the broker ARN in Settings (or switch to direct mode).');
+        throw new ApiError(
+          'Unavailable',
+          'Broker mode needs the broker ARN in Settings (or switch to direct mode).',
+        );
       const started = await broker.startSession(credentials, {
         region: request.region,
         instanceId: request.instanceId,
@@ -89,7 +93,9 @@ export class AwsSessionStarter implements SessionStarter {
     if (record.mode === 'broker') {
       const resuming = broker as unknown as Partial<ResumingBroker> | undefined;
       if (!resuming?.resumeSession)
-        throw new SessionGone('The connection dropped, and this broker cannot resume sessions. Reconnect to start a new one.');
+        throw new SessionGone(
+          'The connection dropped, and this broker cannot resume sessions. Reconnect to start a new one.',
+        );
       const out = await resuming.resumeSession(credentials, {
         region: record.region,
         sessionId: record.sessionId,
@@ -137,7 +143,8 @@ export class AwsSessionStarter implements SessionStarter {
   async pluginEnv(record: OpenSessionRecord): Promise<Record<string, string>> {
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(this.env)) {
-      if (value !== undefined && !AWS_CREDENTIAL_ENV.test(name) && !name.startsWith('ROLESHELL_')) env[name] = value;
+      if (value !== undefined && !AWS_CREDENTIAL_ENV.test(name) && !name.startsWith('ROLESHELL_'))
+        env[name] = value;
     }
     env.TERM = 'xterm-256color';
     if (record.mode === 'direct') {
@@ -180,10 +187,19 @@ function ssmFailure(error: unknown, what: string, instanceId: string): ApiError 
   if (error instanceof ApiError) return error;
   const name = (error as { name?: string }).name ?? '';
   if (name === 'AccessDeniedException')
-    return new ApiError('AccessDenied', `This permission set may not ${what} ${instanceId}. Ask your administrator.`);
+    return new ApiError(
+      'AccessDenied',
+      `This permission set may not ${what} ${instanceId}. Ask your administrator.`,
+    );
   if (name === 'TargetNotConnected')
-    return new ApiError('Unavailable', `${instanceId} is offline in Session Manager (its agent is not connected).`);
+    return new ApiError(
+      'Unavailable',
+      `${instanceId} is offline in Session Manager (its agent is not connected).`,
+    );
   if (name === 'InvalidDocument')
-    return new ApiError('NotFound', 'The session document for this permission set does not exist in the account.');
+    return new ApiError(
+      'NotFound',
+      'The session document for this permission set does not exist in the account.',
+    );
   return new ApiError('Unavailable', `Could not ${what} ${instanceId}. Details are in the RoleShell log.`);
 }

@@ -55,7 +55,9 @@ describe('FlowController', () => {
   });
 
   it('refuses watermarks the wrong way round', () => {
-    expect(() => new FlowController({ pause() {}, resume() {}, highWatermark: 5, lowWatermark: 5 })).toThrow();
+    expect(
+      () => new FlowController({ pause() {}, resume() {}, highWatermark: 5, lowWatermark: 5 }),
+    ).toThrow();
   });
 });
 

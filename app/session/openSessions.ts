@@ -27,7 +27,9 @@ export class OpenSessionsFile {
   async list(): Promise<OpenSessionRecord[]> {
     try {
       const data = JSON.parse(await readFile(this.file, 'utf8')) as unknown;
-      return Array.isArray(data) ? (data as OpenSessionRecord[]).filter((r) => typeof r?.sessionId === 'string') : [];
+      return Array.isArray(data)
+        ? (data as OpenSessionRecord[]).filter((r) => typeof r?.sessionId === 'string')
+        : [];
     } catch {
       return [];
     }

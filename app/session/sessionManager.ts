@@ -141,7 +141,9 @@ export class SessionManager {
   /** The connection went away: its sessions end (nobody could see them any more). */
   async closeOwnedBy(owner: string): Promise<void> {
     await Promise.all(
-      [...this.sessions.values()].filter((s) => s.owner === owner).map((s) => this.end(s, 'The window closed.')),
+      [...this.sessions.values()]
+        .filter((s) => s.owner === owner)
+        .map((s) => this.end(s, 'The window closed.')),
     );
   }
 
@@ -153,11 +155,15 @@ export class SessionManager {
   /** Terminates what an earlier run (that crashed) left open. Entries that cannot be reached yet stay for next time. */
   async terminateLeftovers(isCurrent: (record: OpenSessionRecord) => boolean): Promise<void> {
     const own = new Set([...this.sessions.values()].map((s) => s.record?.sessionId));
-    const leftovers = (await this.options.records.list()).filter((r) => !own.has(r.sessionId) && isCurrent(r));
+    const leftovers = (await this.options.records.list()).filter(
+      (r) => !own.has(r.sessionId) && isCurrent(r),
+    );
     await Promise.all(
       leftovers.map(async (record) => {
         try {
-          await this.withTimeout(this.options.starter.terminate(record));
+          await this.withTimeout(this.options.starter.terminate(record)).catch((error: unknown) => {
+            if (!isAlreadyEnded(error)) throw error;
+          });
           await this.options.records.remove(record.sessionId);
           this.options.log(`terminated session ${record.sessionId} left open by an earlier run`);
         } catch (error) {
@@ -317,11 +323,17 @@ export class SessionManager {
       }
       const hostId = session.hostId;
       if (!hostId || statusOf(session) !== 'reconnecting') return;
-      const outcome = await this.waitFor(session, (m) =>
-        m.type === 'resumed' || m.type === 'resumeFailed' || m.type === 'disconnected' || m.type === 'closed'
-          ? m
-          : undefined,
-      () => this.options.host.send({ type: 'resume', id: hostId, tokenValue: token }));
+      const outcome = await this.waitFor(
+        session,
+        (m) =>
+          m.type === 'resumed' ||
+          m.type === 'resumeFailed' ||
+          m.type === 'disconnected' ||
+          m.type === 'closed'
+            ? m
+            : undefined,
+        () => this.options.host.send({ type: 'resume', id: hostId, tokenValue: token }),
+      );
       if (statusOf(session) !== 'reconnecting') return;
       if (outcome?.type === 'resumed') {
         session.state.move('connected');
@@ -333,7 +345,10 @@ export class SessionManager {
       );
     }
     if (session.generation === generation && statusOf(session) !== 'closed')
-      await this.fail(session, 'The connection dropped and could not be resumed. Reconnect to start a new session.');
+      await this.fail(
+        session,
+        'The connection dropped and could not be resumed. Reconnect to start a new session.',
+      );
   }
 
   private waitFor<T>(
@@ -371,7 +386,9 @@ export class SessionManager {
 
   private async terminateRecord(record: OpenSessionRecord): Promise<void> {
     try {
-      await this.withTimeout(this.options.starter.terminate(record));
+      await this.withTimeout(this.options.starter.terminate(record)).catch((error: unknown) => {
+        if (!isAlreadyEnded(error)) throw error;
+      });
       await this.options.records.remove(record.sessionId);
     } catch (error) {
       // Stays in the record, so the next start tries again.
@@ -406,6 +423,12 @@ export class SessionGone extends Error {
 /** Read through a function so TypeScript does not keep a narrowed status across awaits. */
 function statusOf(session: Managed): SessionStatus {
   return session.state.status;
+}
+
+/** The session had already ended (the shell exited first): nothing left to terminate. */
+function isAlreadyEnded(error: unknown): boolean {
+  if (error instanceof ApiError) return error.code === 'NotFound';
+  return (error as { name?: string } | undefined)?.name === 'DoesNotExistException';
 }
 
 function isFinal(error: unknown): boolean {

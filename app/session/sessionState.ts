@@ -45,7 +45,8 @@ export class SessionState {
 
   /** Moves to `to`; throws InvalidTransition for a move the table does not allow. */
   move(to: SessionStatus, reason?: string): void {
-    if (!this.canMove(to)) throw new InvalidTransition(`a ${this.current.status} session cannot become ${to}`);
+    if (!this.canMove(to))
+      throw new InvalidTransition(`a ${this.current.status} session cannot become ${to}`);
     this.current = reason === undefined ? { status: to } : { status: to, reason };
     this.onChange(this.view);
   }

@@ -48,11 +48,30 @@ export const sessionCalls = {
   ),
   /** A fresh session in a closed tab (the Reconnect button). */
   'session.reconnect': defineCall<void>()(z.object({ id, ...size }).strict()),
-  'session.input': defineCall<void>()(z.object({ id, data: z.string().min(1).max(1 << 20) }).strict()),
+  'session.input': defineCall<void>()(
+    z
+      .object({
+        id,
+        data: z
+          .string()
+          .min(1)
+          .max(1 << 20),
+      })
+      .strict(),
+  ),
   'session.resize': defineCall<void>()(z.object({ id, ...size }).strict()),
   /** Bytes the terminal has written (from xterm's write callback), in batches. */
   'session.ack': defineCall<void>()(
-    z.object({ id, bytes: z.number().int().min(1).max(1 << 30) }).strict(),
+    z
+      .object({
+        id,
+        bytes: z
+          .number()
+          .int()
+          .min(1)
+          .max(1 << 30),
+      })
+      .strict(),
   ),
   /** The renderer's terminal for this tab starts counting from zero. */
   'session.attach': defineCall<void>()(z.object({ id }).strict()),

@@ -54,14 +54,10 @@ async function openDataChannel(
     pauseOutput: () => client.pauseOutput(),
     resumeOutput: () => client.resumeOutput(),
     resume: (token) => client.resume(token),
+    // The core terminates the session through the broker (or SSM); here the socket just closes.
     close() {
       if (closing) return;
       closing = true;
-      try {
-        if (client.isOpen) client.sendTerminateFlag();
-      } catch {
-        // Already ended: nothing to flag.
-      }
       client.close();
     },
   };

@@ -39,7 +39,11 @@ export function runSessionHost(transport: HostTransport, onShutdown: () => void 
       }),
       batcher: new OutputBatcher((data) => {
         session.flow.sent(data.length);
-        send({ type: 'output', id: message.id, data: new Uint8Array(data.buffer, data.byteOffset, data.length) });
+        send({
+          type: 'output',
+          id: message.id,
+          data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+        });
       }),
     };
     sessions.set(message.id, session);

@@ -82,7 +82,8 @@ export class SessionHost {
       resolveExit();
       const orphans = [...this.listeners.entries()];
       this.listeners.clear();
-      if (orphans.length > 0) this.log(`session host exited (code ${code}) with ${orphans.length} session(s)`);
+      if (orphans.length > 0)
+        this.log(`session host exited (code ${code}) with ${orphans.length} session(s)`);
       for (const [id, listener] of orphans) {
         listener({ type: 'closed', id, reason: 'The session host stopped unexpectedly.', failed: true });
       }
