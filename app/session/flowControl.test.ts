@@ -83,7 +83,7 @@ describe('OutputBatcher', () => {
   it('joins chunks that arrive within the delay into one, in order', () => {
     vi.useFakeTimers();
     const out: string[] = [];
-    const batcher = new OutputBatcher((data) => out.push(data.toString()), 5, 1000);
+    const batcher = new OutputBatcher((data) => out.push(Buffer.from(data).toString()), 5, 1000);
     batcher.push(Buffer.from('ab'));
     batcher.push(Buffer.from('cd'));
     expect(out).toEqual([]);
@@ -97,7 +97,7 @@ describe('OutputBatcher', () => {
   it('sends at once when the size limit is reached, and drops pending output on dispose', () => {
     vi.useFakeTimers();
     const out: string[] = [];
-    const batcher = new OutputBatcher((data) => out.push(data.toString()), 5, 4);
+    const batcher = new OutputBatcher((data) => out.push(Buffer.from(data).toString()), 5, 4);
     batcher.push(Buffer.from('abcdef'));
     expect(out).toEqual(['abcdef']);
     batcher.push(Buffer.from('x'));

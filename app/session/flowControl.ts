@@ -107,7 +107,7 @@ export class OutputBatcher {
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    private readonly flushTo: (data: Buffer) => void,
+    private readonly flushTo: (data: Uint8Array) => void,
     private readonly delayMs = OUTPUT_BATCH_MS,
     private readonly maxBytes = OUTPUT_BATCH_MAX_BYTES,
   ) {}
@@ -124,7 +124,7 @@ export class OutputBatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.size === 0) return;
-    const data = this.chunks.length === 1 ? Buffer.from(this.chunks[0]!) : Buffer.concat(this.chunks);
+    const data = this.chunks.length === 1 ? this.chunks[0]! : concat(this.chunks, this.size);
     this.chunks = [];
     this.size = 0;
     this.flushTo(data);
@@ -137,4 +137,14 @@ export class OutputBatcher {
     this.chunks = [];
     this.size = 0;
   }
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
 }

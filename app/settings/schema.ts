@@ -89,6 +89,7 @@ export const envOverrides = {
   regions: 'ROLESHELL_REGIONS',
   awsEndpoint: 'ROLESHELL_AWS_ENDPOINT',
   sessionManagerPluginPath: 'SESSION_MANAGER_PLUGIN',
+  sessionBackend: 'ROLESHELL_SESSION_BACKEND',
 } as const satisfies Partial<Record<SettingsField, string>>;
 export type OverridableField = keyof typeof envOverrides;
 export type EnvVarName = (typeof envOverrides)[OverridableField];
