@@ -6,6 +6,7 @@
  * built-in data-channel client, and again with session-manager-plugin under
  * node-pty when SESSION_MANAGER_PLUGIN names a plugin binary.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { blipUnavailable, dropConnectionsTo } from '../../app/session/fixtures/networkBlip';
 import { expect, test } from '../fixtures';
@@ -34,7 +35,7 @@ const backends = [
   { name: 'built-in client', env: { ROLESHELL_SESSION_BACKEND: 'builtIn' }, skip: undefined },
   {
     name: 'session-manager-plugin',
-    env: { SESSION_MANAGER_PLUGIN: plugin },
+    env: { SESSION_MANAGER_PLUGIN: plugin, ROLESHELL_SESSION_BACKEND: 'auto' },
     skip:
       plugin && existsSync(plugin)
         ? undefined
@@ -49,6 +50,14 @@ const admin = {
   linuxUser: 'ops-admin',
 };
 const readOnly = { ...admin, permissionSet: 'ReadOnly', linuxUser: 'auditor' };
+
+/** Command lines of the plugin processes started for a tab (the response's env var is named after it). */
+function pluginProcessesFor(tabId: string): string[] {
+  const marker = `AWS_SSM_START_SESSION_RESPONSE_${tabId.replace(/[^A-Za-z0-9]/g, '_')}`;
+  return execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes(marker));
+}
 
 function activeSessions(s: TestSandbox): string[] {
   return s.sandbox.sessions
@@ -83,6 +92,15 @@ for (const backend of backends) {
         await expect(header).toContainText(text);
       await waitForStatus(first, 'connected');
       await expect(header.getByTestId('session-linux-user')).toHaveText('ops-admin');
+      await expect(first.getByTestId('session-status')).toContainText(backend.name);
+      const firstId = (await first.getAttribute('data-session-id'))!;
+      if (backend.name === 'session-manager-plugin') {
+        // Spawned directly; the StartSession response (with its token) is in the environment, never in argv.
+        const [commandLine] = pluginProcessesFor(firstId);
+        expect(commandLine).toContain(`${plugin} AWS_SSM_START_SESSION_RESPONSE_`);
+        expect(commandLine).toContain('StartSession');
+        expect(commandLine).not.toMatch(/TokenValue|StreamUrl|wss?:\/\//);
+      }
       await run(page, first, 'echo "I am $(whoami)"');
       await expectTerminal(first, /I am ops-admin/);
       await page.screenshot({ path: test.info().outputPath('connected.png') });
@@ -90,9 +108,18 @@ for (const backend of backends) {
       // A resize reaches the remote shell (debounced).
       await page.setViewportSize({ width: 1000, height: 640 });
       await expect.poll(async () => (await terminalSize(first)).cols).toBeLessThan(120);
+      // The plugin polls its terminal size twice a second, so ask again until the shell has caught up.
       const size = await terminalSize(first);
-      await run(page, first, 'echo "size=$(stty size)"');
-      await expectTerminal(first, new RegExp(`size=${size.rows} ${size.cols}`));
+      await expect
+        .poll(
+          async () => {
+            await run(page, first, 'echo "size=$(stty size)"');
+            await page.waitForTimeout(300);
+            return terminalText(first);
+          },
+          { timeout: 15_000, intervals: [700] },
+        )
+        .toMatch(new RegExp(`size=${size.rows} ${size.cols}`));
 
       // Settings and back: the same terminal, its scrollback intact.
       await run(page, first, 'for i in $(seq 1 200); do echo "line-$i"; done');
@@ -119,9 +146,11 @@ for (const backend of backends) {
       await expect(closed.getByTestId('session-status')).toContainText(/Closed: .+/);
       await expect(closed.getByRole('button', { name: 'Reconnect' })).toBeVisible();
 
-      // Closing the other tab mid-session leaves no active session in the sandbox.
+      // Closing the other tab mid-session leaves no active session in the sandbox, and no process behind.
+      const secondId = (await second.getAttribute('data-session-id'))!;
       await closeTab(page, 'auditor@prod-web-1');
       await expect.poll(() => activeSessions(sandbox!), { timeout: 15_000 }).toEqual([]);
+      await expect.poll(() => [...pluginProcessesFor(firstId), ...pluginProcessesFor(secondId)]).toEqual([]);
     });
 
     test('app shutdown terminates every open session', async ({ launchApp }) => {
