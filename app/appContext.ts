@@ -6,6 +6,7 @@
 import type { EventName, EventPayload } from './api/calls';
 import type { SettingsStore } from './settings/store';
 import type { ExternalUrlOptions } from './externalUrl';
+import type { SecretStorageInfo } from './auth/secretStorage';
 
 export type AppMode = 'electron' | 'web';
 
@@ -34,9 +35,11 @@ export interface AppContext {
   sendOutput(connectionId: string, id: string, data: Uint8Array): void;
   /** Runs `listener` when a renderer connection goes away (window closed, socket dropped). */
   onConnectionClosed(listener: (connectionId: string) => void): void;
-  /** Opens a URL in the system browser, only if `isAllowedExternalUrl` allows it. */
+  /** Opens a URL in the system browser, only if `checkedExternalUrl` allows it (and opens the checked form). */
   openExternal(url: string, options?: ExternalUrlOptions): Promise<void>;
   readonly secretCipher: SecretCipher | undefined;
+  /** Which store `secretCipher` (or its absence, the key file) amounts to. */
+  readonly secretStorage: SecretStorageInfo;
   readonly log: AppLog;
   /** Registers cleanup (timers, child processes, sockets) run by `close()`, last registered first. */
   onClose(cleanup: () => void | Promise<void>): void;

@@ -17,14 +17,6 @@ import type { RoleCredentials } from '../portal/types';
 import type { OpenSessionRecord } from './openSessions';
 import { SessionGone, type ConnectRequest, type SessionStarter, type StartedSession } from './sessionManager';
 
-/** The broker's resume method (added by the broker's resumeSession action); absent in older clients. */
-interface ResumingBroker {
-  resumeSession(
-    credentials: RoleCredentials,
-    session: { region: string; sessionId: string; accountId?: string },
-  ): Promise<{ session: { TokenValue?: string } }>;
-}
-
 /** Environment variables that would hand AWS credentials (or a profile) to the plugin. */
 const AWS_CREDENTIAL_ENV =
   /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|DEFAULT_PROFILE|SHARED_CREDENTIALS_FILE|CONFIG_FILE|WEB_IDENTITY_TOKEN_FILE|ROLE_ARN|CONTAINER_.*|SSO_.*)$/;
@@ -91,18 +83,20 @@ export class AwsSessionStarter implements SessionStarter {
     const { broker, portal } = await this.center.current();
     const credentials = await portal.roleCredentials(record.accountId, record.permissionSet);
     if (record.mode === 'broker') {
-      const resuming = broker as unknown as Partial<ResumingBroker> | undefined;
-      if (!resuming?.resumeSession)
-        throw new SessionGone(
-          'The connection dropped, and this broker cannot resume sessions. Reconnect to start a new one.',
-        );
-      const out = await resuming.resumeSession(credentials, {
-        region: record.region,
-        sessionId: record.sessionId,
-        accountId: record.accountId,
-      });
-      if (!out.session.TokenValue) throw new Error('the broker returned no token');
-      return out.session.TokenValue;
+      if (!broker) throw new SessionGone('The connection dropped and no broker is configured to resume it.');
+      try {
+        const out = await broker.resumeSession(credentials, {
+          region: record.region,
+          sessionId: record.sessionId,
+          accountId: record.accountId,
+        });
+        return out.session.TokenValue;
+      } catch (error) {
+        // The broker says the session is over (terminated, timed out): redialling cannot help.
+        if (error instanceof ApiError && error.code === 'NotFound')
+          throw new SessionGone('The session ended while the connection was down.');
+        throw error;
+      }
     }
     const ssm = this.ssm(record.region, credentials);
     try {

@@ -171,10 +171,8 @@ test.describe('connect: a dropped data channel (built-in client)', () => {
 
   test('is resumed by the built-in client with the shell state intact', async ({ launchApp }) => {
     sandbox = await startTestSandbox();
-    // Direct mode: the session is the user's own, so ssm:ResumeSession issues the fresh token.
-    const { page } = await launchApp({
-      env: { ...sandbox.env, ROLESHELL_BROKER_ARN: '', ROLESHELL_SESSION_BACKEND: 'builtIn' },
-    });
+    // Broker mode: the broker's resumeSession (ssm:ResumeSession as the target role) issues the fresh token.
+    const { page } = await launchApp({ env: { ...sandbox.env, ROLESHELL_SESSION_BACKEND: 'builtIn' } });
     await signIn(page);
     const pane = await connectAs(page, admin);
     await waitForStatus(pane, 'connected');
