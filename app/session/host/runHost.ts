@@ -3,7 +3,7 @@
  * and flow-controlled before it crosses to the core. Runs in its own process
  * (hostMain.ts); tests may drive it in-process through a transport pair.
  */
-import { FlowController, OutputBatcher } from '../flowControl';
+import { FlowController, OutputBatcher } from '../../api/flowControl';
 import { openBackend, type SessionBackend } from './backends';
 import { coreToHost, type CoreToHost, type HostToCore, type HostTransport } from './protocol';
 

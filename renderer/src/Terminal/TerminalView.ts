@@ -13,7 +13,7 @@ import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { WebglAddon } from '@xterm/addon-webgl';
 import '@xterm/xterm/css/xterm.css';
-import { AckBatcher } from '../../../app/session/flowControl';
+import { AckBatcher } from '../../../app/api/flowControl';
 
 export interface TerminalViewOptions {
   fontSize: number;

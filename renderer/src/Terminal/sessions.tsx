@@ -6,7 +6,6 @@
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import type { SessionStateEvent } from '../../../app/api/calls/session';
-import { targetKey } from '../../../app/targets/types';
 import { call, errorMessage, on } from '../bridge';
 import { useShell } from '../shell';
 import { TerminalView } from './TerminalView';
@@ -130,7 +129,8 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
         // Connecting records a recent, so the instance is one click away next time.
         void call('browse.recordRecent', {
           target: {
-            key: targetKey(request),
+            // The browse list's key for a target (app/targets/types.ts `targetKey`).
+            key: `${request.accountId}/${request.permissionSet}/${request.region}/${request.instanceId}`,
             accountId: request.accountId,
             accountName: request.accountName,
             permissionSet: request.permissionSet,

@@ -6,7 +6,7 @@
  * renderer acknowledges from xterm's write callback, in batches, so the ack
  * traffic stays small. Output is batched for a few milliseconds before it
  * crosses a process boundary. One module, used by the session host (source
- * side) and the renderer (ack side), so both agree on the numbers.
+ * side) and the renderer (ack side; the one app/ module besides errors it may load), so both agree on the numbers.
  */
 
 /** Pause the source above this many unacknowledged bytes (VS Code: 100 000 chars). */
