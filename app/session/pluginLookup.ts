@@ -9,6 +9,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
+import { ApiError } from '../api/errors';
 
 export type BackendChoice =
   | { backend: 'plugin'; pluginPath: string; source: 'setting' | 'bundled' | 'path' }
@@ -49,7 +50,8 @@ export async function chooseBackend(options: PluginLookupOptions): Promise<Backe
   if (options.configuredPath) {
     if (isExecutable(options.configuredPath))
       return { backend: 'plugin', pluginPath: options.configuredPath, source: 'setting' };
-    throw new Error(
+    throw new ApiError(
+      'InvalidInput',
       `The session-manager-plugin set in Settings (${options.configuredPath}) is not an executable file. Fix the path or clear it to use the built-in client.`,
     );
   }

@@ -160,6 +160,57 @@ describe('sessions through the app API', () => {
     await until(async () => (await activeSessions(sandbox)).length === 0, 'no active session');
   });
 
+  it('a start after a crash terminates what the last run left open; quitting ends every session', async () => {
+    const { window, sandbox } = await setup();
+    const first = (await window.call('session.start', {
+      request: request('AdministratorAccess', 'ops-admin'),
+      cols: 80,
+      rows: 24,
+    })) as { id: string };
+    await until(() => window.states.some((s) => s.id === first.id && s.status === 'connected'), 'connected');
+    const [leftover] = await activeSessions(sandbox);
+    // "Crash": this run stops without closing anything; a new run starts on the same data folder.
+    const crashed = app!;
+    const envOf = {
+      HOME: dataDir!,
+      PATH: process.env.PATH ?? '',
+      ROLESHELL_START_URL: sandbox.startUrl,
+      ROLESHELL_SSO_REGION: sandbox.region,
+      ROLESHELL_AWS_ENDPOINT: sandbox.endpoint,
+      ROLESHELL_BROKER_ARN: sandbox.brokerFunctionArn,
+      ROLESHELL_REGIONS: 'eu-west-1',
+    };
+    app = createAppApi({ dataDir: dataDir!, env: envOf, mode: 'web', log: () => {} });
+    const states: SessionStateEvent[] = [];
+    const next = app.connect({
+      sendEvent: (name, payload) => {
+        if (name === 'session.state') states.push(payload as SessionStateEvent);
+      },
+      sendOutput: () => {},
+    });
+    await until(async () => {
+      const view = await next.call('auth.getView', undefined);
+      return view.ok && (view.value as AuthView).state.status === 'signedIn';
+    }, 'still signed in');
+    const started = await next.call('session.start', {
+      request: request('ReadOnly', 'auditor'),
+      cols: 80,
+      rows: 24,
+    });
+    expect(started.ok).toBe(true);
+    await until(() => states.some((s) => s.status === 'connected'), 'connected');
+    await until(async () => !(await activeSessions(sandbox)).includes(leftover!), 'leftover terminated');
+    const records = JSON.parse(await readFile(path.join(dataDir!, 'sessions', 'open.json'), 'utf8'));
+    expect(records.map((r: { sessionId: string }) => r.sessionId)).not.toContain(leftover);
+    expect(await activeSessions(sandbox)).toHaveLength(1);
+
+    // Quitting terminates every open session.
+    await app.close();
+    app = undefined;
+    expect(await activeSessions(sandbox)).toEqual([]);
+    await crashed.close();
+  });
+
   it.skipIf(blipUnavailable)(
     `direct mode: a dropped data channel is resumed (ssm:ResumeSession) with the shell state intact${blipUnavailable ? ` (skipped: the network blip ${blipUnavailable})` : ''}`,
     async () => {
