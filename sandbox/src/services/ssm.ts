@@ -12,7 +12,7 @@ import { AwsError, type WireResponse } from '../http/awsError';
 import { jsonBody } from '../http/context';
 import { page } from '../http/pagination';
 import type { SignedCall } from '../http/server';
-import { isDocumentAllowed, isInstanceReachable, requireAction } from '../identity/authorize';
+import { findRole, isDocumentAllowed, isInstanceReachable, requireAction } from '../identity/authorize';
 import { randomHex } from '../identity/ids';
 import { assumedRoleArn, type RoleSession } from '../identity/principals';
 import type { SandboxSession, SessionDocumentInputs, SessionStore } from '../sessionStore';
@@ -180,9 +180,7 @@ export class SsmService {
     if (!doc.content.inputs.runAsEnabled) return 'ssm-user';
     const roleTag = caller.permissionSet
       ? undefined
-      : this.org.roles.find((r) => r.name === caller.roleName && r.accounts.includes(caller.accountId))?.tags[
-          RUN_AS_TAG
-        ];
+      : findRole(this.org, caller.accountId, caller.roleName)?.tags[RUN_AS_TAG];
     const fromTag = caller.sessionTags[RUN_AS_TAG] ?? roleTag;
     const user = fromTag ?? doc.content.inputs.runAsDefaultUser ?? '';
     if (user === 'root')
@@ -367,11 +365,12 @@ export class SsmService {
         throw new AwsError('InvalidFilterValue', `Filter ${key} needs at least one value.`, 400);
       if (key.startsWith('tag:')) {
         const tag = key.slice(4);
-        return (i: OrgInstance) => i.tags[tag] !== undefined && values.includes(i.tags[tag]!);
+        // The key is the caller's: an own tag only, never a built-in such as `constructor`.
+        return (i: OrgInstance) => Object.hasOwn(i.tags, tag) && values.includes(i.tags[tag]!);
       }
       switch (key) {
         case 'tag-key':
-          return (i: OrgInstance) => values.some((v) => v in i.tags);
+          return (i: OrgInstance) => values.some((v) => Object.hasOwn(i.tags, v));
         case 'InstanceIds':
           return (i: OrgInstance) => values.includes(i.id);
         case 'PingStatus':
