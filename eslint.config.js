@@ -23,7 +23,8 @@ export default tseslint.config(
       'react-hooks/exhaustive-deps': 'warn',
       // The renderer has no Node: it reaches the app only through window.roleshell. From any depth of
       // renderer/, app/ is reachable only through app/api, for types (`import type`); the one runtime
-      // import is app/api/errors (ApiError, plain TypeScript the bridge rebuilds errors with).
+      // imports are app/api/errors (ApiError, plain TypeScript the bridge rebuilds errors with) and
+      // app/api/flowControl (the watermark numbers the renderer acknowledges by, shared with the session host).
       'no-restricted-imports': 'off',
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -38,7 +39,7 @@ export default tseslint.config(
               message: 'The renderer may import only app/api types.',
             },
             {
-              regex: '^(\\.\\./)+app/api(/(?!errors$).*)?$',
+              regex: '^(\\.\\./)+app/api(/(?!(errors|flowControl)$).*)?$',
               allowTypeImports: true,
               message: 'The renderer may import only types from app/api (use `import type`).',
             },

@@ -29,6 +29,12 @@ export interface AppContext {
   readonly settings: SettingsStore;
   /** Sends an event to every subscribed window (IPC) or socket (web host). */
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
+  /** Sends an event to one renderer connection only (its own sessions' state). */
+  emitTo<E extends EventName>(connectionId: string, event: E, payload: EventPayload<E>): void;
+  /** Session output, as bytes, to the one connection that owns the session. */
+  sendOutput(connectionId: string, id: string, data: Uint8Array): void;
+  /** Runs `listener` when a renderer connection goes away (window closed, socket dropped). */
+  onConnectionClosed(listener: (connectionId: string) => void): void;
   /** Opens a URL in the system browser, only if `checkedExternalUrl` allows it (and opens the checked form). */
   openExternal(url: string, options?: ExternalUrlOptions): Promise<void>;
   readonly secretCipher: SecretCipher | undefined;

@@ -79,7 +79,10 @@ export default async function appApiBench(): Promise<BenchRow[]> {
 
     const save = median(
       await timeEach(SAVES, (index) =>
-        api.handlers.saveSettings({ regions: [index % 2 ? 'eu-west-1' : 'us-east-1'] }),
+        api.handlers.saveSettings(
+          { regions: [index % 2 ? 'eu-west-1' : 'us-east-1'] },
+          { connectionId: 'bench' },
+        ),
       ),
     );
     const plainFile = path.join(dir, 'plain.json');

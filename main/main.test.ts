@@ -44,6 +44,7 @@ vi.mock('electron', () => {
       this.webContents = {
         mainFrame,
         isDestroyed: () => false,
+        on: () => {},
         send: (...args: unknown[]) => entry.sent.push(args),
       };
       recorded.windows.push(entry);
@@ -97,12 +98,16 @@ vi.mock('electron', () => {
         throw new Error('safeStorage must not be used on basic_text');
       },
     },
+    utilityProcess: { fork: () => ({}) },
   };
 });
 
 let dataDir: string;
 const callHandler = () => recorded.ipc.get('roleshell:call')!;
-const fromFrame = (url: string, parent: unknown = null) => ({ senderFrame: { url, parent } });
+const fromFrame = (url: string, parent: unknown = null) => ({
+  senderFrame: { url, parent },
+  sender: (recorded.windows[0]!.window as { webContents: unknown }).webContents,
+});
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'roleshell-main-'));

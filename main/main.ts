@@ -13,11 +13,13 @@ import {
   safeStorage,
   session,
   shell,
+  utilityProcess,
   type IpcMainInvokeEvent,
+  type WebContents,
 } from 'electron';
-import { dispatchCall } from '../app/api/dispatch';
 import type { AppLog } from '../app/appContext';
-import { createAppApi, type AppApi } from '../app/createAppApi';
+import { createAppApi, type AppApi, type AppConnection } from '../app/createAppApi';
+import type { HostProcess } from '../app/session/host/protocol';
 import { createFileLog } from '../app/fileLog';
 import { chooseSecretStorage } from '../app/auth/secretStorage';
 import {
@@ -28,7 +30,7 @@ import {
   isTrustedSender,
   resolveRendererRequest,
 } from './appProtocol';
-import { callChannel, eventChannel } from './channels';
+import { callChannel, eventChannel, outputChannel } from './channels';
 
 // dist/main/main.cjs → dist/renderer (same layout inside the packaged app).
 const rendererDir = path.join(__dirname, '..', 'renderer');
@@ -70,15 +72,19 @@ if (!app.requestSingleInstanceLock()) {
       dataDir: app.getPath('userData'),
       log,
       mode: 'electron',
+      // Packaged: the plugin binaries sit in resources/; in a checkout, the repo's resources/.
+      resourcesDir: app.isPackaged ? process.resourcesPath : path.join(__dirname, '..', '..', 'resources'),
+      spawnSessionHost: spawnUtilitySessionHost,
       openExternal: (url) => shell.openExternal(url),
       // safeStorage only where an OS keystore backs it (not Linux's basic_text); else the key file.
       secretCipher: secretStorage.cipher,
       secretStorage: secretStorage.info,
     });
     bindIpc(api, log);
-    mainWindow = createWindow();
+    const core = api;
+    mainWindow = createWindow(core);
     app.on('activate', () => {
-      if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
+      if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow(core);
     });
   });
 
@@ -96,7 +102,51 @@ if (!app.requestSingleInstanceLock()) {
   });
 }
 
-function createWindow(): BrowserWindow {
+const connections = new WeakMap<WebContents, AppConnection>();
+
+/** Each window is one connection to the core: its sessions' output goes to it alone, and end when it goes. */
+function connectWindow(api: AppApi, contents: WebContents): void {
+  const open = () => {
+    connections.get(contents)?.close();
+    connections.set(
+      contents,
+      api.connect({
+        sendEvent: (name, payload) => {
+          if (!contents.isDestroyed() && isTrustedSender(senderOf({ senderFrame: contents.mainFrame })))
+            contents.send(eventChannel, name, payload);
+        },
+        sendOutput: (id, data) => {
+          if (!contents.isDestroyed()) contents.send(outputChannel, id, data);
+        },
+      }),
+    );
+  };
+  open();
+  // A reload is a new page that knows nothing of the old one's sessions.
+  contents.on('did-start-navigation', (details: { isMainFrame?: boolean; isSameDocument?: boolean }) => {
+    if (details?.isMainFrame && !details.isSameDocument) open();
+  });
+  contents.on('destroyed', () => connections.get(contents)?.close());
+}
+
+/** The session host as an Electron utility process (Node, no window, killable). */
+function spawnUtilitySessionHost(): HostProcess {
+  const child = utilityProcess.fork(path.join(__dirname, 'sessionHost.cjs'), [], {
+    serviceName: 'RoleShell session host',
+    stdio: 'inherit',
+  });
+  return {
+    get pid() {
+      return child.pid;
+    },
+    send: (message) => child.postMessage(message),
+    onMessage: (listener) => child.on('message', listener),
+    onExit: (listener) => child.once('exit', (code) => listener(code)),
+    kill: () => void child.kill(),
+  };
+}
+
+function createWindow(api: AppApi): BrowserWindow {
   const window = new BrowserWindow({
     width: 1200,
     height: 800,
@@ -117,6 +167,7 @@ function createWindow(): BrowserWindow {
     },
   });
   window.once('ready-to-show', () => window.show());
+  connectWindow(api, window.webContents);
   void window.loadURL(appEntryUrl);
   return window;
 }
@@ -162,15 +213,11 @@ function bindIpc(api: AppApi, log: AppLog): void {
       log(`refused IPC call from ${event.senderFrame?.url ?? 'a destroyed frame'}`);
       return { ok: false, error: { code: 'AccessDenied', message: 'This page may not use RoleShell.' } };
     }
-    return dispatchCall(api.handlers, name, input, log);
-  });
-  api.subscribe((name, payload) => {
-    for (const window of BrowserWindow.getAllWindows()) {
-      const contents = window.webContents;
-      if (!contents.isDestroyed() && isTrustedSender(senderOf({ senderFrame: contents.mainFrame }))) {
-        contents.send(eventChannel, name, payload);
-      }
+    const connection = connections.get(event.sender);
+    if (!connection) {
+      return { ok: false, error: { code: 'AccessDenied', message: 'This page may not use RoleShell.' } };
     }
+    return connection.call(name, input);
   });
 }
 

@@ -1,12 +1,12 @@
 /**
  * Exposes exactly one object, `window.roleshell`, to the sandboxed renderer.
- * Calls and events only cross as plain data on two channels; the renderer
+ * Calls, events and session output cross as plain data on three channels; the renderer
  * never gets ipcRenderer itself. The e2e shim (e2e/browser/shim.ts) has the
  * same shape.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import type { RoleShellBridge } from '../app/api/calls';
-import { callChannel, eventChannel } from './channels';
+import { callChannel, eventChannel, outputChannel } from './channels';
 
 const bridge: RoleShellBridge = {
   call: (name, input) => ipcRenderer.invoke(callChannel, name, input),
@@ -17,6 +17,15 @@ const bridge: RoleShellBridge = {
     ipcRenderer.on(eventChannel, handler);
     return () => {
       ipcRenderer.removeListener(eventChannel, handler);
+    };
+  },
+  onOutput(listener) {
+    const handler = (_event: IpcRendererEvent, id: unknown, data: unknown) => {
+      if (typeof id === 'string' && data instanceof Uint8Array) listener(id, data);
+    };
+    ipcRenderer.on(outputChannel, handler);
+    return () => {
+      ipcRenderer.removeListener(outputChannel, handler);
     };
   },
 };

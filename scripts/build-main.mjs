@@ -28,5 +28,13 @@ await Promise.all([
     banner: { js: "const __roleshellImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   }),
   build({ ...common, entryPoints: ['main/preload.ts'], outfile: 'dist/main/preload.cjs' }),
+  // The session host runs as an Electron utilityProcess (main.ts forks it from next to main.cjs).
+  build({
+    ...common,
+    entryPoints: ['app/session/host/hostMain.ts'],
+    outfile: 'dist/main/sessionHost.cjs',
+    define: { 'import.meta.url': '__roleshellImportMetaUrl' },
+    banner: { js: "const __roleshellImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  }),
 ]);
-console.log('built dist/main/main.cjs and dist/main/preload.cjs');
+console.log('built dist/main/main.cjs, dist/main/preload.cjs and dist/main/sessionHost.cjs');

@@ -9,9 +9,10 @@ export * from './define';
 import { settingsCalls, settingsEvents } from './calls/settings';
 import { authCalls, authEvents } from './calls/auth';
 import { browseCalls, browseEvents } from './calls/browse';
+import { sessionCalls, sessionEvents } from './calls/session';
 
-export const calls = { ...settingsCalls, ...authCalls, ...browseCalls } as const;
-export const events = { ...settingsEvents, ...authEvents, ...browseEvents } as const;
+export const calls = { ...settingsCalls, ...authCalls, ...browseCalls, ...sessionCalls } as const;
+export const events = { ...settingsEvents, ...authEvents, ...browseEvents, ...sessionEvents } as const;
 
 export type Calls = typeof calls;
 export type CallName = keyof Calls;
@@ -33,4 +34,6 @@ export type EventPayload<E extends EventName> = NonNullable<Events[E]['payload']
 export interface RoleShellBridge {
   call<K extends CallName>(name: K, input: CallInput<K>): Promise<CallResult<CallOutput<K>>>;
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+  /** Session output for this window's own sessions, as bytes (tab id, data). */
+  onOutput(listener: (id: string, data: Uint8Array) => void): () => void;
 }

@@ -15,8 +15,13 @@ import {
   type EventPayload,
 } from './calls';
 
+/** Who made a call: each renderer connection (Electron window, web-host socket) has its own id. */
+export interface Caller {
+  connectionId: string;
+}
+
 export type CallHandlers = {
-  [K in CallName]: (input: ParsedCallInput<K>) => Promise<CallOutput<K>>;
+  [K in CallName]: (input: ParsedCallInput<K>, caller: Caller) => Promise<CallOutput<K>>;
 };
 
 export type EventSink = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -34,6 +39,7 @@ export async function dispatchCall(
   name: unknown,
   input: unknown,
   log: (message: string, error: unknown) => void = () => {},
+  caller: Caller = { connectionId: 'internal' },
 ): Promise<CallResult<unknown>> {
   if (!isCallName(name)) {
     return {
@@ -50,8 +56,8 @@ export async function dispatchCall(
     };
   }
   try {
-    const handler = handlers[name] as (input: unknown) => Promise<unknown>;
-    return { ok: true, value: await handler(parsed.data) };
+    const handler = handlers[name] as (input: unknown, caller: Caller) => Promise<unknown>;
+    return { ok: true, value: await handler(parsed.data, caller) };
   } catch (error) {
     if (error instanceof ApiError) return { ok: false, error: error.toShape() };
     // Unknown errors may carry anything (an AWS message quoting a request): log it here, send a generic message.

@@ -2,11 +2,11 @@
 import type { CallHandlers } from '../api/dispatch';
 import { ApiError } from '../api/errors';
 import type { AppContext } from '../appContext';
-import { identityCenterFor, type IdentityCenterOptions } from './identityCenter';
+import { type IdentityCenter } from './identityCenter';
 
 export function createAuthHandlers(
   ctx: AppContext,
-  options: IdentityCenterOptions = {},
+  center: IdentityCenter,
 ): Pick<
   CallHandlers,
   | 'auth.getView'
@@ -17,7 +17,6 @@ export function createAuthHandlers(
   | 'auth.signOut'
   | 'auth.tryLocalSandbox'
 > {
-  const center = identityCenterFor(ctx, options);
   const signIn = async () => {
     const connection = await center.current();
     await connection.session.startSignIn();

@@ -1,6 +1,6 @@
 /**
- * The app core's one IdC connection per app instance, shared by the auth and
- * browse handlers: the effective configuration (settings, or RoleShell's own
+ * The app core's one IdC connection per app instance, shared by the auth,
+ * browse and session handlers: the effective configuration (settings, or RoleShell's own
  * local sandbox), the sign-in session, the portal and the broker client. These
  * are rebuilt whenever the start URL, region or endpoint changes, so a settings
  * save takes effect on the next call.
@@ -66,20 +66,10 @@ interface Connection {
   user: Promise<string | undefined> | undefined;
 }
 
-const instances = new WeakMap<AppContext, IdentityCenter>();
-
-/** The IdentityCenter of this app instance (created on first use, closed with the app). */
-export function identityCenterFor(ctx: AppContext, options: IdentityCenterOptions = {}): IdentityCenter {
-  let center = instances.get(ctx);
-  if (!center) {
-    center = new IdentityCenter(ctx, options);
-    instances.set(ctx, center);
-    const created = center;
-    ctx.onClose(() => created.close());
-  }
-  return center;
-}
-
+/**
+ * The signed-in identity, one per app: `createAppApi` creates it and passes it
+ * to every domain that needs it (auth, browse, sessions), and closes it.
+ */
 export class IdentityCenter {
   private connection: Connection | undefined;
   private sandbox: RunningSandbox | undefined;
@@ -89,7 +79,7 @@ export class IdentityCenter {
 
   constructor(
     private readonly ctx: AppContext,
-    private readonly options: IdentityCenterOptions,
+    private readonly options: IdentityCenterOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
     // Electron: safeStorage. Web/e2e host: AES-GCM with a 0600 key file (see createKeyFileCipher for why it is weaker).

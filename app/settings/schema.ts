@@ -55,6 +55,18 @@ export const awsEndpoint = z
 
 export const pluginPath = z.string().trim().max(4096, { message: 'The path is too long' });
 
+export const sessionBackends = ['auto', 'builtIn'] as const;
+export const terminalFontSize = z
+  .number()
+  .int()
+  .min(8, { message: 'The font size is 8 to 32' })
+  .max(32, { message: 'The font size is 8 to 32' });
+export const terminalScrollback = z
+  .number()
+  .int()
+  .min(100, { message: 'Scrollback is 100 to 100000 lines' })
+  .max(100_000, { message: 'Scrollback is 100 to 100000 lines' });
+
 export const settingsSchema = z.object({
   /** IdC start URL; empty = not configured (the app then offers the local sandbox). */
   startUrl: startUrl.default(''),
@@ -73,6 +85,10 @@ export const settingsSchema = z.object({
   sessionManagerPluginPath: pluginPath.default(''),
   /** Broker or direct mode, per start URL (a user may belong to several IdC instances). */
   modes: z.record(startUrl, z.enum(sessionModes)).default({}),
+  /** 'auto': the plugin when found, else the built-in client; 'builtIn': always the built-in client. */
+  sessionBackend: z.enum(sessionBackends).default('auto'),
+  terminalFontSize: terminalFontSize.default(13),
+  terminalScrollback: terminalScrollback.default(5000),
   /** Start URLs signed in to successfully, most recent first: the only ones `modes` keeps entries for. */
   usedStartUrls: z.array(startUrl).max(MAX_USED_START_URLS).default([]),
 });
@@ -90,6 +106,7 @@ export const envOverrides = {
   regions: 'ROLESHELL_REGIONS',
   awsEndpoint: 'ROLESHELL_AWS_ENDPOINT',
   sessionManagerPluginPath: 'SESSION_MANAGER_PLUGIN',
+  sessionBackend: 'ROLESHELL_SESSION_BACKEND',
 } as const satisfies Partial<Record<SettingsField, string>>;
 export type OverridableField = keyof typeof envOverrides;
 export type EnvVarName = (typeof envOverrides)[OverridableField];
@@ -111,6 +128,9 @@ export const settingsPatchSchema = settingsSchema
     awsEndpoint: z.string(),
     sessionManagerPluginPath: pluginPath,
     modes: z.record(startUrl, z.enum(sessionModes)),
+    sessionBackend: z.enum(sessionBackends),
+    terminalFontSize,
+    terminalScrollback,
   })
   .partial()
   .strict();

@@ -3,7 +3,7 @@ import type { AllTargets } from '../api/calls/browse';
 import type { CallHandlers } from '../api/dispatch';
 import { ApiError } from '../api/errors';
 import type { AppContext } from '../appContext';
-import { identityCenterFor, type IdentityCenterOptions } from '../auth/identityCenter';
+import { type IdentityCenter } from '../auth/identityCenter';
 import { mapWithConcurrency } from '../portal/backoff';
 import { listBrokerTargets } from './brokerTargets';
 import { listDirectTargets } from './directTargets';
@@ -17,7 +17,7 @@ const TARGET_CONCURRENCY = 4;
 
 export function createBrowseHandlers(
   ctx: AppContext,
-  options: IdentityCenterOptions = {},
+  center: IdentityCenter,
 ): Pick<
   CallHandlers,
   | 'browse.listAccounts'
@@ -28,7 +28,6 @@ export function createBrowseHandlers(
   | 'browse.setFavourite'
   | 'browse.recordRecent'
 > {
-  const center = identityCenterFor(ctx, options);
   const preferences = new PreferencesStore(ctx.dataDir);
   // Per connection and signed-in identity: a new start URL, endpoint, sign-out or sign-in starts a new cache.
   let cacheKey = '';

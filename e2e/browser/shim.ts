@@ -1,14 +1,15 @@
 /**
  * Runs in the browser before the renderer: installs `window.roleshell` with
- * exactly the preload's shape ({ call, on }) and forwards it over the host's
+ * exactly the preload's shape ({ call, on, onOutput }) and forwards it over the host's
  * loopback WebSocket. The per-launch token comes from the page URL (`?token=`),
  * which only the process that started the host knows.
  */
 import type { RoleShellBridge } from '../../app/api/calls';
 import type { CallResult } from '../../app/api/errors';
-import { wsPath, type ClientMessage, type ServerMessage } from '../host/protocol';
+import { decodeOutputFrame, wsPath, type ClientMessage, type ServerMessage } from '../host/protocol';
 
 type Listener = (payload: unknown) => void;
+type OutputListener = (id: string, data: Uint8Array) => void;
 
 const token = new URL(window.location.href).searchParams.get('token') ?? '';
 const socketUrl = new URL(wsPath, window.location.href);
@@ -17,15 +18,23 @@ socketUrl.search = `?token=${encodeURIComponent(token)}`;
 
 const pending = new Map<number, (result: CallResult<unknown>) => void>();
 const listeners = new Map<string, Set<Listener>>();
+const outputListeners = new Set<OutputListener>();
 const queued: string[] = [];
 let nextId = 1;
 let closedResult: CallResult<unknown> | null = null;
 
 const socket = new WebSocket(socketUrl);
+socket.binaryType = 'arraybuffer';
 socket.addEventListener('open', () => {
   for (const message of queued.splice(0)) socket.send(message);
 });
 socket.addEventListener('message', (event) => {
+  if (event.data instanceof ArrayBuffer) {
+    // Session output: binary, never JSON.
+    const frame = decodeOutputFrame(new Uint8Array(event.data));
+    if (frame) for (const listener of outputListeners) listener(frame.id, frame.data);
+    return;
+  }
   const message = JSON.parse(String(event.data)) as ServerMessage;
   if (message.type === 'result') {
     pending.get(message.id)?.(message.result);
@@ -68,6 +77,13 @@ const bridge: RoleShellBridge = {
     set.add(wrapped);
     return () => {
       set.delete(wrapped);
+    };
+  },
+  onOutput(listener) {
+    const wrapped: OutputListener = (id, data) => listener(id, data);
+    outputListeners.add(wrapped);
+    return () => {
+      outputListeners.delete(wrapped);
     };
   },
 };

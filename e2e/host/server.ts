@@ -13,10 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { dispatchCall } from '../../app/api/dispatch';
 import { createAppApi, type AppApiOptions } from '../../app/createAppApi';
 import { contentTypes } from '../../main/appProtocol';
-import { shimPath, wsPath, type ClientMessage, type ServerMessage } from './protocol';
+import { encodeOutputFrame, shimPath, wsPath, type ClientMessage, type ServerMessage } from './protocol';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const defaultRendererDir = path.resolve(here, '../../dist/renderer');
@@ -33,6 +32,8 @@ export interface HostOptions {
   rendererDir?: string;
   log?: (line: string) => void;
   openExternal?: AppApiOptions['openExternal'];
+  /** Where the bundled session-manager-plugin lives (default: the repo's resources/). */
+  resourcesDir?: string;
 }
 
 export interface Host {
@@ -57,6 +58,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
     dataDir: options.dataDir,
     env: options.env ?? process.env,
     mode: 'web',
+    ...(options.resourcesDir ? { resourcesDir: options.resourcesDir } : {}),
     // The browser showing the app is the user's browser: ask it to open a tab (the shim calls window.open).
     // `createAppApi` has already checked the URL against the external-URL allow-list.
     openExternal:
@@ -152,8 +154,14 @@ export async function startHost(options: HostOptions): Promise<Host> {
     const send = (message: ServerMessage) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
     };
-    const unsubscribe = api.subscribe((name, payload) => send({ type: 'event', name, payload }));
-    ws.on('close', unsubscribe);
+    // This socket is one connection to the core: its sessions' output comes back to it alone, as binary.
+    const connection = api.connect({
+      sendEvent: (name, payload) => send({ type: 'event', name, payload }),
+      sendOutput: (id, data) => {
+        if (ws.readyState === ws.OPEN) ws.send(encodeOutputFrame(id, data), { binary: true });
+      },
+    });
+    ws.on('close', () => connection.close());
     // A bad frame (over maxPayload, invalid UTF-8, bad opcode) is this socket's problem only: `ws` has
     // already sent the close code (1009, 1007, 1002); without a listener the error would end the process.
     ws.on('error', (error) => log(`WebSocket closed after a bad frame: ${error.message}`));
@@ -169,9 +177,9 @@ export async function startHost(options: HostOptions): Promise<Host> {
         ws.close(1003, 'not a call');
         return;
       }
-      void dispatchCall(api.handlers, message.name, message.input, (text, error) =>
-        log(`${text}: ${describe(error)}`),
-      ).then((result) => send({ type: 'result', id: message.id, result }));
+      void connection
+        .call(message.name, message.input)
+        .then((result) => send({ type: 'result', id: message.id, result }));
     });
   }
 

@@ -7,6 +7,7 @@ import type { AppInfo } from '../../app/api/calls/settings';
 import { call, errorMessage } from './bridge';
 import { initialScreenId, screens } from './screens';
 import { ShellContext, type Shell } from './shell';
+import { SessionsProvider, TerminalTabs } from './Terminal';
 
 /** The screen named in the URL's fragment, so a reload keeps the user where they were. */
 function screenFromLocation(): string {
@@ -41,38 +42,41 @@ export function App() {
 
   return (
     <ShellContext.Provider value={shell}>
-      <div className="app">
-        <header className="app-header">
-          <span className="app-name">RoleShell</span>
-        </header>
-        <nav className="app-sidebar" aria-label="Screens">
-          <ul>
-            {screens.map((screen) => (
-              <li key={screen.id}>
-                <button
-                  type="button"
-                  aria-current={screen.id === current.id ? 'page' : undefined}
-                  onClick={() => setScreenId(screen.id)}
-                >
-                  {screen.title}
-                </button>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <main className="app-content" aria-labelledby="screen-title">
-          <h1 id="screen-title">{current.title}</h1>
-          <current.Component />
-        </main>
-        <footer className="app-status" role="status" aria-label="Status">
-          <span>{status ?? 'Ready'}</span>
-          {info && (
-            <span className="app-status-info">
-              {info.name} {info.version} · {info.mode}
-            </span>
-          )}
-        </footer>
-      </div>
+      <SessionsProvider>
+        <div className="app">
+          <header className="app-header">
+            <span className="app-name">RoleShell</span>
+          </header>
+          <nav className="app-sidebar" aria-label="Screens">
+            <ul>
+              {screens.map((screen) => (
+                <li key={screen.id}>
+                  <button
+                    type="button"
+                    aria-current={screen.id === current.id ? 'page' : undefined}
+                    onClick={() => setScreenId(screen.id)}
+                  >
+                    {screen.title}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <main className="app-content" aria-labelledby="screen-title">
+            <h1 id="screen-title">{current.title}</h1>
+            <current.Component />
+            <TerminalTabs visible={current.id === 'sessions'} />
+          </main>
+          <footer className="app-status" role="status" aria-label="Status">
+            <span>{status ?? 'Ready'}</span>
+            {info && (
+              <span className="app-status-info">
+                {info.name} {info.version} · {info.mode}
+              </span>
+            )}
+          </footer>
+        </div>
+      </SessionsProvider>
     </ShellContext.Provider>
   );
 }

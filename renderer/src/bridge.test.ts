@@ -22,6 +22,7 @@ describe('renderer bridge', () => {
         return { ok: true, value: { name: 'RoleShell' } } as never;
       },
       on: () => () => {},
+      onOutput: () => () => {},
     });
     await expect(call('getAppInfo')).resolves.toEqual({ name: 'RoleShell' });
     await call('saveSettings', { ssoRegion: 'eu-west-1' });
@@ -43,6 +44,7 @@ describe('renderer bridge', () => {
           },
         }) as never,
       on: () => () => {},
+      onOutput: () => () => {},
     });
     const error = await call('saveSettings', { startUrl: 'http://x' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
@@ -65,6 +67,7 @@ describe('renderer bridge', () => {
     install({
       call: async () => ({ ok: true, value: undefined }) as never,
       on: (event, listener) => (listeners.push([event, listener]), unsubscribe),
+      onOutput: () => () => {},
     });
     const listener = () => {};
     expect(on('settings.changed', listener)).toBe(unsubscribe);

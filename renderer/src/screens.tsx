@@ -9,6 +9,11 @@ import type { ComponentType } from 'react';
 import { SettingsScreen } from './Settings/SettingsScreen';
 import { BrowseScreen } from './Browse/BrowseScreen';
 
+/** The Sessions screen shows the always-mounted TerminalTabs of App.tsx, so terminals survive screen switches. */
+function SessionsScreen() {
+  return null;
+}
+
 export interface ScreenEntry {
   /** Stable id for navigation (`useShell().navigate(id)`) and test ids. */
   id: string;
@@ -19,6 +24,7 @@ export interface ScreenEntry {
 
 export const screens: ScreenEntry[] = [
   { id: 'connect', title: 'Connect', Component: BrowseScreen },
+  { id: 'sessions', title: 'Sessions', Component: SessionsScreen },
   { id: 'settings', title: 'Settings', Component: SettingsScreen },
 ];
 

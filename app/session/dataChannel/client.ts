@@ -81,6 +81,7 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
   private settleOpen: ((error?: Error) => void) | undefined;
   /** Output that arrives before open() has resolved, replayed once the caller can listen. */
   private earlyOutput: Buffer[] | undefined = [];
+  private outputPaused = false;
 
   private constructor(
     readonly streamUrl: string,
@@ -187,6 +188,20 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
     });
   }
 
+  /**
+   * Flow control: stop reading the WebSocket, so the agent's send window fills
+   * and the remote shell blocks on its output instead of RoleShell buffering it.
+   */
+  pauseOutput(): void {
+    this.outputPaused = true;
+    this.socket?.pause();
+  }
+
+  resumeOutput(): void {
+    this.outputPaused = false;
+    this.socket?.resume();
+  }
+
   /** Closes the socket; the session itself keeps running until it ends or is terminated. */
   close(): void {
     this.shutdown();
@@ -210,6 +225,8 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
       keepalive.unref();
       socket.once('close', () => clearInterval(keepalive));
       this.channel.start();
+      // A redial while paused stays paused until the renderer catches up.
+      if (this.outputPaused) socket.pause();
     });
     socket.on('message', (data, isBinary) => {
       if (isBinary) this.channel.receive(toBuffer(data));

@@ -17,6 +17,7 @@ import { ApiError, call, errorMessage, on } from '../bridge';
 import { useShell } from '../shell';
 import { filterRows, indexRows } from './filter';
 import { TargetTable } from './TargetTable';
+import { useSessions } from '../Terminal';
 
 type Loadable<T> =
   { status: 'loading' } | { status: 'ok'; value: T } | { status: 'error'; message: string; code: string };
@@ -45,7 +46,8 @@ function saved(row: TargetRow): Omit<SavedTarget, 'at'> {
 }
 
 export function BrowseView({ authEpoch }: { authEpoch: number }) {
-  const { setStatus } = useShell();
+  const { setStatus, navigate } = useShell();
+  const sessions = useSessions();
   const [accounts, setAccounts] = useState<Loadable<Account[]>>({ status: 'loading' });
   const [accountFilter, setAccountFilter] = useState('');
   const [selectedAccount, setSelectedAccount] = useState<string | null>(null);
@@ -323,6 +325,18 @@ export function BrowseView({ authEpoch }: { authEpoch: number }) {
             rows={shownRows}
             favourites={favouriteKeys}
             onToggleFavourite={(row) => void toggleFavourite(row)}
+            onConnect={(row) => {
+              sessions.connect({
+                accountId: row.accountId,
+                accountName: row.accountName,
+                permissionSet: row.permissionSet,
+                linuxUser: row.linuxUser ?? '',
+                region: row.region,
+                instanceId: row.instanceId,
+                instanceName: row.name,
+              });
+              navigate('sessions');
+            }}
             showContext={filtering || !selectedSet}
           />
         )}

@@ -20,11 +20,14 @@ export function TargetTable({
   rows,
   favourites,
   onToggleFavourite,
+  onConnect,
   showContext,
 }: {
   rows: TargetRow[];
   favourites: ReadonlySet<string>;
   onToggleFavourite: (row: TargetRow) => void;
+  /** Starts a session on the row's instance as its permission set (online rows with a known Linux user). */
+  onConnect: (row: TargetRow) => void;
   /** Show account and permission set columns (rows from more than one permission set). */
   showContext: boolean;
 }) {
@@ -54,6 +57,7 @@ export function TargetTable({
         <span role="columnheader">Linux user</span>
         {showContext && <span role="columnheader">Account</span>}
         {showContext && <span role="columnheader">Permission set</span>}
+        <span role="columnheader" aria-label="Connect" />
       </div>
       <div className="targets-body" ref={parent} data-testid="target-rows">
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
@@ -61,10 +65,23 @@ export function TargetTable({
             const row = rows[item.index]!;
             const favourite = favourites.has(row.key);
             const online = row.pingStatus === 'Online';
+            const cannotConnect = !online
+              ? 'The instance is offline in Session Manager: its agent is not connected'
+              : !row.linuxUser
+                ? 'The Linux user for this permission set is unknown: the session document could not be read'
+                : null;
+            const connect = () => {
+              if (!cannotConnect) onConnect(row);
+            };
             return (
               <div
                 key={item.key}
                 className={`targets-row ${online ? '' : 'offline'}`}
+                tabIndex={0}
+                onDoubleClick={connect}
+                onKeyDown={(event) => {
+                  if (event.key === 'Enter' && event.target === event.currentTarget) connect();
+                }}
                 role="row"
                 aria-rowindex={item.index + 1}
                 data-testid="target-row"
@@ -119,6 +136,18 @@ export function TargetTable({
                   </span>
                 )}
                 {showContext && <span role="cell">{row.permissionSet}</span>}
+                <span role="cell">
+                  <button
+                    type="button"
+                    className="connect"
+                    disabled={!!cannotConnect}
+                    title={cannotConnect ?? `Open a shell on ${row.name} as ${row.linuxUser}`}
+                    aria-label={`Connect as ${row.linuxUser ?? 'unknown user'}`}
+                    onClick={connect}
+                  >
+                    Connect
+                  </button>
+                </span>
               </div>
             );
           })}

@@ -21,6 +21,9 @@ interface FormValues {
   regions: string;
   awsEndpoint: string;
   sessionManagerPluginPath: string;
+  sessionBackend: string;
+  terminalFontSize: string;
+  terminalScrollback: string;
   mode: SessionMode;
 }
 type FormField = keyof FormValues;
@@ -34,6 +37,9 @@ function formFrom(view: SettingsView): FormValues {
     regions: settings.regions.join(', '),
     awsEndpoint: settings.awsEndpoint,
     sessionManagerPluginPath: settings.sessionManagerPluginPath,
+    sessionBackend: settings.sessionBackend,
+    terminalFontSize: String(settings.terminalFontSize),
+    terminalScrollback: String(settings.terminalScrollback),
     mode: view.mode,
   };
 }
@@ -54,6 +60,10 @@ function patchFrom(values: FormValues, view: SettingsView): SettingsPatch {
   if (editable('awsEndpoint')) patch.awsEndpoint = values.awsEndpoint.trim();
   if (editable('sessionManagerPluginPath'))
     patch.sessionManagerPluginPath = values.sessionManagerPluginPath.trim();
+  if (editable('sessionBackend'))
+    patch.sessionBackend = values.sessionBackend.trim() as SettingsPatch['sessionBackend'];
+  patch.terminalFontSize = Number(values.terminalFontSize.trim() || Number.NaN);
+  patch.terminalScrollback = Number(values.terminalScrollback.trim() || Number.NaN);
   const startUrl = view.overriddenBy.startUrl ? view.settings.startUrl : values.startUrl.trim();
   if (startUrl) patch.modes = { ...view.settings.modes, [startUrl]: values.mode };
   return patch;
@@ -79,6 +89,9 @@ const emptyForm: FormValues = {
   regions: '',
   awsEndpoint: '',
   sessionManagerPluginPath: '',
+  sessionBackend: 'auto',
+  terminalFontSize: '',
+  terminalScrollback: '',
   mode: 'broker',
 };
 
@@ -206,6 +219,19 @@ export function SettingsScreen() {
         hint="Empty: the bundled plugin, then PATH, then the built-in client."
         {...fieldProps('sessionManagerPluginPath')}
       />
+      <TextField
+        field="sessionBackend"
+        label="Session backend"
+        placeholder="auto"
+        hint="auto: session-manager-plugin when one is found, else the built-in client. builtIn: always the built-in client (it also resumes dropped connections)."
+        {...fieldProps('sessionBackend')}
+      />
+      <TextField field="terminalFontSize" label="Terminal font size" {...fieldProps('terminalFontSize')} />
+      <TextField
+        field="terminalScrollback"
+        label="Terminal scrollback (lines)"
+        {...fieldProps('terminalScrollback')}
+      />
       {formError && (
         <p className="form-error" role="alert">
           {formError}
@@ -226,11 +252,12 @@ export function SettingsScreen() {
     </form>
   );
 
-  function fieldProps(field: OverridableField) {
+  function fieldProps(field: OverridableField | 'terminalFontSize' | 'terminalScrollback') {
     return {
       value: values[field],
       error: errors[field],
-      overriddenBy: view?.overriddenBy[field],
+      overriddenBy:
+        field in (view?.overriddenBy ?? {}) ? view?.overriddenBy[field as OverridableField] : undefined,
       onChange: (value: string) => edit(field, value),
     };
   }

@@ -1,0 +1,76 @@
+/**
+ * The connect specs reach the UI only through these helpers, so a new layout
+ * changes this file and not the specs: connect as a permission set from the
+ * instance list, read and type into the active terminal, switch screens,
+ * close a tab.
+ */
+import type { Locator, Page } from '@playwright/test';
+import { expect } from '../fixtures';
+import { openPermissionSet } from './loginFlow';
+
+export interface ConnectTarget {
+  accountName: string;
+  permissionSet: string;
+  instanceName: string;
+  linuxUser: string;
+}
+
+/** From the browse view: open the permission set, press "Connect as <linuxUser>" on the instance's row. */
+export async function connectAs(page: Page, target: ConnectTarget): Promise<Locator> {
+  await showScreen(page, 'Connect');
+  await openPermissionSet(page, target.accountName, target.permissionSet);
+  const row = page.getByTestId('target-row').filter({ hasText: target.instanceName }).first();
+  await row.getByRole('button', { name: `Connect as ${target.linuxUser}` }).click();
+  const pane = activePane(page);
+  await expect(pane).toHaveAttribute('aria-label', `${target.linuxUser}@${target.instanceName}`);
+  return pane;
+}
+
+export function activePane(page: Page): Locator {
+  return page.locator('[data-testid="terminal-pane"]:visible');
+}
+
+export function tab(page: Page, title: string): Locator {
+  return page.getByRole('tab', { name: title });
+}
+
+export async function showScreen(page: Page, name: 'Connect' | 'Sessions' | 'Settings'): Promise<void> {
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name, exact: true }).click();
+}
+
+export async function waitForStatus(pane: Locator, status: string, timeout = 20_000): Promise<void> {
+  await expect(pane.getByTestId('session-status')).toHaveAttribute('data-status', status, { timeout });
+}
+
+/** The terminal's whole buffer (scrollback included): the WebGL renderer has no text in the DOM. */
+export async function terminalText(pane: Locator): Promise<string> {
+  return pane.getByTestId('terminal').evaluate((element) => {
+    const terminal = (element as unknown as { roleshellTerminal?: { text(): string } }).roleshellTerminal;
+    return terminal?.text() ?? '';
+  });
+}
+
+export async function terminalSize(pane: Locator): Promise<{ cols: number; rows: number }> {
+  return pane.getByTestId('terminal').evaluate((element) => {
+    const terminal = (element as unknown as { roleshellTerminal: { size(): { cols: number; rows: number } } })
+      .roleshellTerminal;
+    return terminal.size();
+  });
+}
+
+/** Types a command line into the terminal as the user would, then Enter. */
+export async function run(page: Page, pane: Locator, command: string): Promise<void> {
+  await pane.getByTestId('terminal').click();
+  await page.keyboard.type(command);
+  await page.keyboard.press('Enter');
+}
+
+/** Waits until the terminal shows text matching `pattern`. */
+export async function expectTerminal(pane: Locator, pattern: RegExp, timeout = 15_000): Promise<void> {
+  await expect.poll(() => terminalText(pane), { timeout }).toMatch(pattern);
+}
+
+export async function closeTab(page: Page, title: string): Promise<void> {
+  await page.getByRole('button', { name: `Close ${title}` }).click();
+  await expect(tab(page, title)).toHaveCount(0);
+}

@@ -1,0 +1,178 @@
+/**
+ * One terminal, owned by a plain class rather than React state (as Teleport
+ * Connect and VS Code do): xterm with fit, search, web links, Unicode 11 and
+ * the WebGL renderer (falling back to the DOM renderer). React mounts it once
+ * into an element and never re-creates it, so scrollback survives screen
+ * switches. Output is written with a callback that acknowledges the bytes for
+ * flow control; resizes are debounced before they reach the remote shell.
+ */
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
+import { Unicode11Addon } from '@xterm/addon-unicode11';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import { WebglAddon } from '@xterm/addon-webgl';
+import '@xterm/xterm/css/xterm.css';
+import { AckBatcher } from '../../../app/api/flowControl';
+
+export interface TerminalViewOptions {
+  fontSize: number;
+  scrollback: number;
+  /** Keystrokes and pastes, to the session. */
+  onInput(data: string): void;
+  /** The terminal's size after a (debounced) fit. */
+  onResize(cols: number, rows: number): void;
+  /** Bytes written to the screen (flow control), in batches. */
+  onAcknowledge(bytes: number): void;
+  /** Links open only through the app core's allow-list; by default, nowhere. */
+  openLink?(url: string): void;
+}
+
+const RESIZE_DEBOUNCE_MS = 100;
+
+export class TerminalView {
+  readonly terminal: Terminal;
+  private readonly fitAddon = new FitAddon();
+  private readonly searchAddon = new SearchAddon();
+  private readonly acks: AckBatcher;
+  private element: HTMLElement | undefined;
+  private resizeTimer: ReturnType<typeof setTimeout> | undefined;
+  private observer: ResizeObserver | undefined;
+  private lastSize = { cols: 0, rows: 0 };
+  private disposed = false;
+  /** 'webgl' or 'dom', for tests and diagnostics. */
+  renderer: 'webgl' | 'dom' = 'dom';
+
+  constructor(private readonly options: TerminalViewOptions) {
+    this.terminal = new Terminal({
+      fontSize: options.fontSize,
+      scrollback: options.scrollback,
+      allowProposedApi: true, // Unicode 11 widths
+      cursorBlink: true,
+      fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
+      theme: { background: '#101418' },
+    });
+    this.acks = new AckBatcher((bytes) => options.onAcknowledge(bytes));
+    this.terminal.loadAddon(this.fitAddon);
+    this.terminal.loadAddon(this.searchAddon);
+    this.terminal.loadAddon(new WebLinksAddon((_event, url) => options.openLink?.(url)));
+    this.terminal.loadAddon(new Unicode11Addon());
+    this.terminal.unicode.activeVersion = '11';
+    this.terminal.onData((data) => options.onInput(data));
+    this.terminal.attachCustomKeyEventHandler((event) => this.clipboardKeys(event));
+  }
+
+  /** Opens the terminal in `element` (once) and keeps it fitted to it. */
+  mount(element: HTMLElement): void {
+    if (this.element || this.disposed) return;
+    this.element = element;
+    this.terminal.open(element);
+    try {
+      const webgl = new WebglAddon();
+      webgl.onContextLoss(() => {
+        webgl.dispose();
+        this.renderer = 'dom';
+      });
+      this.terminal.loadAddon(webgl);
+      this.renderer = 'webgl';
+    } catch {
+      this.renderer = 'dom'; // no WebGL2 here: xterm's DOM renderer draws instead
+    }
+    // The WebGL renderer draws to a canvas: diagnostics and the e2e specs read the buffer through this.
+    Object.defineProperty(element, 'roleshellTerminal', {
+      value: { text: () => this.text(), size: () => this.size, renderer: () => this.renderer },
+    });
+    this.observer = new ResizeObserver(() => this.scheduleFit());
+    this.observer.observe(element);
+    this.fitNow();
+  }
+
+  /** Session output; acknowledged once xterm has parsed it. */
+  write(data: Uint8Array): void {
+    if (this.disposed) return;
+    this.terminal.write(data, () => this.acks.onWritten(data.length));
+  }
+
+  /** A message from RoleShell itself (not the remote shell), dimmed. */
+  notice(text: string): void {
+    this.terminal.write(`\r\n\x1b[2m${text}\x1b[0m\r\n`);
+  }
+
+  setOptions(options: { fontSize: number; scrollback: number }): void {
+    this.terminal.options.fontSize = options.fontSize;
+    this.terminal.options.scrollback = options.scrollback;
+    this.scheduleFit();
+  }
+
+  focus(): void {
+    this.terminal.focus();
+  }
+
+  findNext(text: string): boolean {
+    return this.searchAddon.findNext(text);
+  }
+
+  findPrevious(text: string): boolean {
+    return this.searchAddon.findPrevious(text);
+  }
+
+  /** Fits after the layout settles (tab shown again, window resized). */
+  scheduleFit(): void {
+    if (this.resizeTimer) clearTimeout(this.resizeTimer);
+    this.resizeTimer = setTimeout(() => this.fitNow(), RESIZE_DEBOUNCE_MS);
+  }
+
+  /** Everything in the buffer (scrollback included), one line per row. */
+  text(): string {
+    const buffer = this.terminal.buffer.active;
+    const lines: string[] = [];
+    for (let index = 0; index < buffer.length; index++) {
+      lines.push(buffer.getLine(index)?.translateToString(true) ?? '');
+    }
+    return lines.join('\n');
+  }
+
+  get size(): { cols: number; rows: number } {
+    return { cols: this.terminal.cols, rows: this.terminal.rows };
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.resizeTimer) clearTimeout(this.resizeTimer);
+    this.observer?.disconnect();
+    this.acks.flush();
+    this.terminal.dispose();
+  }
+
+  private fitNow(): void {
+    this.resizeTimer = undefined;
+    const element = this.element;
+    // Hidden (display: none) has no size; fitting then would shrink the shell to nothing.
+    if (!element || this.disposed || element.clientWidth === 0 || element.clientHeight === 0) return;
+    this.fitAddon.fit();
+    const { cols, rows } = this.terminal;
+    if (cols !== this.lastSize.cols || rows !== this.lastSize.rows) {
+      this.lastSize = { cols, rows };
+      this.options.onResize(cols, rows);
+    }
+  }
+
+  /** Ctrl+Shift+C copies the selection, Ctrl+Shift+V pastes (Ctrl+C stays the shell's interrupt). */
+  private clipboardKeys(event: KeyboardEvent): boolean {
+    if (event.type !== 'keydown' || !event.ctrlKey || !event.shiftKey) return true;
+    const key = event.key.toLowerCase();
+    if (key === 'c') {
+      const selection = this.terminal.getSelection();
+      if (selection) void navigator.clipboard?.writeText(selection).catch(() => {});
+      return false;
+    }
+    if (key === 'v') {
+      void navigator.clipboard
+        ?.readText()
+        .then((text) => text && this.terminal.paste(text))
+        .catch(() => {});
+      return false;
+    }
+    return true;
+  }
+}
