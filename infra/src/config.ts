@@ -115,6 +115,14 @@ export const infraConfigSchema = z
             .regex(/^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/, 'must be an OU or root id'),
         )
         .min(1, 'must list at least one OU'),
+      /**
+       * Which guard-rail SCP the organization stack attaches to the OUs: `broker` (only the
+       * target role starts sessions on tagged instances), `direct` (permission-set roles too),
+       * or `none` (attach guard-rails/*.json by other means).
+       */
+      /** Account the organization stack (StackSet, SCP) deploys to: the management or delegated admin account. */
+      managementAccount: accountId.optional(),
+      serviceControlPolicy: z.enum(['broker', 'direct', 'none']).default('broker'),
     }),
     regions: z.array(regionName).min(1, 'must list at least one region'),
     broker: z.strictObject({
