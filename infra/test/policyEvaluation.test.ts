@@ -55,9 +55,9 @@ beforeAll(async () => {
   });
   const scope = { partition: 'aws', account: MEMBER, region: REGION };
   [target] = rolesOf(Template.fromStack(built.member).toJSON() as CfnTemplate, scope) as [RolePolicies];
-  [{ policy: scp }] = serviceControlPoliciesOf(
-    Template.fromStack(built.organization).toJSON() as CfnTemplate,
-  ) as [{ policy: unknown }];
+  const policies = serviceControlPoliciesOf(Template.fromStack(built.organization).toJSON() as CfnTemplate);
+  expect(policies).toHaveLength(1);
+  scp = policies[0]!.policy;
   lambdaPolicy = lambdaResourcePolicyOf(
     Template.fromStack(built.broker).toJSON() as CfnTemplate,
     brokerFunctionArn(config),
