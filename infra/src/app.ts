@@ -54,6 +54,8 @@ export function buildApp(options: BuildAppOptions): RoleShellApp {
   const organization = new OrganizationStack(app, 'RoleShellOrganization', {
     config,
     memberTemplateBody,
+    // Deployed with plain CloudFormation in the management account, which need not be CDK-bootstrapped.
+    synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
     ...(config.organization.managementAccount
       ? { env: { account: config.organization.managementAccount, region: config.broker.region } }
       : {}),
