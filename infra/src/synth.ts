@@ -11,6 +11,7 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { buildApp } from './app';
 import { InfraConfigError, loadInfraConfig } from './config';
 import { guardRailFiles } from './policies';
+import { MissingBrokerBundleError, requireBrokerBundle } from './stacks/brokerStack';
 
 const infraDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const projectRoot = path.resolve(infraDir, '..');
@@ -26,17 +27,23 @@ export function assemblyErrors(assemblies: CloudAssembly[]): string[] {
   );
 }
 
-export function synthesize(configFile: string | undefined, outdir = path.join(infraDir, 'cdk.out')) {
+export function synthesize(
+  configFile: string | undefined,
+  outdir = path.join(infraDir, 'cdk.out'),
+  brokerBundleDir = path.join(projectRoot, 'dist/broker'),
+) {
+  // Validate first: a bad configuration leaves the previous output as it was.
   const config = loadInfraConfig(configFile);
+  requireBrokerBundle(brokerBundleDir);
   rmSync(outdir, { recursive: true, force: true });
-  const built = buildApp({ config, outdir, brokerBundleDir: path.join(projectRoot, 'dist/broker') });
+  const built = buildApp({ config, outdir, brokerBundleDir });
   const assemblies = [built.memberApp.synth(), built.app.synth()];
   const guardRails = path.join(outdir, 'guard-rails');
   mkdirSync(guardRails, { recursive: true });
   for (const [name, policy] of Object.entries(guardRailFiles(config))) {
     writeFileSync(path.join(guardRails, name), `${JSON.stringify(policy, null, 2)}\n`);
   }
-  return { outdir, errors: assemblyErrors(assemblies), assemblies };
+  return { outdir, errors: assemblyErrors(assemblies), assemblies, built };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -51,8 +58,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     }
     console.log(`${path.relative(projectRoot, path.join(outdir, 'guard-rails'))}/*.json`);
   } catch (error) {
-    if (error instanceof InfraConfigError) {
+    if (error instanceof InfraConfigError || error instanceof MissingBrokerBundleError) {
       console.error(error.message);
+      process.exit(1);
+    }
+    // cdk-nag findings: CDK has already printed the report; say where it is, without a stack trace.
+    if (error instanceof Error && /Validation failed/.test(error.message)) {
+      console.error(`npm run synth: ${error.message}`);
       process.exit(1);
     }
     throw error;

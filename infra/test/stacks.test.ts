@@ -2,13 +2,14 @@
  * CDK assertion tests on the synthesized templates (one synthesis for the
  * file, with the real broker bundle), plus the cdk-nag report.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as z from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type RoleShellApp } from '../src/app';
+import type { RoleShellApp } from '../src/app';
+import { synthesize } from '../src/synth';
 import { brokerExecutionRoleArn, defaultConfigPath, loadInfraConfig, parseInfraConfig } from '../src/config';
 import { guardRailFiles } from '../src/policies';
 import { PROVISIONING_DOCUMENT } from '../src/provisioning';
@@ -28,7 +29,10 @@ beforeAll(async () => {
     buildBroker(options: { outDir: string; minify?: boolean }): Promise<{ outfile: string }>;
   };
   await buildBroker({ outDir: path.join(dir, 'broker'), minify: false });
-  built = buildApp({ config, outdir: path.join(dir, 'cdk.out'), brokerBundleDir: path.join(dir, 'broker') });
+  // What `npm run synth` does, into a folder of the test's own.
+  const synthesized = synthesize(defaultConfigPath, path.join(dir, 'cdk.out'), path.join(dir, 'broker'));
+  expect(synthesized.errors).toEqual([]);
+  built = synthesized.built;
   broker = Template.fromStack(built.broker);
   member = Template.fromStack(built.member);
   organization = Template.fromStack(built.organization);
@@ -429,6 +433,27 @@ describe('cdk-nag', () => {
         expect(suppressed.reason.length).toBeGreaterThan(40);
         expect(suppressed.violatingConstructs.length).toBeGreaterThan(0);
       }
+    }
+  });
+});
+
+describe('npm run synth output', () => {
+  it('holds the three templates and the guard-rail JSON files', () => {
+    const outdir = path.join(dir, 'cdk.out');
+    for (const file of [
+      'RoleShellBroker.template.json',
+      'RoleShellOrganization.template.json',
+      'member/RoleShellMember.template.json',
+    ]) {
+      expect(existsSync(path.join(outdir, file)), file).toBe(true);
+    }
+    expect(
+      JSON.parse(readFileSync(path.join(outdir, 'member/RoleShellMember.template.json'), 'utf8')),
+    ).toEqual(member.toJSON());
+    const expected = guardRailFiles(config);
+    expect(readdirSync(path.join(outdir, 'guard-rails')).sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, policy] of Object.entries(expected)) {
+      expect(JSON.parse(readFileSync(path.join(outdir, 'guard-rails', name), 'utf8'))).toEqual(policy);
     }
   });
 });

@@ -42,6 +42,20 @@ export function brokerRuntimeConfig(config: InfraConfig) {
   };
 }
 
+export class MissingBrokerBundleError extends Error {
+  override readonly name = 'MissingBrokerBundleError';
+}
+
+/** The stack deploys the real bundle; synthesizing without one would ship nothing. */
+export function requireBrokerBundle(brokerBundleDir: string): void {
+  const bundle = path.join(brokerBundleDir, 'index.mjs');
+  if (!existsSync(bundle)) {
+    throw new MissingBrokerBundleError(
+      `${bundle} does not exist; run \`npm run build:broker\` first (npm run synth does).`,
+    );
+  }
+}
+
 export class BrokerStack extends Stack {
   readonly function: lambda.Function;
   readonly executionRole: iam.Role;
@@ -51,10 +65,7 @@ export class BrokerStack extends Stack {
   constructor(scope: Construct, id: string, props: BrokerStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const bundle = path.join(props.brokerBundleDir, 'index.mjs');
-    if (!existsSync(bundle)) {
-      throw new Error(`${bundle} does not exist; run \`npm run build:broker\` first (npm run synth does).`);
-    }
+    requireBrokerBundle(props.brokerBundleDir);
 
     this.logGroup = new logs.LogGroup(this, 'AuditLog', {
       logGroupName: `/aws/lambda/${config.broker.functionName}`,
