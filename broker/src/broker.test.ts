@@ -5,7 +5,7 @@ import { loadBrokerConfig } from './config';
 import type { BrokerResponse, StartSessionResult } from './contract';
 import { fakeMemberAccount, sessionDocument, type FakeAccountState } from './fixtures/fakeMember';
 import type { StsIdentity } from './identityProof/callerIdentity';
-import { signIdentityProof } from './identityProof/sign';
+import { proofRequestFor, signIdentityProof } from './identityProof/sign';
 import type { MemberAccount } from './memberAccount';
 
 const ACCOUNT = '111122223333';
@@ -38,13 +38,22 @@ const identities: Record<string, StsIdentity> = {
   },
 };
 
-const proof = (accessKeyId: string, audience = FUNCTION_ARN) =>
+type Payload = Parameters<typeof proofRequestFor>[0];
+
+const proof = (accessKeyId: string, request: Payload, audience = FUNCTION_ARN) =>
   signIdentityProof({
     credentials: { accessKeyId, secretAccessKey: 's', sessionToken: 't' },
     region: 'eu-west-1',
     audience,
     endpoint: STS,
+    request: proofRequestFor(request),
   });
+
+/** The request with a proof signed for it. */
+const signed = async <T extends Payload>(accessKeyId: string, request: T, audience = FUNCTION_ARN) => ({
+  ...request,
+  identity: await proof(accessKeyId, request, audience),
+});
 
 function setup(options: { audit?: AuditSink; config?: object } = {}) {
   const accounts: Record<string, FakeAccountState> = {};
@@ -116,12 +125,11 @@ describe('startSession', () => {
   it('starts a session as the mapped Linux user, audited before and after', async () => {
     const { broker, account, opened, audit } = setup();
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     );
     expect(response.ok).toBe(true);
@@ -157,12 +165,11 @@ describe('startSession', () => {
   it('gives another permission set of the same user its own Linux user', async () => {
     const { broker } = setup();
     const response = (await broker.handle(
-      {
+      await signed('ASIAALICESUPPORT0001', {
         action: 'startSession',
-        identity: await proof('ASIAALICESUPPORT0001'),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     )) as StartSessionResult;
     expect(response.linuxUser).toBe('support');
@@ -177,12 +184,11 @@ describe('startSession', () => {
   ])('refuses %s and starts nothing', async (_label, instanceId, code) => {
     const { broker, account, audit } = setup();
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId,
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe(code);
@@ -196,12 +202,11 @@ describe('startSession', () => {
     const { broker, account } = setup();
     account(ACCOUNT).documents = {};
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('AccessDenied');
@@ -209,13 +214,13 @@ describe('startSession', () => {
   });
 
   it('refuses another account unless crossAccount is configured', async () => {
-    const request = async () => ({
-      action: 'startSession',
-      identity: await proof('ASIAALICEDEVELOPER01'),
-      region: 'eu-west-1',
-      instanceId: 'i-0123456789abcdef0',
-      accountId: OTHER_ACCOUNT,
-    });
+    const request = async () =>
+      await signed('ASIAALICEDEVELOPER01', {
+        action: 'startSession',
+        region: 'eu-west-1',
+        instanceId: 'i-0123456789abcdef0',
+        accountId: OTHER_ACCOUNT,
+      });
     const closed = setup();
     expect(errorCode(await closed.broker.handle(await request(), ctx))).toBe('AccessDenied');
     expect(closed.opened).toEqual([]);
@@ -233,12 +238,11 @@ describe('startSession', () => {
       },
     });
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('Internal');
@@ -256,12 +260,11 @@ describe('startSession', () => {
       },
     });
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('Internal');
@@ -277,12 +280,11 @@ describe('startSession', () => {
       },
     );
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('Throttled');
@@ -299,12 +301,11 @@ describe('startSession', () => {
       },
     );
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     );
     expect(response).toEqual({
@@ -344,12 +345,11 @@ describe('request validation', () => {
   ])('refuses the malformed instance id %s', async (instanceId) => {
     const { broker, replayed } = setup();
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId,
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('InvalidRequest');
@@ -360,12 +360,11 @@ describe('request validation', () => {
   it('refuses a region the broker does not serve', async () => {
     const { broker } = setup();
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'ap-south-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('InvalidRequest');
@@ -374,7 +373,7 @@ describe('request validation', () => {
 
   it('refuses an oversized proof before reading it', async () => {
     const { broker, replayed } = setup();
-    const identity = await proof('ASIAALICEDEVELOPER01');
+    const identity = await proof('ASIAALICEDEVELOPER01', { action: 'listTargets' });
     identity.headers['x-padding'] = 'a'.repeat(8 * 1024);
     const response = await broker.handle({ action: 'listTargets', identity }, ctx);
     expect(errorCode(response)).toBe('IdentityRejected');
@@ -384,9 +383,7 @@ describe('request validation', () => {
   it('refuses a caller that is not a permission-set role', async () => {
     const { broker, opened, audit } = setup();
     expect(
-      errorCode(
-        await broker.handle({ action: 'listTargets', identity: await proof('ASIAPLAINROLE0000001') }, ctx),
-      ),
+      errorCode(await broker.handle(await signed('ASIAPLAINROLE0000001', { action: 'listTargets' }), ctx)),
     ).toBe('IdentityRejected');
     expect(opened).toEqual([]);
     expect(audit.records?.[0]).toMatchObject({ outcome: 'denied', code: 'IdentityRejected' });
@@ -395,7 +392,7 @@ describe('request validation', () => {
   it('refuses a proof for another audience without replaying it', async () => {
     const { broker, replayed } = setup();
     const response = await broker.handle(
-      { action: 'listTargets', identity: await proof('ASIAALICEDEVELOPER01', `${FUNCTION_ARN}2`) },
+      await signed('ASIAALICEDEVELOPER01', { action: 'listTargets' }, `${FUNCTION_ARN}2`),
       ctx,
     );
     expect(errorCode(response)).toBe('IdentityRejected');
@@ -407,7 +404,7 @@ describe('listTargets', () => {
   it('lists the instances the permission set may reach, with the mapped user', async () => {
     const { broker, audit } = setup();
     const response = await broker.handle(
-      { action: 'listTargets', identity: await proof('ASIAALICEDEVELOPER01'), region: 'eu-west-1' },
+      await signed('ASIAALICEDEVELOPER01', { action: 'listTargets', region: 'eu-west-1' }),
       ctx,
     );
     expect(response).toMatchObject({
@@ -429,7 +426,7 @@ describe('listTargets', () => {
   it('covers every served region by default, skipping regions without the document', async () => {
     const { broker, account } = setup();
     const response = await broker.handle(
-      { action: 'listTargets', identity: await proof('ASIAALICEDEVELOPER01') },
+      await signed('ASIAALICEDEVELOPER01', { action: 'listTargets' }),
       ctx,
     );
     expect(response.ok).toBe(true);
@@ -444,9 +441,7 @@ describe('listTargets', () => {
     const { broker, account } = setup();
     account(ACCOUNT).documents = {};
     expect(
-      errorCode(
-        await broker.handle({ action: 'listTargets', identity: await proof('ASIAALICEDEVELOPER01') }, ctx),
-      ),
+      errorCode(await broker.handle(await signed('ASIAALICEDEVELOPER01', { action: 'listTargets' }), ctx)),
     ).toBe('AccessDenied');
   });
 });
@@ -454,12 +449,11 @@ describe('listTargets', () => {
 describe('terminateSession', () => {
   async function started(setupResult: ReturnType<typeof setup>, key = 'ASIAALICEDEVELOPER01') {
     const response = (await setupResult.broker.handle(
-      {
+      await signed(key, {
         action: 'startSession',
-        identity: await proof(key),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     )) as StartSessionResult;
     return response.session.SessionId;
@@ -469,12 +463,11 @@ describe('terminateSession', () => {
     const s = setup();
     const sessionId = await started(s);
     const response = await s.broker.handle(
-      {
+      await signed('ASIAALICESUPPORT0001', {
         action: 'terminateSession',
-        identity: await proof('ASIAALICESUPPORT0001'),
         region: 'eu-west-1',
         sessionId,
-      },
+      }),
       ctx,
     );
     expect(response).toEqual({ ok: true, sessionId });
@@ -491,12 +484,11 @@ describe('terminateSession', () => {
     const s = setup();
     const sessionId = await started(s, 'ASIABOBDEVELOPER0001');
     const response = await s.broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'terminateSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         sessionId,
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('AccessDenied');
@@ -513,12 +505,11 @@ describe('terminateSession', () => {
       region: 'eu-west-1',
     });
     const response = await s.broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'terminateSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         sessionId: 'alice-0aaaaaaaaaaaaaaaa',
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('AccessDenied');
@@ -528,14 +519,175 @@ describe('terminateSession', () => {
   it('reports an unknown session as not found', async () => {
     const s = setup();
     const response = await s.broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'terminateSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         sessionId: 'alice-0bbbbbbbbbbbbbbbb',
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('TargetNotFound');
+  });
+});
+
+describe('request-bound, single-use proofs', () => {
+  const startAt = (instanceId: string) => ({
+    action: 'startSession',
+    region: 'eu-west-1',
+    instanceId,
+  });
+
+  it('refuses a proof signed for another request without replaying it, and audits it', async () => {
+    const { broker, replayed, audit, account } = setup();
+    const { identity } = await signed('ASIAALICEDEVELOPER01', startAt('i-0123456789abcdef0'));
+    const response = await broker.handle({ ...startAt('i-00000000000000003'), identity }, ctx);
+    expect(errorCode(response)).toBe('IdentityRejected');
+    expect(replayed).toEqual([]);
+    expect(account(ACCOUNT).sessions).toHaveLength(0);
+    expect(audit.records).toEqual([
+      expect.objectContaining({
+        outcome: 'denied',
+        code: 'IdentityRejected',
+        reason: expect.stringMatching(/x-roleshell-request .* does not match/),
+      }),
+    ]);
+  });
+
+  it('refuses a listTargets proof used for startSession and a terminate proof for another session', async () => {
+    const { broker } = setup();
+    const { identity } = await signed('ASIAALICEDEVELOPER01', { action: 'listTargets' });
+    expect(errorCode(await broker.handle({ ...startAt('i-0123456789abcdef0'), identity }, ctx))).toBe(
+      'IdentityRejected',
+    );
+    const terminate = await signed('ASIAALICEDEVELOPER01', {
+      action: 'terminateSession',
+      region: 'eu-west-1',
+      sessionId: 'alice-00000000000000001',
+    });
+    expect(errorCode(await broker.handle({ ...terminate, sessionId: 'alice-00000000000000002' }, ctx))).toBe(
+      'IdentityRejected',
+    );
+  });
+
+  it('accepts a startSession proof once; the replay is refused and audited with the caller', async () => {
+    const { broker, account, audit } = setup();
+    const request = await signed('ASIAALICEDEVELOPER01', startAt('i-0123456789abcdef0'));
+    expect((await broker.handle(request, ctx)).ok).toBe(true);
+    const again = await broker.handle(request, ctx);
+    expect(again).toEqual({
+      ok: false,
+      error: { code: 'IdentityRejected', message: expect.stringMatching(/already used/) },
+    });
+    expect(account(ACCOUNT).sessions).toHaveLength(1);
+    expect(audit.records?.at(-1)).toMatchObject({
+      outcome: 'denied',
+      code: 'IdentityRejected',
+      user: 'alice',
+      reason: 'proof replayed: its signature was already used',
+    });
+  });
+
+  it('keeps the proof used when the start it was for failed', async () => {
+    const { broker } = setup();
+    const request = await signed('ASIAALICEDEVELOPER01', startAt('i-00000000000000003'));
+    expect(errorCode(await broker.handle(request, ctx))).toBe('TargetNotConnected');
+    expect(errorCode(await broker.handle(request, ctx))).toBe('IdentityRejected');
+  });
+
+  it('lets a listTargets proof repeat its own request (listing starts nothing)', async () => {
+    const { broker } = setup();
+    const request = await signed('ASIAALICEDEVELOPER01', { action: 'listTargets', region: 'eu-west-1' });
+    expect((await broker.handle(request, ctx)).ok).toBe(true);
+    expect((await broker.handle(request, ctx)).ok).toBe(true);
+  });
+
+  it('binds listTargets regions: a proof for one region does not list another', async () => {
+    const { broker } = setup();
+    const { identity } = await signed('ASIAALICEDEVELOPER01', {
+      action: 'listTargets',
+      regions: ['eu-west-1'],
+    });
+    expect(
+      errorCode(await broker.handle({ action: 'listTargets', regions: ['us-east-1'], identity }, ctx)),
+    ).toBe('IdentityRejected');
+  });
+});
+
+describe('resumeSession', () => {
+  async function started(s: ReturnType<typeof setup>, key = 'ASIAALICEDEVELOPER01') {
+    const response = (await s.broker.handle(
+      await signed(key, { action: 'startSession', region: 'eu-west-1', instanceId: 'i-0123456789abcdef0' }),
+      ctx,
+    )) as StartSessionResult;
+    return response.session.SessionId;
+  }
+  const resume = (key: string, sessionId: string) =>
+    signed(key, { action: 'resumeSession', region: 'eu-west-1', sessionId });
+
+  it('gives the session own user a new token, from any of their permission sets, audited first', async () => {
+    const s = setup();
+    const sessionId = await started(s);
+    const response = await s.broker.handle(await resume('ASIAALICESUPPORT0001', sessionId), ctx);
+    expect(response).toEqual({
+      ok: true,
+      session: {
+        SessionId: sessionId,
+        StreamUrl: `wss://ssmmessages/${sessionId}`,
+        TokenValue: expect.any(String),
+      },
+    });
+    expect(s.account(ACCOUNT).calls.at(-1)).toBe(`resumeSession ${sessionId}`);
+    expect(s.audit.records?.at(-1)).toMatchObject({
+      action: 'resumeSession',
+      outcome: 'resumed',
+      sessionId,
+      user: 'alice',
+      instanceId: 'i-0123456789abcdef0',
+    });
+  });
+
+  it("refuses someone else's session, by prefix and by owner, and audits it", async () => {
+    const s = setup();
+    const bobs = await started(s, 'ASIABOBDEVELOPER0001');
+    expect(errorCode(await s.broker.handle(await resume('ASIAALICEDEVELOPER01', bobs), ctx))).toBe(
+      'AccessDenied',
+    );
+    s.account(ACCOUNT).sessions.push({
+      sessionId: 'alice-0aaaaaaaaaaaaaaaa',
+      owner: `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Developer_0123456789abcdef/alice`,
+      status: 'Connected',
+      target: 'i-0123456789abcdef0',
+      region: 'eu-west-1',
+    });
+    const response = await s.broker.handle(
+      await resume('ASIAALICEDEVELOPER01', 'alice-0aaaaaaaaaaaaaaaa'),
+      ctx,
+    );
+    expect(errorCode(response)).toBe('AccessDenied');
+    expect(s.account(ACCOUNT).calls.filter((c) => c.startsWith('resumeSession'))).toEqual([]);
+    expect(s.audit.records?.at(-1)).toMatchObject({
+      action: 'resumeSession',
+      outcome: 'denied',
+      code: 'AccessDenied',
+      reason: expect.stringMatching(/session owner/),
+    });
+  });
+
+  it('reports an ended session as not found', async () => {
+    const s = setup();
+    const sessionId = await started(s);
+    s.account(ACCOUNT).sessions[0]!.status = 'Terminated';
+    expect(errorCode(await s.broker.handle(await resume('ASIAALICEDEVELOPER01', sessionId), ctx))).toBe(
+      'TargetNotFound',
+    );
+  });
+
+  it('accepts a resume proof once', async () => {
+    const s = setup();
+    const sessionId = await started(s);
+    const request = await resume('ASIAALICEDEVELOPER01', sessionId);
+    expect((await s.broker.handle(request, ctx)).ok).toBe(true);
+    expect(errorCode(await s.broker.handle(request, ctx))).toBe('IdentityRejected');
+    expect(s.account(ACCOUNT).calls.filter((c) => c.startsWith('resumeSession'))).toHaveLength(1);
   });
 });

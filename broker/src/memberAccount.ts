@@ -54,6 +54,8 @@ export interface MemberAccount {
   startSession(region: string, start: SessionStart): Promise<StartedSession>;
   describeSession(region: string, sessionId: string): Promise<SessionInfo | undefined>;
   terminateSession(region: string, sessionId: string): Promise<void>;
+  /** A new token (and stream URL) for a live session; undefined when SSM says it no longer exists. */
+  resumeSession(region: string, sessionId: string): Promise<StartedSession | undefined>;
 }
 
 /** Opens a member account as the given role session name (SourceIdentity too). */

@@ -12,6 +12,7 @@ import {
   GetDocumentCommand,
   ListTagsForResourceCommand,
   paginateDescribeInstanceInformation,
+  ResumeSessionCommand,
   SSMClient,
   StartSessionCommand,
   TerminateSessionCommand,
@@ -270,6 +271,19 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
 
       async terminateSession(region, sessionId) {
         await clients(region).ssm.send(new TerminateSessionCommand({ SessionId: sessionId }));
+      },
+
+      async resumeSession(region, sessionId) {
+        let output;
+        try {
+          output = await clients(region).ssm.send(new ResumeSessionCommand({ SessionId: sessionId }));
+        } catch (error) {
+          if (awsErrorName(error) === 'DoesNotExistException') return undefined;
+          throw error;
+        }
+        if (!output.SessionId || !output.StreamUrl || !output.TokenValue)
+          throw new Error('ResumeSession returned no session');
+        return { SessionId: output.SessionId, StreamUrl: output.StreamUrl, TokenValue: output.TokenValue };
       },
     };
     return account;

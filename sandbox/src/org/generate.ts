@@ -77,6 +77,7 @@ export function generateOrg(options: GenerateOrgOptions): OrgFile {
           actions: [
             'ssm:StartSession',
             'ssm:TerminateSession',
+            'ssm:ResumeSession',
             'ssm:DescribeSessions',
             'ssm:DescribeInstanceInformation',
             'ssm:GetDocument',
