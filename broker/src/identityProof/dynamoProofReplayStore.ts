@@ -12,11 +12,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { awsErrorName, BrokerError } from '../errors';
-
-/** What the broker needs of a replay store (the in-memory one has the same shape). */
-export interface SharedProofReplayStore {
-  claim(signature: string, expiresAt: Date): Promise<boolean>;
-}
+import type { ProofReplayStore } from './proofReplayStore';
 
 const capacityErrors = new Set([
   'ProvisionedThroughputExceededException',
@@ -24,7 +20,7 @@ const capacityErrors = new Set([
   'ThrottlingException',
 ]);
 
-export class DynamoProofReplayStore implements SharedProofReplayStore {
+export class DynamoProofReplayStore implements ProofReplayStore {
   constructor(
     private readonly client: Pick<DynamoDBClient, 'send'>,
     private readonly tableName: string,
