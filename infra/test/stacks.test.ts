@@ -5,17 +5,25 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { parse } from 'yaml';
 import * as z from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoleShellApp } from '../src/app';
 import { synthesize } from '../src/synth';
 import { brokerExecutionRoleArn, defaultConfigPath, loadInfraConfig, parseInfraConfig } from '../src/config';
-import { guardRailFiles } from '../src/policies';
+import { directModeServiceControlPolicy, guardRailFiles } from '../src/policies';
+import { MAX_TEMPLATE_BODY_BYTES, OrganizationStack } from '../src/stacks/organizationStack';
 import { PROVISIONING_DOCUMENT } from '../src/provisioning';
 import { brokerRuntimeConfig } from '../src/stacks/brokerStack';
 
 const config = loadInfraConfig(defaultConfigPath);
+const rawDefaultConfig = () =>
+  parse(readFileSync(defaultConfigPath, 'utf8')) as { organization: Record<string, unknown> } & Record<
+    string,
+    unknown
+  >;
 let dir: string;
 let built: RoleShellApp;
 let broker: Template;
@@ -411,6 +419,30 @@ describe('organization stack', () => {
       Null: { 'ssm:resourceTag/roleshell:permission-sets': 'false' },
       ArnNotLike: { 'aws:PrincipalArn': 'arn:*:iam::*:role/RoleShellTarget' },
     });
+  });
+});
+
+describe('organization stack options', () => {
+  const withScp = (serviceControlPolicy: 'broker' | 'direct' | 'none', body = '{}') =>
+    new OrganizationStack(new App({ analyticsReporting: false }), 'Org', {
+      config: parseInfraConfig({
+        ...rawDefaultConfig(),
+        organization: { ...rawDefaultConfig().organization, serviceControlPolicy },
+      }),
+      memberTemplateBody: body,
+    });
+
+  it('attaches the direct-mode SCP, or none, as configured', () => {
+    const direct = Template.fromStack(withScp('direct')).findResources('AWS::Organizations::Policy');
+    const content = Object.values(direct)[0]!.Properties.Content;
+    expect(content).toEqual(directModeServiceControlPolicy(config));
+    Template.fromStack(withScp('none')).resourceCountIs('AWS::Organizations::Policy', 0);
+  });
+
+  it('refuses a member template over the inline TemplateBody limit', () => {
+    expect(() => withScp('broker', JSON.stringify({ pad: 'x'.repeat(MAX_TEMPLATE_BODY_BYTES) }))).toThrow(
+      /over CloudFormation's 51200 for an inline StackSet template/,
+    );
   });
 });
 

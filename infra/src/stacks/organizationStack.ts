@@ -14,6 +14,9 @@ import type { Construct } from 'constructs';
 import type { InfraConfig } from '../config';
 import { brokerModeServiceControlPolicy, directModeServiceControlPolicy } from '../policies';
 
+/** Organizations' limit for one SCP document. */
+export const MAX_SCP_CHARACTERS = 5_120;
+
 /** CloudFormation's limit for an inline TemplateBody. */
 export const MAX_TEMPLATE_BODY_BYTES = 51_200;
 
@@ -62,6 +65,14 @@ export class OrganizationStack extends Stack {
 
     const mode = config.organization.serviceControlPolicy;
     if (mode !== 'none') {
+      const content =
+        mode === 'broker' ? brokerModeServiceControlPolicy(config) : directModeServiceControlPolicy(config);
+      const characters = JSON.stringify(content).length;
+      if (characters > MAX_SCP_CHARACTERS) {
+        throw new Error(
+          `The guard-rail SCP is ${characters} characters, over Organizations' ${MAX_SCP_CHARACTERS}; set organization.serviceControlPolicy: none and split guard-rails/*-scp.json.`,
+        );
+      }
       this.serviceControlPolicy = new organizations.CfnPolicy(this, 'GuardRailPolicy', {
         name: 'RoleShell-GuardRails',
         description:
@@ -69,8 +80,7 @@ export class OrganizationStack extends Stack {
             ? 'RoleShell: only the RoleShell target role starts sessions on roleshell-tagged instances'
             : 'RoleShell (direct mode): only permission-set roles and the RoleShell target role start sessions on roleshell-tagged instances',
         type: 'SERVICE_CONTROL_POLICY',
-        content:
-          mode === 'broker' ? brokerModeServiceControlPolicy(config) : directModeServiceControlPolicy(config),
+        content,
         targetIds: config.organization.targetOUs,
       });
     }
