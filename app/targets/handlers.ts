@@ -88,8 +88,7 @@ export function createBrowseHandlers(
         log: ctx.log,
       });
     })();
-    // A list started by the previous identity must not land in the next identity's cache.
-    if (cacheKey === identity) targetLists.set(key, loading);
+    targetLists.set(key, loading);
     loading.catch(() => {
       if (targetLists.get(key) === loading) targetLists.delete(key);
     });

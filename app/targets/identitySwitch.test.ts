@@ -4,7 +4,7 @@
  * or recents, not her cached instance lists. Through the real app API against
  * the real sandbox (real SDK clients, real broker in the sandbox's Lambda).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -79,6 +79,9 @@ describe('one identity after another on the same RoleShell', () => {
       'AdministratorAccess:ops-admin',
     ]);
     expect(alices.recents.map((r) => r.permissionSet)).toEqual(['AdministratorAccess']);
+    // The start URL signed in to is remembered (per-start-URL settings are kept only for such URLs).
+    const settings = JSON.parse(await readFile(path.join(dataDir, 'settings.json'), 'utf8'));
+    expect(settings.usedStartUrls).toEqual([sandbox.startUrl]);
   });
 
   it('drops the cached lists when the sign-in is lost and someone else signs in', async () => {

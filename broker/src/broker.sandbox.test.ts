@@ -14,8 +14,10 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Hash } from '@smithy/hash-node';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrg, startSandbox, type OrgFile, type Sandbox } from '../../sandbox/src/index';
+import { permissionSetRoleName } from '../../sandbox/src/identity/iamRoles';
 import { DataChannelClient } from '../../app/session/dataChannel/client';
 import { Transcript } from '../../sandbox/src/dataChannel/fixtures/harness';
 import type { AuditRecord } from './audit';
@@ -66,6 +68,13 @@ let aliceNoShell: RoleCredentials;
 let aliceNoRunAs: RoleCredentials;
 let aliceAdminInCentral: RoleCredentials;
 let ciRole: RoleCredentials;
+let aliceToken: string;
+
+/** IdC's role for a permission set in an account (the sandbox names it as IdC does). */
+const permissionSetRole = (accountId: string, permissionSet: string) =>
+  permissionSetRoleName(sandbox.org, accountId, permissionSet);
+const developerRoleName = () => permissionSetRole(PROD, 'Developer');
+const supportRoleName = () => permissionSetRole(PROD, 'Support_Tier1');
 
 /** Audit records the broker wrote to stdout (the sandbox forwards the function's output to `log`). */
 function auditRecords(): AuditRecord[] {
@@ -160,7 +169,7 @@ beforeAll(async () => {
     } as OrgFile,
   });
   invoker = new BrokerInvoker(sandbox);
-  const aliceToken = await signIn(sandbox, 'alice');
+  aliceToken = await signIn(sandbox, 'alice');
   for (const permissionSet of Object.keys(LINUX_USERS))
     alice[permissionSet] = await roleCredentials(sandbox, aliceToken, PROD, permissionSet);
   aliceDevInDev = await roleCredentials(sandbox, aliceToken, DEV, 'Developer');
@@ -859,5 +868,106 @@ describe('resumeSession', () => {
       await withProof(alice.Developer!, resumeRequest(session.SessionId)),
       'TargetNotFound',
     );
+  });
+});
+
+// Last in the file: it recreates one of alice's permission-set roles.
+describe('role origin: only roles IAM Identity Center made', () => {
+  const IMPOSTOR = 'AWSReservedSSO_AdministratorAccess_0123456789abcdef';
+
+  async function assume(credentials: RoleCredentials, roleName: string): Promise<RoleCredentials> {
+    const sts = new STSClient({ region: REGION, endpoint: sandbox.endpoint, credentials });
+    try {
+      const { Credentials: c } = await sts.send(
+        new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${PROD}:role/${roleName}`, RoleSessionName: 'alice' }),
+      );
+      return {
+        accessKeyId: c!.AccessKeyId!,
+        secretAccessKey: c!.SecretAccessKey!,
+        sessionToken: c!.SessionToken!,
+      };
+    } finally {
+      sts.destroy();
+    }
+  }
+  const getRoleEvents = (roleName: string) =>
+    sandbox
+      .cloudTrail()
+      .filter(
+        (e) =>
+          e.eventName === 'GetRole' &&
+          (e.requestParameters as { roleName?: string } | null)?.roleName === roleName,
+      );
+
+  it('reads the real role once, in its own account, as the member target role', async () => {
+    const roleName = developerRoleName();
+    expect((await invoker.call(alice.Developer!, { action: 'listTargets', region: REGION })).ok).toBe(true);
+    expect((await invoker.call(alice.Developer!, { action: 'listTargets', region: REGION })).ok).toBe(true);
+    const events = getRoleEvents(roleName);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      eventSource: 'iam.amazonaws.com',
+      recipientAccountId: PROD,
+      userIdentity: { arn: `arn:aws:sts::${PROD}:assumed-role/RoleShellTarget/alice` },
+    });
+    expect(events[0]!.errorCode).toBeUndefined();
+  });
+
+  it('refuses an ordinary role named like a permission-set role, assumed with RoleSessionName=alice', async () => {
+    const impostor = await assume(bobReadOnly, IMPOSTOR);
+    const record = await expectRefused(
+      impostor,
+      await withProof(impostor, startRequest(PROD_DB_1)),
+      'IdentityRejected',
+    );
+    // The name alone would have made it alice with AdministratorAccess.
+    expect(record).toMatchObject({ user: 'alice', permissionSet: 'AdministratorAccess', account: PROD });
+    expect(record.reason).toMatch(/has path \/, not IAM Identity Center's/);
+    const listed = await invoker.call(impostor, { action: 'listTargets', region: REGION });
+    expect(listed).toMatchObject({ ok: false, error: { code: 'IdentityRejected' } });
+    // The refusal is cached like an acceptance: IAM was asked once.
+    expect(getRoleEvents(IMPOSTOR)).toHaveLength(1);
+  });
+
+  it('refuses a permission-set role deleted and created again as an ordinary role, though the real one was cached', async () => {
+    const roleName = supportRoleName();
+    const real = sandbox.iam.getRole(PROD, roleName)!;
+    expect((await invoker.call(alice.Support_Tier1!, { action: 'listTargets', region: REGION })).ok).toBe(
+      true,
+    );
+    const recreated = sandbox.iam.recreateRole(PROD, roleName, {
+      trust: { principals: [PROD] },
+      policy: { actions: ['lambda:InvokeFunction'] },
+    });
+    expect(recreated.roleId).not.toBe(real.roleId);
+    const impostor = await assume(bobReadOnly, roleName);
+    const record = await expectRefused(
+      impostor,
+      await withProof(impostor, startRequest(PROD_WEB_1)),
+      'IdentityRejected',
+    );
+    expect(record).toMatchObject({ user: 'alice', permissionSet: 'Support_Tier1' });
+    expect(record.reason).toMatch(/has path \/,/);
+    // Alice's session of the deleted role is refused as well: IAM now names another role.
+    const stale = await expectRefused(
+      alice.Support_Tier1!,
+      await withProof(alice.Support_Tier1!, startRequest(PROD_WEB_1)),
+      'IdentityRejected',
+    );
+    expect(stale.userId).toBe(`${real.roleId}:alice`);
+  });
+
+  it('refuses a session of a deleted role that IdC provisioned again (same path, new RoleId)', async () => {
+    // A role no test used before, so nothing is cached for it (a cached answer lives roleCacheSeconds).
+    const credentials = await roleCredentials(sandbox, aliceToken, DEV, 'AdministratorAccess');
+    const roleName = permissionSetRole(DEV, 'AdministratorAccess');
+    const before = sandbox.iam.getRole(DEV, roleName)!;
+    sandbox.iam.recreateRole(DEV, roleName, { path: before.path });
+    const record = await expectRefused(
+      credentials,
+      await withProof(credentials, startRequest('i-0c1b2c3d4e5f60008', { region: 'us-east-1' })),
+      'IdentityRejected',
+    );
+    expect(record.reason).toMatch(/deleted and recreated/);
   });
 });

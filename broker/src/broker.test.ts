@@ -6,13 +6,14 @@ import type { BrokerResponse, StartSessionResult } from './contract';
 import { fakeMemberAccount, sessionDocument, type FakeAccountState } from './fixtures/fakeMember';
 import type { StsIdentity } from './identityProof/callerIdentity';
 import { proofRequestFor, signIdentityProof } from './identityProof/sign';
-import type { MemberAccount } from './memberAccount';
+import type { MemberAccount, RoleFacts } from './memberAccount';
 
 const ACCOUNT = '111122223333';
 const OTHER_ACCOUNT = '444455556666';
 const FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:999988887777:function:roleshell-broker';
 const STS = 'http://127.0.0.1:4566';
 const ctx = { requestId: 'req-1', functionArn: FUNCTION_ARN };
+const IDC_PATH = '/aws-reserved/sso.amazonaws.com/eu-west-1/';
 
 /** Access key -> what "STS" says about it. */
 const identities: Record<string, StsIdentity> = {
@@ -91,6 +92,13 @@ function setup(options: { audit?: AuditSink; config?: object } = {}) {
       ],
       sessions: [],
       calls: [],
+      roles: new Map([
+        ['AWSReservedSSO_Developer_0123456789abcdef', { path: IDC_PATH, roleId: 'AROADEV' }],
+        [
+          'AWSReservedSSO_Support_Tier1_fedcba9876543210',
+          { path: '/aws-reserved/sso.amazonaws.com/', roleId: 'AROASUP' },
+        ],
+      ]),
     });
   const opened: string[] = [];
   const replayed: string[] = [];
@@ -142,7 +150,8 @@ describe('startSession', () => {
       accountId: ACCOUNT,
     });
     expect(result.session.SessionId).toMatch(/^alice-/);
-    expect(opened).toEqual([`${ACCOUNT}/alice`]);
+    // Its own account: once to read the caller's role, once to act (memberAccess caches the credentials).
+    expect(opened).toEqual([`${ACCOUNT}/alice`, `${ACCOUNT}/alice`]);
     expect(account(ACCOUNT).calls).toContain(
       `startSession i-0123456789abcdef0 RoleShell-Developer ${sessionReason('alice', 'Developer')}`,
     );
@@ -223,7 +232,8 @@ describe('startSession', () => {
       });
     const closed = setup();
     expect(errorCode(await closed.broker.handle(await request(), ctx))).toBe('AccessDenied');
-    expect(closed.opened).toEqual([]);
+    // Only its own account was opened, to read the caller's role.
+    expect(closed.opened).toEqual([`${ACCOUNT}/alice`]);
     const open = setup({ config: { crossAccount: true } });
     const response = (await open.broker.handle(await request(), ctx)) as StartSessionResult;
     expect(response.target.accountId).toBe(OTHER_ACCOUNT);
@@ -431,6 +441,7 @@ describe('listTargets', () => {
     );
     expect(response.ok).toBe(true);
     expect(account(ACCOUNT).calls).toEqual([
+      'getRole AWSReservedSSO_Developer_0123456789abcdef',
       'getSessionDocument RoleShell-Developer',
       'getSessionDocument RoleShell-Developer',
       'listTaggedInstances eu-west-1',
@@ -689,5 +700,77 @@ describe('resumeSession', () => {
     expect((await s.broker.handle(request, ctx)).ok).toBe(true);
     expect(errorCode(await s.broker.handle(request, ctx))).toBe('IdentityRejected');
     expect(s.account(ACCOUNT).calls.filter((c) => c.startsWith('resumeSession'))).toHaveLength(1);
+  });
+});
+
+describe('role origin', () => {
+  const list = (key = 'ASIAALICEDEVELOPER01') => signed(key, { action: 'listTargets', region: 'eu-west-1' });
+  const DEV_ROLE = 'AWSReservedSSO_Developer_0123456789abcdef';
+
+  it.each([
+    ['an ordinary path', { path: '/', roleId: 'AROADEV' }, /has path \/, not IAM Identity Center/],
+    ['a look-alike path', { path: '/aws-reserved/sso.amazonaws.com.evil/', roleId: 'AROADEV' }, /has path/],
+    ['another reserved path', { path: '/aws-reserved/other.amazonaws.com/', roleId: 'AROADEV' }, /has path/],
+    [
+      'another RoleId (deleted and recreated)',
+      { path: IDC_PATH, roleId: 'AROANEW' },
+      /deleted and recreated/,
+    ],
+  ])(
+    'refuses a role with %s, audited, before anything else in the account',
+    async (_label, facts, reason) => {
+      const { broker, account, audit } = setup();
+      account(ACCOUNT).roles!.set(DEV_ROLE, facts);
+      const response = await broker.handle(await list(), ctx);
+      expect(errorCode(response)).toBe('IdentityRejected');
+      expect(account(ACCOUNT).calls).toEqual([`getRole ${DEV_ROLE}`]);
+      expect(audit.records).toEqual([
+        expect.objectContaining({
+          outcome: 'denied',
+          code: 'IdentityRejected',
+          user: 'alice',
+          reason: expect.stringMatching(reason),
+        }),
+      ]);
+    },
+  );
+
+  it('refuses a role IAM does not know', async () => {
+    const { broker, account } = setup();
+    account(ACCOUNT).roles!.delete(DEV_ROLE);
+    expect(errorCode(await broker.handle(await list(), ctx))).toBe('IdentityRejected');
+  });
+
+  it('accepts both forms of the IdC path, reads each role once, and asks again for another RoleId', async () => {
+    const { broker, account } = setup();
+    expect((await broker.handle(await list(), ctx)).ok).toBe(true);
+    expect((await broker.handle(await list(), ctx)).ok).toBe(true);
+    expect((await broker.handle(await list('ASIAALICESUPPORT0001'), ctx)).ok).toBe(true);
+    const getRoles = () => account(ACCOUNT).calls.filter((c) => c.startsWith('getRole'));
+    expect(getRoles()).toEqual([
+      `getRole ${DEV_ROLE}`,
+      'getRole AWSReservedSSO_Support_Tier1_fedcba9876543210',
+    ]);
+    // The cached answer was for AROADEV; a caller of a recreated role is looked up afresh (and refused).
+    account(ACCOUNT).roles!.set(DEV_ROLE, { path: '/', roleId: 'AROAIMPOSTOR' });
+    identities.ASIAIMPOSTOR00000001 = { ...identities.ASIAALICEDEVELOPER01!, UserId: 'AROAIMPOSTOR:alice' };
+    expect(errorCode(await broker.handle(await list('ASIAIMPOSTOR00000001'), ctx))).toBe('IdentityRejected');
+    expect(getRoles()).toHaveLength(3);
+    // And alice's session of the deleted role is now refused too: IAM's answer names the new role.
+    expect(errorCode(await broker.handle(await list(), ctx))).toBe('IdentityRejected');
+  });
+
+  it('fails closed when GetRole fails', async () => {
+    const { broker, account } = setup();
+    account(ACCOUNT).roles = {
+      get: () => {
+        throw Object.assign(new Error('User ... is not authorized to perform: iam:GetRole'), {
+          name: 'AccessDenied',
+        });
+      },
+    } as unknown as Map<string, RoleFacts>;
+    const response = await broker.handle(await list(), ctx);
+    expect(errorCode(response)).toBe('Internal');
+    expect(account(ACCOUNT).calls.filter((c) => c.startsWith('listTaggedInstances'))).toEqual([]);
   });
 });

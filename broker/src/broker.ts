@@ -34,6 +34,7 @@ import {
   type CheckedProof,
 } from './identityProof/verify';
 import { MemoryProofReplayStore, type ProofReplayStore } from './identityProof/proofReplayStore';
+import { RoleOriginCheck } from './identityProof/roleOrigin';
 import { proofRequestFor, requestDigest } from './identityProof/sign';
 import { PermissionSetMapping, type Mapping } from './mapping';
 import type { MemberAccess, MemberAccount } from './memberAccount';
@@ -88,6 +89,12 @@ export function createBroker(deps: BrokerDeps) {
   const log: BrokerLog = deps.log ?? (() => {});
   const mapping = new PermissionSetMapping(config, () => now().getTime());
   const replayStore = deps.proofReplayStore ?? new MemoryProofReplayStore(10_000, () => now().getTime());
+  // The caller's role is read in its own account, as the member target role.
+  const roleOrigin = new RoleOriginCheck(
+    async (caller) => (await openMember(caller, undefined)).getRole(caller.roleName),
+    config.roleCacheSeconds * 1000,
+    () => now().getTime(),
+  );
 
   async function audit(
     ctx: InvocationContext,
@@ -423,6 +430,7 @@ export function createBroker(deps: BrokerDeps) {
 
       const { caller, checked } = await verifyCaller(req, ctx);
       Object.assign(fields, callerFields(caller));
+      await roleOrigin.verify(caller);
       if (SINGLE_USE_ACTIONS.has(req.action)) await useOnce(checked);
       switch (req.action) {
         case 'startSession':

@@ -218,6 +218,15 @@ describe('broker mode, as synthesized', () => {
     }
   });
 
+  it("lets the target role read Identity Center roles only (an impostor's role at another path is AccessDenied)", async () => {
+    const role = (p: string) =>
+      `arn:aws:iam::${MEMBER}:role${p}AWSReservedSSO_AdministratorAccess_0123456789abcdef`;
+    expect(
+      await evaluate(targetRole(), 'iam:GetRole', role('/aws-reserved/sso.amazonaws.com/eu-west-1/')),
+    ).toBe('Allowed');
+    expect(await evaluate(targetRole(), 'iam:GetRole', role('/'))).toBe('ImplicitlyDenied');
+  });
+
   it('lets only the broker execution role assume the target role, and only with a SourceIdentity', async () => {
     const roleArn = `arn:aws:iam::${MEMBER}:role/RoleShellTarget`;
     const broker: Caller = {

@@ -82,6 +82,7 @@ export function generateOrg(options: GenerateOrgOptions): OrgFile {
             'ssm:DescribeInstanceInformation',
             'ssm:GetDocument',
             'ec2:DescribeInstances',
+            'iam:GetRole',
           ],
           sessionDocuments: ['RoleShell-*'],
         },
