@@ -1,16 +1,18 @@
 /**
- * The synthesized member template's documents and the broker's generated
- * configuration, loaded into the sandbox; the real broker (bundled, invoked
- * through the sandbox's Lambda) starts and ends sessions with them, and every
- * SSM request the sandbox served is then judged by the real IAM evaluator
- * against the synthesized target-role policy and SCP.
- *
- * What this does not do: the sandbox itself still authorizes with its reduced
- * IAM model (sandbox/src/identity/authorize.ts); here the evaluator judges the
- * requests it served, it does not yet decide them.
+ * The synthesized deployment enforced by the sandbox: the member template's
+ * session documents and target-role policy, the broker's Lambda resource
+ * policy and the SCP, read from the synthesized templates and given to the
+ * sandbox (its `iamPolicies` option), which then decides StartSession,
+ * TerminateSession, ResumeSession and Invoke with a real IAM evaluator
+ * (@cloud-copilot/iam-simulate). The real broker (bundled, invoked through the
+ * sandbox's Lambda) runs its end-to-end flow against it.
  */
-import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { App } from 'aws-cdk-lib';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { SSMClient, StartSessionCommand, TerminateSessionCommand } from '@aws-sdk/client-ssm';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -21,49 +23,87 @@ import {
 } from '../../broker/src/fixtures/sandboxCaller';
 import type { StartSessionResult } from '../../broker/src/contract';
 import { loadOrg, startSandbox, type OrgFile, type Sandbox } from '../../sandbox/src/index';
-import type { CloudTrailEvent } from '../../sandbox/src/cloudTrail';
-import { defaultConfigPath, loadInfraConfig } from '../src/config';
-import { brokerModePermissionSetPolicy, brokerModeServiceControlPolicy } from '../src/policies';
+import { buildApp } from '../src/app';
+import { brokerFunctionArn, defaultConfigPath, loadInfraConfig } from '../src/config';
+import { brokerModePermissionSetPolicy } from '../src/policies';
 import { brokerRuntimeConfig } from '../src/stacks/brokerStack';
-import { MemberStack } from '../src/stacks/memberStack';
-import { rolesOf, sessionDocumentsOf, type CfnTemplate, type RolePolicies } from '../src/templatePolicies';
+import {
+  lambdaResourcePolicyOf,
+  rolesOf,
+  serviceControlPoliciesOf,
+  sessionDocumentsOf,
+  type CfnTemplate,
+} from '../src/templatePolicies';
 
 const config = loadInfraConfig(defaultConfigPath);
+const CENTRAL = config.broker.account;
 const PROD = '222222222222';
 const REGION = 'eu-west-1';
-const PROD_WEB_1 = 'i-0a1b2c3d4e5f60001';
+const PROD_WEB_1 = 'i-0a1b2c3d4e5f60001'; // tagged for all four permission sets
 
+let dir: string;
 let sandbox: Sandbox;
 let invoker: BrokerInvoker;
-let memberTemplate: CfnTemplate;
-let targetRole: RolePolicies;
 const alice: Record<string, RoleCredentials> = {};
 
+const allow = (actions: string[]) => ({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }],
+});
+
 beforeAll(async () => {
-  // The member template exactly as the StackSet carries it (the same stack class and configuration).
-  memberTemplate = Template.fromStack(
-    new MemberStack(new App({ analyticsReporting: false }), 'RoleShellMember', { config }),
-  ).toJSON() as CfnTemplate;
-  [targetRole] = rolesOf(memberTemplate, { partition: 'aws', account: PROD, region: REGION }) as [
-    RolePolicies,
-  ];
-  const documents = sessionDocumentsOf(memberTemplate);
+  dir = mkdtempSync(path.join(tmpdir(), 'roleshell-infra-sandbox-'));
+  // @ts-expect-error: plain ESM build script without type declarations
+  const { buildBroker } = (await import('../../scripts/build-broker.mjs')) as {
+    buildBroker(options: { outDir: string; minify?: boolean }): Promise<unknown>;
+  };
+  await buildBroker({ outDir: path.join(dir, 'broker'), minify: false });
+  const built = buildApp({
+    config,
+    outdir: path.join(dir, 'cdk.out'),
+    brokerBundleDir: path.join(dir, 'broker'),
+  });
+  const member = Template.fromStack(built.member).toJSON() as CfnTemplate;
+  const organization = Template.fromStack(built.organization).toJSON() as CfnTemplate;
+  const broker = Template.fromStack(built.broker).toJSON() as CfnTemplate;
+
+  // The target role's policy is written with ${AWS::AccountId}; the sandbox's member accounts all
+  // carry it, and this test's calls are in prod-workloads.
+  const [target] = rolesOf(member, { partition: 'aws', account: PROD, region: REGION });
   const { org } = loadOrg();
   const members = org.accounts.filter((a) => a.member !== false).map((a) => a.id);
-  const broker = org.functions.find((f) => f.name === config.broker.functionName)!;
+  const brokerFunction = org.functions.find((f) => f.name === config.broker.functionName)!;
+  // Stand-ins for the permission sets' AWS-managed policies, plus guard rail (a) from the synthesized JSON.
+  const guardRail = brokerModePermissionSetPolicy(config);
+  const managed = (permissionSet: string) =>
+    permissionSet === 'AdministratorAccess'
+      ? allow(['*'])
+      : allow(['ssm:*', 'ec2:Describe*', 'lambda:InvokeFunction', 'sts:GetCallerIdentity', 'sts:AssumeRole']);
+
   sandbox = await startSandbox({
     org: {
       ...org,
-      sessionDocuments: Object.entries(documents).map(([name, content]) => ({
+      sessionDocuments: Object.entries(sessionDocumentsOf(member)).map(([name, content]) => ({
         name,
         accounts: members,
         content,
       })),
+      roles: [
+        ...org.roles,
+        {
+          name: 'AccountAdmin',
+          accounts: [PROD],
+          description: "An account administrator's own role",
+          trust: { principals: [PROD] },
+          // The sandbox's reduced model wants service:Action; iamPolicies gives it AdministratorAccess below.
+          policy: { actions: ['ssm:*', 'sts:*', 'lambda:*'] },
+        },
+      ],
       functions: [
         {
-          ...broker,
+          ...brokerFunction,
           environment: {
-            ...broker.environment,
+            ...brokerFunction.environment,
             // As deployed, plus the sandbox's own STS (on AWS the broker allows only AWS's).
             ROLESHELL_BROKER_CONFIG: JSON.stringify({
               ...brokerRuntimeConfig(config),
@@ -71,84 +111,120 @@ beforeAll(async () => {
             }),
           },
         },
+        // Hands out the broker execution role's credentials, to act as the broker would.
+        {
+          name: 'execution-credentials',
+          account: CENTRAL,
+          region: REGION,
+          module: 'broker/src/fixtures/executionCredentialsFunction.ts',
+          handler: 'handler',
+          role: config.broker.executionRoleName,
+          invokers: ['org'],
+        },
       ],
     } as OrgFile,
+    iamPolicies: {
+      organizationId: config.organization.id,
+      rolePolicies: {
+        [target!.roleName]: target!.inlinePolicies.map((p) => p.policy as Record<string, unknown>),
+      },
+      permissionSetPolicies: Object.fromEntries(
+        Object.keys(config.permissionSets).map((ps) => [
+          ps,
+          [managed(ps), guardRail as unknown as Record<string, unknown>],
+        ]),
+      ),
+      serviceControlPolicies: serviceControlPoliciesOf(organization).map(
+        (p) => p.policy as Record<string, unknown>,
+      ),
+      functionResourcePolicies: {
+        [config.broker.functionName]: lambdaResourcePolicyOf(broker, brokerFunctionArn(config)) as Record<
+          string,
+          unknown
+        >,
+      },
+    },
   });
   invoker = new BrokerInvoker(sandbox);
   const token = await signIn(sandbox, 'alice');
   for (const permissionSet of Object.keys(config.permissionSets)) {
     alice[permissionSet] = await roleCredentials(sandbox, token, PROD, permissionSet);
   }
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   invoker?.destroy();
   await sandbox?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const allowAll = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
-
-/** Judges one request the sandbox served, as the member account's IAM would. */
-async function judge(
-  event: CloudTrailEvent,
-  action: string,
-  resource: string,
-  identityPolicies: { name: string; policy: unknown }[],
-  context: Record<string, string> = {},
-) {
-  const issuer = event.userIdentity.sessionContext!.sessionIssuer;
-  const result = await runSimulation(
-    {
-      request: {
-        principal: event.userIdentity.arn!,
-        action,
-        resource: { resource, accountId: PROD },
-        contextVariables: {
-          'aws:PrincipalArn': issuer.arn,
-          'aws:PrincipalAccount': PROD,
-          'aws:userid': event.userIdentity.principalId!,
-          'aws:PrincipalOrgID': config.organization.id,
-          'aws:RequestedRegion': event.awsRegion,
-          ...context,
-        },
-      },
-      identityPolicies,
-      serviceControlPolicies: [
-        { orgIdentifier: 'r-a1b2', policies: [{ name: 'FullAWSAccess', policy: allowAll }] },
-        {
-          orgIdentifier: config.organization.targetOUs[0]!,
-          policies: [
-            { name: 'FullAWSAccess', policy: allowAll },
-            { name: 'RoleShell-GuardRails', policy: brokerModeServiceControlPolicy(config) },
-          ],
-        },
-        { orgIdentifier: PROD, policies: [{ name: 'FullAWSAccess', policy: allowAll }] },
-      ],
-      resourceControlPolicies: [],
-    },
-    {},
-  );
-  if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
-  return result.overallResult;
+function ssm(credentials: RoleCredentials) {
+  return new SSMClient({ region: REGION, endpoint: sandbox.endpoint, credentials, maxAttempts: 1 });
 }
 
-function ssmEvents(name: string): CloudTrailEvent[] {
-  return sandbox.cloudTrail().filter((e) => e.eventSource === 'ssm.amazonaws.com' && e.eventName === name);
+async function assumeRole(credentials: RoleCredentials, roleArn: string, sourceIdentity?: string) {
+  const sts = new STSClient({ region: REGION, endpoint: sandbox.endpoint, credentials });
+  try {
+    const { Credentials: c } = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: roleArn,
+        RoleSessionName: sourceIdentity ?? 'admin',
+        ...(sourceIdentity ? { SourceIdentity: sourceIdentity } : {}),
+      }),
+    );
+    return {
+      accessKeyId: c!.AccessKeyId!,
+      secretAccessKey: c!.SecretAccessKey!,
+      sessionToken: c!.SessionToken!,
+    };
+  } finally {
+    sts.destroy();
+  }
 }
 
-const instanceTag = (instanceId: string) =>
-  sandbox.org.instances.find((i) => i.id === instanceId)!.tags['roleshell:permission-sets']!;
+/** The broker's target role in prod-workloads, assumed as the broker does (execution role, SourceIdentity). */
+async function targetRoleAs(user: string): Promise<RoleCredentials> {
+  const lambda = new LambdaClient({
+    region: REGION,
+    endpoint: sandbox.endpoint,
+    credentials: alice.Developer!,
+  });
+  try {
+    const out = await lambda.send(
+      new InvokeCommand({
+        FunctionName: `arn:aws:lambda:${REGION}:${CENTRAL}:function:execution-credentials`,
+      }),
+    );
+    const execution = JSON.parse(new TextDecoder().decode(out.Payload)) as RoleCredentials;
+    return await assumeRole(execution, `arn:aws:iam::${PROD}:role/${config.member.targetRoleName}`, user);
+  } finally {
+    lambda.destroy();
+  }
+}
 
-describe('the synthesized deployment in the sandbox', () => {
-  it('starts each permission set’s session as its Linux user with the synthesized documents, every request allowed by the synthesized policies', async () => {
+async function startDirectly(credentials: RoleCredentials, documentName: string) {
+  const client = ssm(credentials);
+  try {
+    return await client.send(new StartSessionCommand({ Target: PROD_WEB_1, DocumentName: documentName }));
+  } finally {
+    client.destroy();
+  }
+}
+
+async function startThroughBroker(permissionSet: string): Promise<StartSessionResult> {
+  const response = await invoker.call(alice[permissionSet]!, {
+    action: 'startSession',
+    region: REGION,
+    instanceId: PROD_WEB_1,
+  });
+  if (!response.ok) throw new Error(`${permissionSet}: ${response.error.code} ${response.error.message}`);
+  return response as StartSessionResult;
+}
+
+describe('the synthesized deployment, enforced by the sandbox', () => {
+  it("works end to end through the broker: each permission set's session runs as its own Linux user", async () => {
     for (const [permissionSet, { linuxUser }] of Object.entries(config.permissionSets)) {
-      const response = await invoker.call(alice[permissionSet]!, {
-        action: 'startSession',
-        region: REGION,
-        instanceId: PROD_WEB_1,
-      });
-      if (!response.ok) throw new Error(`${permissionSet}: ${response.error.code} ${response.error.message}`);
-      const { session, documentName, linuxUser: reported } = response as StartSessionResult;
+      const { session, documentName, linuxUser: reported } = await startThroughBroker(permissionSet);
       expect(documentName).toBe(`RoleShell-${permissionSet}`);
       expect(reported).toBe(linuxUser);
       expect(sandbox.sessions.get(session.SessionId)!.runAsUser).toBe(linuxUser);
@@ -157,73 +233,68 @@ describe('the synthesized deployment in the sandbox', () => {
         region: REGION,
         sessionId: session.SessionId,
       });
-      expect(ended.ok).toBe(true);
-    }
-
-    const started = ssmEvents('StartSession').filter((e) => !e.errorCode);
-    expect(started).toHaveLength(Object.keys(config.permissionSets).length);
-    for (const event of started) {
-      expect(event.userIdentity.sessionContext!.sessionIssuer.userName).toBe('RoleShellTarget');
-      const { target, documentName } = event.requestParameters as { target: string; documentName: string };
-      const instanceArn = `arn:aws:ec2:${REGION}:${PROD}:instance/${target}`;
-      const documentArn = `arn:aws:ssm:${REGION}:${PROD}:document/${documentName}`;
-      const tag = { 'ssm:resourceTag/roleshell:permission-sets': instanceTag(target) };
-      expect(await judge(event, 'ssm:StartSession', instanceArn, targetRole.inlinePolicies, tag)).toBe(
-        'Allowed',
-      );
-      expect(await judge(event, 'ssm:StartSession', documentArn, targetRole.inlinePolicies)).toBe('Allowed');
-      // The same caller with the default document would not have been.
-      const defaultArn = `arn:aws:ssm:${REGION}:${PROD}:document/SSM-SessionManagerRunShell`;
-      expect(await judge(event, 'ssm:StartSession', defaultArn, targetRole.inlinePolicies)).toBe(
-        'ImplicitlyDenied',
-      );
-    }
-
-    const terminated = ssmEvents('TerminateSession').filter((e) => !e.errorCode);
-    expect(terminated).toHaveLength(started.length);
-    for (const event of terminated) {
-      const { sessionId } = event.requestParameters as { sessionId: string };
-      const sessionArn = `arn:aws:ssm:${REGION}:${PROD}:session/${sessionId}`;
-      // SSM tags each session with its starter's aws:userid; the broker ends sessions as the same role session.
-      const owner = started.find(
-        (s) => (s.responseElements as { sessionId: string }).sessionId === sessionId,
-      )!;
-      const ownTag = { 'ssm:resourceTag/aws:ssmmessages:session-id': owner.userIdentity.principalId! };
-      expect(await judge(event, 'ssm:TerminateSession', sessionArn, targetRole.inlinePolicies, ownTag)).toBe(
-        'Allowed',
-      );
-      const otherTag = { 'ssm:resourceTag/aws:ssmmessages:session-id': 'AROAOTHERROLE0000001:bob' };
-      expect(
-        await judge(event, 'ssm:TerminateSession', sessionArn, targetRole.inlinePolicies, otherTag),
-      ).toBe('ImplicitlyDenied');
+      expect(ended).toEqual({ ok: true, sessionId: session.SessionId });
     }
   });
 
-  it('judges a permission-set user’s own StartSession with the default document as denied (guard rail and SCP)', async () => {
-    const { SSMClient, StartSessionCommand } = await import('@aws-sdk/client-ssm');
-    const ssm = new SSMClient({ region: REGION, endpoint: sandbox.endpoint, credentials: alice.Developer! });
-    try {
-      await ssm.send(
-        new StartSessionCommand({ Target: PROD_WEB_1, DocumentName: 'SSM-SessionManagerRunShell' }),
+  it("denies a permission-set user's own StartSession with SSM-SessionManagerRunShell (guard rail and SCP)", async () => {
+    for (const permissionSet of ['Developer', 'AdministratorAccess']) {
+      const error = await startDirectly(alice[permissionSet]!, 'SSM-SessionManagerRunShell').catch(
+        (e: Error) => e,
       );
-    } catch {
-      // Whatever the sandbox's reduced model answered, the request is on record.
-    } finally {
-      ssm.destroy();
+      expect(error).toMatchObject({ name: 'AccessDeniedException' });
+      expect((error as Error).message).toContain('ssm:StartSession');
+      expect((error as Error).message).toContain('with an explicit deny');
     }
-    const event = ssmEvents('StartSession').find(
-      (e) => (e.requestParameters as { documentName?: string }).documentName === 'SSM-SessionManagerRunShell',
-    )!;
-    expect(event.userIdentity.arn).toContain('assumed-role/AWSReservedSSO_Developer_');
-    const policies = [
-      {
-        name: 'AmazonSSMFullAccess',
-        policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ssm:*', Resource: '*' }] },
-      },
-      { name: 'RoleShellBrokerMode', policy: brokerModePermissionSetPolicy(config) },
-    ];
-    const instanceArn = `arn:aws:ec2:${REGION}:${PROD}:instance/${PROD_WEB_1}`;
-    const tag = { 'ssm:resourceTag/roleshell:permission-sets': instanceTag(PROD_WEB_1) };
-    expect(await judge(event, 'ssm:StartSession', instanceArn, policies, tag)).toBe('ExplicitlyDenied');
+  });
+
+  it("denies an account administrator's StartSession by the SCP, whatever the document", async () => {
+    const admin = await assumeRole(alice.Developer!, `arn:aws:iam::${PROD}:role/AccountAdmin`);
+    for (const documentName of ['SSM-SessionManagerRunShell', 'RoleShell-AdministratorAccess']) {
+      const error = await startDirectly(admin, documentName).catch((e: Error) => e);
+      expect(error).toMatchObject({ name: 'AccessDeniedException' });
+      expect((error as Error).message).toContain(`instance/${PROD_WEB_1} with an explicit deny`);
+    }
+  });
+
+  it('denies the target role a non-RoleShell document', async () => {
+    const target = await targetRoleAs('mallory');
+    const error = await startDirectly(target, 'SSM-SessionManagerRunShell').catch((e: Error) => e);
+    expect(error).toMatchObject({ name: 'AccessDeniedException' });
+    expect((error as Error).message).toContain(
+      'document/SSM-SessionManagerRunShell because no policy allows it',
+    );
+    // With a RoleShell document the same role session may.
+    const own = await startDirectly(target, 'RoleShell-Developer');
+    expect(sandbox.sessions.get(own.SessionId!)!.runAsUser).toBe('developer');
+  });
+
+  it('lets the target role terminate only the sessions its own role session started', async () => {
+    const alicesSession = (await startThroughBroker('ReadOnly')).session.SessionId;
+    const mallory = await targetRoleAs('mallory');
+    const client = ssm(mallory);
+    try {
+      const error = await client
+        .send(new TerminateSessionCommand({ SessionId: alicesSession }))
+        .catch((e: Error) => e);
+      expect(error).toMatchObject({ name: 'AccessDeniedException' });
+      expect(sandbox.sessions.get(alicesSession)!.status).not.toBe('Terminated');
+      const own = await startDirectly(mallory, 'RoleShell-ReadOnly');
+      await expect(
+        client.send(new TerminateSessionCommand({ SessionId: own.SessionId! })),
+      ).resolves.toMatchObject({
+        SessionId: own.SessionId,
+      });
+    } finally {
+      client.destroy();
+    }
+    // The broker, acting for alice, still ends hers.
+    expect(
+      await invoker.call(alice.ReadOnly!, {
+        action: 'terminateSession',
+        region: REGION,
+        sessionId: alicesSession,
+      }),
+    ).toEqual({ ok: true, sessionId: alicesSession });
   });
 });

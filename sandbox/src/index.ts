@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { CloudTrail, type CloudTrailEvent } from './cloudTrail';
 import { createDataChannelHost, type DataChannelOptions, type FaultOptions } from './dataChannel';
 import { IamRoles, type IamRole, type RoleReplacement } from './identity/iamRoles';
+import { PolicyEnforcer, type IamPolicies } from './identity/policyEnforcer';
 import { CredentialStore } from './identity/principals';
 import { createSandboxServer } from './http/server';
 import { loadOrg, type Org, type OrgFile } from './org';
@@ -21,6 +22,7 @@ import { SecurityTokenService } from './services/sts';
 
 export type { CloudTrailEvent } from './cloudTrail';
 export type { IamRole, RoleReplacement } from './identity/iamRoles';
+export type { IamPolicies } from './identity/policyEnforcer';
 export type { Org, OrgFile } from './org';
 export { generateOrg, loadOrg, defaultOrgPath } from './org';
 
@@ -55,6 +57,11 @@ export interface SandboxOptions {
   /** Folder Lambda handler modules are relative to (default: the project root above the org file). */
   root?: string;
   log?: (line: string) => void;
+  /**
+   * Real IAM policies (e.g. from infra's synthesized templates): StartSession, TerminateSession,
+   * ResumeSession and Invoke are then decided by a policy evaluator instead of the reduced model.
+   */
+  iamPolicies?: IamPolicies;
 }
 
 export interface Sandbox {
@@ -117,10 +124,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     roleCredentialLifetimeSeconds: options.roleCredentialLifetimeSeconds,
   });
   const sts = new SecurityTokenService(org, credentials);
-  const ssm = new SsmService(org, sessions, dataChannel, () => endpoint);
+  const policies = options.iamPolicies ? new PolicyEnforcer(org, options.iamPolicies) : undefined;
+  const ssm = new SsmService(org, sessions, dataChannel, () => endpoint, policies);
   const ec2 = new Ec2Service(org);
   const iam = new IamService(org);
-  const lambda = new LambdaService(org, root, credentials, () => endpoint, log);
+  const lambda = new LambdaService(org, root, credentials, () => endpoint, log, policies);
 
   const server = createSandboxServer({
     credentials,
