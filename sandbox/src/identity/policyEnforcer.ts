@@ -29,6 +29,12 @@ export interface IamPolicies {
   functionResourcePolicies?: Record<string, PolicyJson>;
 }
 
+/**
+ * A dev dependency under AGPL-3.0, used only by tests that pass `iamPolicies`. Named through a
+ * variable so bundlers (the packaged app's sandbox bundle) leave it out instead of inlining it.
+ */
+const EVALUATOR_MODULE: string = '@cloud-copilot/iam-simulate';
+
 const allowAll: PolicyJson = {
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
@@ -74,7 +80,7 @@ export class PolicyEnforcer {
     resource: string,
     options: { context?: Record<string, string>; resourceAccount?: string; resourcePolicy?: PolicyJson } = {},
   ): Promise<void> {
-    this.simulate ??= import('@cloud-copilot/iam-simulate');
+    this.simulate ??= import(EVALUATOR_MODULE) as Promise<{ runSimulation: typeof RunSimulation }>;
     const { runSimulation } = await this.simulate;
     const scps = this.isMember(session.accountId) ? (this.policies.serviceControlPolicies ?? []) : [];
     const result = await runSimulation(
