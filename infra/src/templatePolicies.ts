@@ -68,10 +68,43 @@ export interface RolePolicies {
   tags: { Key: string; Value: string }[];
 }
 
+/**
+ * What Ref and Fn::GetAtt(…Arn) of the template's own resources resolve to once deployed, for
+ * the resource types the RoleShell stacks reference (log group, table, role, function).
+ */
+export function resourceRefs(template: CfnTemplate, scope: TemplateScope): Record<string, string> {
+  const refs: Record<string, string> = {};
+  const { partition: p, region: r, account: a } = scope;
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    const props = resource.Properties ?? {};
+    const name = (key: string) => (typeof props[key] === 'string' ? (props[key] as string) : id);
+    switch (resource.Type) {
+      case 'AWS::Logs::LogGroup':
+        refs[id] = name('LogGroupName');
+        refs[`${id}.Arn`] = `arn:${p}:logs:${r}:${a}:log-group:${name('LogGroupName')}:*`;
+        break;
+      case 'AWS::DynamoDB::Table':
+        refs[id] = name('TableName');
+        refs[`${id}.Arn`] = `arn:${p}:dynamodb:${r}:${a}:table/${name('TableName')}`;
+        break;
+      case 'AWS::IAM::Role':
+        refs[id] = name('RoleName');
+        refs[`${id}.Arn`] = `arn:${p}:iam::${a}:role/${name('RoleName')}`;
+        break;
+      case 'AWS::Lambda::Function':
+        refs[id] = name('FunctionName');
+        refs[`${id}.Arn`] = `arn:${p}:lambda:${r}:${a}:function:${name('FunctionName')}`;
+        break;
+    }
+  }
+  return refs;
+}
+
 /** IAM roles a template creates, resolved for one account (the member template: the target role). */
 export function rolesOf(template: CfnTemplate, scope: TemplateScope): RolePolicies[] {
+  const refs = resourceRefs(template, scope);
   return resourcesOfType(template, 'AWS::IAM::Role').map(([, role]) => {
-    const props = resolveIntrinsics(role.Properties, scope) as {
+    const props = resolveIntrinsics(role.Properties, scope, refs) as {
       RoleName: string;
       AssumeRolePolicyDocument: Json;
       Policies?: { PolicyName: string; PolicyDocument: Json }[];

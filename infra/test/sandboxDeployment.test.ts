@@ -70,6 +70,7 @@ beforeAll(async () => {
   // The target role's policy is written with ${AWS::AccountId}; the sandbox's member accounts all
   // carry it, and this test's calls are in prod-workloads.
   const [target] = rolesOf(member, { partition: 'aws', account: PROD, region: REGION });
+  const [execution] = rolesOf(broker, { partition: 'aws', account: CENTRAL, region: config.broker.region });
   const { org } = loadOrg();
   const members = org.accounts.filter((a) => a.member !== false).map((a) => a.id);
   const brokerFunction = org.functions.find((f) => f.name === config.broker.functionName)!;
@@ -127,7 +128,10 @@ beforeAll(async () => {
       organizationId: config.organization.id,
       rolePolicies: {
         [target!.roleName]: target!.inlinePolicies.map((p) => p.policy as Record<string, unknown>),
+        [execution!.roleName]: execution!.inlinePolicies.map((p) => p.policy as Record<string, unknown>),
+        AccountAdmin: [allow(['*'])],
       },
+      roleTrustPolicies: { [target!.roleName]: target!.trustPolicy as Record<string, unknown> },
       permissionSetPolicies: Object.fromEntries(
         Object.keys(config.permissionSets).map((ps) => [
           ps,
@@ -267,6 +271,35 @@ describe('the synthesized deployment, enforced by the sandbox', () => {
     // With a RoleShell document the same role session may.
     const own = await startDirectly(target, 'RoleShell-Developer');
     expect(sandbox.sessions.get(own.SessionId!)!.runAsUser).toBe('developer');
+  });
+
+  it('lets only the broker execution role assume the target role, and only with a SourceIdentity', async () => {
+    // The broker's own AssumeRole (with SourceIdentity) passed the synthesized trust policy in every test above.
+    const lambda = new LambdaClient({
+      region: REGION,
+      endpoint: sandbox.endpoint,
+      credentials: alice.Developer!,
+    });
+    let execution: RoleCredentials;
+    try {
+      const out = await lambda.send(
+        new InvokeCommand({
+          FunctionName: `arn:aws:lambda:${REGION}:${CENTRAL}:function:execution-credentials`,
+        }),
+      );
+      execution = JSON.parse(new TextDecoder().decode(out.Payload)) as RoleCredentials;
+    } finally {
+      lambda.destroy();
+    }
+    const targetArn = `arn:aws:iam::${PROD}:role/${config.member.targetRoleName}`;
+    const withoutSourceIdentity = await assumeRole(execution, targetArn).catch((e: Error) => e);
+    expect(withoutSourceIdentity).toMatchObject({ name: 'AccessDenied' });
+    expect((withoutSourceIdentity as Error).message).toContain('sts:AssumeRole');
+    // An account administrator in the member account is not trusted, SourceIdentity or not.
+    const admin = await assumeRole(alice.Developer!, `arn:aws:iam::${PROD}:role/AccountAdmin`);
+    expect(await assumeRole(admin, targetArn, 'alice').catch((e: Error) => e)).toMatchObject({
+      name: 'AccessDenied',
+    });
   });
 
   it('lets the target role terminate only the sessions its own role session started', async () => {

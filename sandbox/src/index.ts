@@ -59,7 +59,8 @@ export interface SandboxOptions {
   log?: (line: string) => void;
   /**
    * Real IAM policies (e.g. from infra's synthesized templates): StartSession, TerminateSession,
-   * ResumeSession and Invoke are then decided by a policy evaluator instead of the reduced model.
+   * ResumeSession and Invoke are then decided by a policy evaluator instead of the reduced model,
+   * and AssumeRole of the roles with a trust policy given is judged by it too.
    */
   iamPolicies?: IamPolicies;
 }
@@ -139,7 +140,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       oidc: (ctx) => oidc.handle(ctx),
       devicePage: (ctx) => oidc.devicePage(ctx),
       portal: (ctx) => portal.handle(ctx),
-      sts: (call, form) => sts.handle(call.ctx, form, call.caller, call.scope.region),
+      sts: async (call, form) => {
+        if (policies && form.get('Action') === 'AssumeRole') {
+          call.ctx.trail.eventSource = 'sts.amazonaws.com';
+          call.ctx.trail.eventName = 'AssumeRole';
+          await policies.authorizeAssumeRole(call.caller.session, form);
+        }
+        return sts.handle(call.ctx, form, call.caller, call.scope.region);
+      },
       ec2: (call, form) => ec2.handle(call, form),
       iam: (call, form) => iam.handle(call, form),
       ssm: (call, operation) => ssm.handle(call, operation),

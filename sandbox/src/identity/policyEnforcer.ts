@@ -25,6 +25,8 @@ export interface IamPolicies {
   permissionSetPolicies?: Record<string, PolicyJson[]>;
   /** SCPs attached above every member account (FullAWSAccess is implied at each level). */
   serviceControlPolicies?: PolicyJson[];
+  /** Trust policies by role name, replacing the org file's reduced trust for AssumeRole (the target role's). */
+  roleTrustPolicies?: Record<string, PolicyJson>;
   /** Resource policies by function name (the broker's, from its Lambda permission). */
   functionResourcePolicies?: Record<string, PolicyJson>;
 }
@@ -78,7 +80,13 @@ export class PolicyEnforcer {
     session: RoleSession,
     action: string,
     resource: string,
-    options: { context?: Record<string, string>; resourceAccount?: string; resourcePolicy?: PolicyJson } = {},
+    options: {
+      context?: Record<string, string>;
+      resourceAccount?: string;
+      resourcePolicy?: PolicyJson;
+      /** The error code the service uses (STS: AccessDenied, 403). */
+      code?: string;
+    } = {},
   ): Promise<void> {
     this.simulate ??= import(EVALUATOR_MODULE) as Promise<{ runSimulation: typeof RunSimulation }>;
     const { runSimulation } = await this.simulate;
@@ -125,10 +133,11 @@ export class PolicyEnforcer {
     if (result.overallResult !== 'Allowed') {
       const why =
         result.overallResult === 'ExplicitlyDenied' ? 'with an explicit deny' : 'because no policy allows it';
+      const code = options.code ?? 'AccessDeniedException';
       throw new AwsError(
-        'AccessDeniedException',
+        code,
         `User: ${assumedRoleArn(session)} is not authorized to perform: ${action} on resource: ${resource} ${why}`,
-        400,
+        code === 'AccessDenied' ? 403 : 400,
       );
     }
   }
@@ -140,6 +149,39 @@ export class PolicyEnforcer {
     const [, accountId, roleName, sessionName] = m as unknown as [string, string, string, string];
     const roleId = IamRoles.of(this.org).get(accountId, roleName)?.roleId ?? roleIdFor(accountId, roleName);
     return `${roleId}:${sessionName}`;
+  }
+
+  /**
+   * sts:AssumeRole (and SetSourceIdentity / TagSession when asked for) against the role's trust
+   * policy, for roles given in roleTrustPolicies; other roles keep the reduced trust model.
+   */
+  async authorizeAssumeRole(session: RoleSession, form: URLSearchParams): Promise<void> {
+    const roleArnParam = form.get('RoleArn') ?? '';
+    const m = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/.exec(roleArnParam);
+    if (!m) return;
+    const [, accountId, roleName] = m as unknown as [string, string, string];
+    const trust = this.policies.roleTrustPolicies?.[roleName];
+    if (!trust) return;
+    const sourceIdentity = form.get('SourceIdentity') ?? undefined;
+    const tagged = form.has('Tags.member.1.Key');
+    const context = {
+      'aws:ResourceOrgID': this.policies.organizationId,
+      'sts:RoleSessionName': form.get('RoleSessionName') ?? '',
+      ...(sourceIdentity !== undefined ? { 'sts:SourceIdentity': sourceIdentity } : {}),
+    };
+    const actions = [
+      'sts:AssumeRole',
+      ...(sourceIdentity !== undefined ? ['sts:SetSourceIdentity'] : []),
+      ...(tagged ? ['sts:TagSession'] : []),
+    ];
+    for (const action of actions) {
+      await this.authorize(session, action, roleArnParam, {
+        resourceAccount: accountId,
+        resourcePolicy: trust,
+        context,
+        code: 'AccessDenied',
+      });
+    }
   }
 
   functionResourcePolicy(name: string): PolicyJson | undefined {
