@@ -6,7 +6,7 @@
  * `async () => BenchRow[]` (bench/types.ts).
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -38,6 +38,7 @@ async function runAll(only: string[]): Promise<void> {
     .filter((name) => name.endsWith('.bench.ts'))
     .filter((name) => only.length === 0 || only.some((wanted) => name.includes(wanted)))
     .sort();
+  await buildWhatIsMissing(files);
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'roleshell-bench-'));
   const table: Array<BenchRow & { bench: string }> = [];
   const failures: string[] = [];
@@ -62,6 +63,33 @@ async function runAll(only: string[]): Promise<void> {
     console.error(`\n${failures.length} benchmark(s) failed:\n${failures.join('\n')}`);
     process.exitCode = 1;
   }
+}
+
+/**
+ * Benchmarks that start the web host (e2e/host/server) serve the built
+ * renderer; a fresh clone has none, so build it once first.
+ */
+async function buildWhatIsMissing(files: string[]): Promise<void> {
+  const sources = await Promise.all(files.map((file) => readFile(path.join(benchDir, file), 'utf8')));
+  if (!sources.some((source) => source.includes('e2e/host/server'))) return;
+  const builtRenderer = path.join(benchDir, '..', 'dist', 'renderer', 'index.html');
+  if (
+    await access(builtRenderer).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
+  process.stderr.write('no built renderer yet: running npm run build:renderer…\n');
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn('npm', ['run', 'build:renderer'], {
+      cwd: path.join(benchDir, '..'),
+      stdio: ['ignore', process.stderr, process.stderr],
+    });
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`npm run build:renderer exited with ${code}`);
 }
 
 function runChild(file: string, resultFile: string): Promise<number | null> {

@@ -13,9 +13,9 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 const running: ChildProcessWithoutNullStreams[] = [];
 
-function startCli(args: string[]) {
+function startCli(args: string[], env: NodeJS.ProcessEnv = process.env) {
   // node --import tsx runs the CLI in this one process, so its PID is the sandbox's.
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: 'pipe' });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: 'pipe', env });
   running.push(child);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -163,6 +163,18 @@ describe('sandbox CLI', () => {
       socket.once('error', () => resolve(true));
     });
     expect(refused).toBe(true);
+  });
+
+  it('says once at start, with what to install, when sessions cannot run in their instance’s namespaces', async () => {
+    // A PATH without bubblewrap on it, as on a machine that lacks the package.
+    const cli = startCli(['--approve', 'alice', '--quiet'], { ...process.env, PATH: '/nonexistent' });
+    expect(JSON.parse(await cli.firstLine)).toHaveProperty('endpoint');
+    const warning =
+      "sandbox: sessions run as your own user, not as each instance's Linux users: bubblewrap (bwrap) is not installed. To fix, install bubblewrap: `sudo apt-get install bubblewrap` (Debian, Ubuntu) or `sudo dnf install bubblewrap` (Fedora).\n";
+    expect(cli.stderr()).toBe(warning);
+    cli.child.kill('SIGTERM');
+    expect((await cli.exited).code).toBe(0);
+    expect(cli.stderr().split(warning).length - 1).toBe(1);
   });
 
   it('exits 1 with a clear message for a bad org file, and 2 for bad arguments', async () => {

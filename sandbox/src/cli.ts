@@ -1,19 +1,24 @@
 /**
- * `npm run sandbox -- [--port N] [--org FILE] [--approve USER] [--cloudtrail-file FILE]`
+ * `npm run sandbox -- [--port N] [--org FILE] [--approve USER] [--cloudtrail-file FILE] [--state-dir DIR]`
  *
  * Starts the sandbox and prints exactly one JSON line on stdout when ready
  * (docs/contracts.md); everything else goes to stderr. SIGTERM / SIGINT stop it
  * cleanly: shells and Lambda workers ended, port closed.
  */
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSandbox, type Sandbox } from './index';
 
-const USAGE = `Usage: npm run sandbox -- [--port N] [--org FILE] [--approve USER] [--cloudtrail-file FILE] [--quiet]
+/** Instances' home folders live here between runs (git-ignored). */
+const DEFAULT_STATE_DIR = fileURLToPath(new URL('../.state', import.meta.url));
+
+const USAGE = `Usage: npm run sandbox -- [--port N] [--org FILE] [--approve USER] [--cloudtrail-file FILE] [--state-dir DIR] [--quiet]
 
   --port N               listen on 127.0.0.1:N (default: any free port)
   --org FILE             org file (YAML); default sandbox/org/default.yaml
   --approve USER         approve every device authorization as this IdC user
   --cloudtrail-file FILE also append CloudTrail events to FILE as JSON lines
+  --state-dir DIR        instances' home folders, kept between runs (default sandbox/.state)
   --quiet                no log lines on stderr`;
 
 function fail(message: string): never {
@@ -30,6 +35,7 @@ async function main(): Promise<void> {
         org: { type: 'string' },
         approve: { type: 'string' },
         'cloudtrail-file': { type: 'string' },
+        'state-dir': { type: 'string' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -53,12 +59,19 @@ async function main(): Promise<void> {
       org: values.org,
       approve: values.approve,
       cloudTrailFile: values['cloudtrail-file'],
+      stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
       prebundleFunctions: true,
       log: values.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
     });
   } catch (err) {
     process.stderr.write(`sandbox: ${(err as Error).message}\n`);
     process.exit(1);
+  }
+  if (!sandbox.isolation.available) {
+    // Once, at start: sessions still work, but not as the instance's own users.
+    process.stderr.write(
+      `sandbox: sessions run as your own user, not as each instance's Linux users: ${sandbox.isolation.reason}. To fix, ${sandbox.isolation.install}.\n`,
+    );
   }
   let stopping = false;
   const stop = (signal: string) => {

@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { CloudTrail, type CloudTrailEvent } from './cloudTrail';
 import { createDataChannelHost, type DataChannelOptions, type FaultOptions } from './dataChannel';
+import { InstanceHosts, type Isolation } from './dataChannel/instanceHost';
 import { IamRoles, type IamRole, type RoleReplacement } from './identity/iamRoles';
 import { PolicyEnforcer, type IamPolicies } from './identity/policyEnforcer';
 import { CredentialStore } from './identity/principals';
@@ -50,8 +51,12 @@ export interface SandboxOptions {
   /** Also append CloudTrail events to this file as JSON lines. */
   cloudTrailFile?: string;
   dataChannelFaults?: FaultOptions;
+  /** State kept across sessions (each instance's home folders); default a temporary folder removed by close(). */
+  stateDir?: string;
+  /** The bubblewrap binary sessions run under (default `bwrap`); a path that does not exist turns isolation off. */
+  bwrap?: string;
   /** More data-channel agent settings (document minute length, timeouts). */
-  dataChannel?: Omit<DataChannelOptions, 'sessions' | 'faults' | 'log'>;
+  dataChannel?: Omit<DataChannelOptions, 'sessions' | 'faults' | 'log' | 'hosts'>;
   /** Bundle Lambda handlers right away instead of at their first invoke (the CLI does). */
   prebundleFunctions?: boolean;
   /** Folder Lambda handler modules are relative to (default: the project root above the org file). */
@@ -77,6 +82,8 @@ export interface Sandbox {
   users: string[];
   org: Org;
   sessions: SessionStore;
+  /** Whether sessions run in their instance's namespaces, or why not and what to install. */
+  isolation: Isolation;
   /** The accounts' IAM roles (what iam:GetRole answers). */
   iam: {
     getRole(accountId: string, roleName: string): IamRole | undefined;
@@ -101,9 +108,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const credentials = new CredentialStore();
   const cloudTrail = new CloudTrail(options.cloudTrailFile);
   const sessions = new SessionStore();
+  const hosts = new InstanceHosts({ org, stateDir: options.stateDir, bwrap: options.bwrap });
   const dataChannel = createDataChannelHost({
     ...options.dataChannel,
     sessions,
+    hosts,
     faults: options.dataChannelFaults,
     log,
   });
@@ -164,6 +173,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
   } catch (err) {
     await Promise.all([dataChannel.close(), lambda.close()]);
+    hosts.close();
     throw new Error(`Cannot listen on 127.0.0.1:${options.port ?? 0}: ${(err as Error).message}`);
   }
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -184,6 +194,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     users: org.users.map((u) => u.userName),
     org,
     sessions,
+    isolation: hosts.isolation(),
     iam: {
       getRole: (accountId, roleName) => IamRoles.of(org).get(accountId, roleName),
       recreateRole: (accountId, roleName, replacement) =>
@@ -197,6 +208,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await Promise.all([dataChannel.close(), lambda.close()]);
+        hosts.close();
         await closed;
       })()),
   };

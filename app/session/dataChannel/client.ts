@@ -22,6 +22,7 @@ import {
   type ProcessedClientAction,
   type SizePayload,
 } from './message';
+import { FrameWriter } from './frameWriter';
 import { ReliableChannel } from './reliableChannel';
 
 export const CLIENT_VERSION = '1.2.0.0';
@@ -76,6 +77,7 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
   private handshakeStarted = false;
   private size: SizePayload;
   private readonly channel: ReliableChannel;
+  private readonly writer = new FrameWriter(() => this.socket);
   private settleOpen: ((error?: Error) => void) | undefined;
   /** Output that arrives before open() has resolved, replayed once the caller can listen. */
   private earlyOutput: Buffer[] | undefined = [];
@@ -90,9 +92,8 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
     this.size = options.size ?? { cols: 80, rows: 24 };
     this.channel = new ReliableChannel({
       sendType: MessageType.InputStreamData,
-      transmit: (frame) => {
-        if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(frame, { binary: true });
-      },
+      // Batched per event-loop turn: the acks for a burst of output go out in one write.
+      transmit: (frame) => this.writer.send(frame),
       deliver: (message) => this.deliver(message),
       onUnsequenced: (message) => this.onUnsequenced(message),
     });
@@ -329,6 +330,7 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
 
   private shutdown(): void {
     this.channel.stop();
+    this.writer.flush(); // e.g. a TerminateSession flag sent just before close()
     const socket = this.socket;
     if (socket && socket.readyState !== WebSocket.CLOSED) {
       // Keep the socket's identity so its close is not reported as a disconnect.

@@ -7,11 +7,11 @@
  */
 import {
   MessageType,
+  acknowledgedSequenceNumber,
   decodeMessage,
   encodeAcknowledge,
   encodeMessage,
   isSequenced,
-  parseAcknowledge,
   type ClientMessage,
 } from './message';
 import { IncomingStream, OutgoingStream, RESEND_INTERVAL_MS } from './streamState';
@@ -66,7 +66,7 @@ export class ReliableChannel {
     }
     if (message.messageType === MessageType.Acknowledge) {
       try {
-        const sequenceNumber = parseAcknowledge(message).AcknowledgedMessageSequenceNumber;
+        const sequenceNumber = acknowledgedSequenceNumber(message);
         if (this.outgoing.acknowledge(sequenceNumber, this.now())) this.options.onAcknowledged?.();
       } catch (error) {
         this.options.onDropped?.((error as Error).message);

@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { SessionStore } from '../sessionStore';
 import type { FaultCounts } from './faults';
+import type { InstanceHosts } from './instanceHost';
 import { ShellSessionAgent } from './shellSessionAgent';
 
 export interface FaultOptions {
@@ -28,6 +29,8 @@ export interface FaultOptions {
 export interface DataChannelOptions {
   sessions: SessionStore;
   faults?: FaultOptions;
+  /** The org's instances as little hosts (namespaces, users, homes); see instanceHost.ts. */
+  hosts?: InstanceHosts;
   log?: (message: string) => void;
   /** Milliseconds in a session-document minute (idleSessionTimeout, maxSessionDuration); default 60 000. */
   minuteMs?: number;
@@ -44,11 +47,14 @@ export interface DataChannelHost {
   terminate(sessionId: string): Promise<void>;
   /** Ends every shell and channel. */
   close(): Promise<void>;
+  /** Sessions whose agent is held (opened and not yet ended). */
+  liveSessionCount(): number;
   /** Frames disturbed by fault injection so far for a session, per direction (undefined before its first open). */
   faultCounts?(sessionId: string): { toClient: FaultCounts; toAgent: FaultCounts } | undefined;
 }
 
 const DATA_CHANNEL_PATH = /^\/v1\/data-channel\/([^/?]+)$/;
+const MAX_ENDED_FAULT_COUNTS = 1000;
 /** Close code for a refused open (policy violation); the reason says why. */
 export const REFUSED = 1008;
 
@@ -63,7 +69,10 @@ const OpenFrame = z.object({
 export function createDataChannelHost(options: DataChannelOptions): DataChannelHost {
   const { sessions } = options;
   const log = options.log ?? (() => {});
+  /** Live sessions only: an agent is forgotten when its session ends, so a long-running sandbox stays flat. */
   const agents = new Map<string, ShellSessionAgent>();
+  /** With fault injection on, what was disturbed in ended sessions (a few numbers each, the newest kept). */
+  const endedFaultCounts = new Map<string, { toClient: FaultCounts; toAgent: FaultCounts }>();
   // Clients send stdin in chunks of at most 1 KiB; nothing legitimate comes near 1 MiB.
   const server = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1 << 20 });
   let closing = false;
@@ -121,9 +130,21 @@ export function createDataChannelHost(options: DataChannelOptions): DataChannelH
           session,
           sessions,
           faults: options.faults,
+          hosts: options.hosts,
           log,
           minuteMs: options.minuteMs ?? 60_000,
           drainTimeoutMs: options.drainTimeoutMs ?? 10_000,
+          onEnded: () => {
+            const ended = agents.get(sessionId);
+            if (!ended) return;
+            agents.delete(sessionId);
+            if (options.faults) {
+              endedFaultCounts.set(sessionId, ended.faultCounts);
+              if (endedFaultCounts.size > MAX_ENDED_FAULT_COUNTS) {
+                endedFaultCounts.delete(endedFaultCounts.keys().next().value!);
+              }
+            }
+          },
         });
         agents.set(sessionId, agent);
       }
@@ -146,8 +167,12 @@ export function createDataChannelHost(options: DataChannelOptions): DataChannelH
       return true;
     },
 
+    liveSessionCount() {
+      return agents.size;
+    },
+
     faultCounts(sessionId) {
-      return agents.get(sessionId)?.faultCounts;
+      return agents.get(sessionId)?.faultCounts ?? endedFaultCounts.get(sessionId);
     },
 
     async terminate(sessionId) {

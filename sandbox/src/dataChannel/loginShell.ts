@@ -1,13 +1,32 @@
 /**
- * The session's shell: a login shell in a pty as the run-as Linux user. As
- * root, and when that user exists, `setpriv` switches to the user's uid, gid
- * and groups before exec (no root process stays in the session); otherwise the
- * shell runs as whoever runs the sandbox, and the session says so.
+ * The session's shell: a login shell in a pty as the run-as Linux user.
+ *
+ * On a sandbox instance (an `InstanceHost`) with bubblewrap usable, the shell
+ * runs in new user, UTS, PID, IPC and mount namespaces: the instance's
+ * hostname, passwd and group, the host's root filesystem read-only, a private
+ * /tmp, only the user's own home writable, no capabilities and no way to
+ * become another user (one uid mapped, no_new_privs). A run-as user the
+ * instance lacks fails as on AWS.
+ *
+ * Elsewhere (no bubblewrap, user namespaces refused, or a target the org does
+ * not know): as root, and when that user exists on the machine, `setpriv`
+ * switches to the user's uid, gid and groups before exec; otherwise the shell
+ * runs as whoever runs the sandbox, and the session says so.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { isAbsolute, relative } from 'node:path';
 import * as pty from 'node-pty';
+import { bwrapPrefix, type InstanceHost, type Isolation } from './instanceHost';
+
+/** The agent's own error when the run-as user is missing (agent/session/shell), which the plugin prints. */
+export class RunAsUserMissingError extends Error {
+  constructor(user: string) {
+    super(`failed to start pty since RunAs user ${user} does not exist`);
+    this.name = 'RunAsUserMissingError';
+  }
+}
 
 export interface LinuxUser {
   name: string;
@@ -40,8 +59,22 @@ export function lookUpLinuxUser(name: string): LinuxUser | undefined {
 
 const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export function spawnLoginShell(runAsUser: string, size: { cols: number; rows: number }): LoginShell {
+export interface ShellPlace {
+  host?: InstanceHost;
+  isolation?: Isolation;
+}
+
+export function spawnLoginShell(
+  runAsUser: string,
+  size: { cols: number; rows: number },
+  place: ShellPlace = {},
+): LoginShell {
   const base = { name: 'xterm-256color', cols: size.cols, rows: size.rows, encoding: null } as const;
+  const { host, isolation } = place;
+  if (host && !host.users.some((u) => u.name === runAsUser)) throw new RunAsUserMissingError(runAsUser);
+  if (host && isolation?.available) return spawnInInstance(host, isolation.bwrap, runAsUser, base);
+  const noIsolation =
+    host && isolation && !isolation.available ? `${isolation.reason}; ${isolation.install}` : '';
   const runningAsRoot = process.getuid?.() === 0;
   const target = runningAsRoot ? lookUpLinuxUser(runAsUser) : undefined;
   if (target) {
@@ -60,7 +93,10 @@ export function spawnLoginShell(runAsUser: string, size: { cols: number; rows: n
       // Like su -l: a missing home directory logs in at /.
       { ...base, cwd: existsSync(target.home) ? target.home : '/', env },
     );
-    return { pty: shell, user: target.name };
+    const notice = noIsolation
+      ? `This sandbox shell runs on the machine itself, not in instance ${host!.hostname}'s own namespaces: ${noIsolation}.`
+      : undefined;
+    return { pty: shell, user: target.name, ...(notice ? { notice } : {}) };
   }
   const me = userInfo();
   const shellPath = me.shell || '/bin/sh';
@@ -74,14 +110,64 @@ export function spawnLoginShell(runAsUser: string, size: { cols: number; rows: n
     LANG: process.env.LANG ?? 'C.UTF-8',
   };
   const shell = pty.spawn(shellPath, ['-l'], { ...base, cwd: me.homedir, env });
-  const why = runningAsRoot
-    ? `Linux user ${runAsUser} does not exist on this sandbox instance`
-    : 'the sandbox is not running as root';
+  const why =
+    noIsolation ||
+    (runningAsRoot
+      ? `Linux user ${runAsUser} does not exist on this sandbox instance`
+      : 'the sandbox is not running as root');
   return {
     pty: shell,
     user: me.username,
     notice: `This sandbox shell runs as ${me.username}, not ${runAsUser}: ${why}.`,
   };
+}
+
+/** Folders each session gets empty and its own (tmpfs). */
+const PRIVATE_DIRS = ['/tmp', '/var/tmp', '/run', '/home', '/root'];
+
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+function spawnInInstance(
+  host: InstanceHost,
+  bwrap: string,
+  runAsUser: string,
+  base: { name: string; cols: number; rows: number; encoding: null },
+): LoginShell {
+  const user = host.users.find((u) => u.name === runAsUser)!;
+  const shellPath = existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh';
+  const env: Record<string, string> = {
+    HOME: user.home,
+    USER: user.name,
+    LOGNAME: user.name,
+    SHELL: shellPath,
+    PATH: SAFE_PATH,
+    TERM: base.name,
+    LANG: process.env.LANG ?? 'C.UTF-8',
+  };
+  // prettier-ignore
+  const args = [
+    '--unshare-user', '--unshare-uts', '--unshare-pid', '--unshare-ipc', '--unshare-cgroup-try',
+    '--uid', String(user.uid), '--gid', String(user.gid), '--hostname', host.hostname,
+    '--ro-bind', '/', '/',
+    '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--tmpfs', '/var/tmp', '--tmpfs', '/run',
+    // None of the machine's own users' homes, and no other instance's homes.
+    '--tmpfs', '/home', '--tmpfs', '/root',
+    ...(PRIVATE_DIRS.some((dir) => isInside(host.stateDir, dir)) ? [] : ['--tmpfs', host.stateDir]),
+    '--bind', host.homeOnDisk(user), user.home,
+    '--ro-bind', host.passwdFile, '/etc/passwd', '--ro-bind', host.groupFile, '/etc/group',
+    '--remount-ro', '/home',
+    '--cap-drop', 'ALL', '--die-with-parent', '--clearenv',
+    ...Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]),
+    '--chdir', user.home,
+    '--', shellPath, '-l',
+  ];
+  const [command, ...prefix] = bwrapPrefix(bwrap);
+  // bwrap's --clearenv sets the shell's environment; bwrap itself needs none of the sandbox's.
+  const shell = pty.spawn(command!, [...prefix, ...args], { ...base, cwd: '/', env: { PATH: SAFE_PATH } });
+  return { pty: shell, user: user.name };
 }
 
 /** Every process in the Linux session led by `sessionId` (the pty's first process). */

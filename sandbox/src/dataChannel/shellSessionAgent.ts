@@ -18,10 +18,12 @@ import {
   type HandshakeResponsePayload,
   type RequestedClientAction,
 } from '../../../app/session/dataChannel/message';
+import { FrameWriter } from '../../../app/session/dataChannel/frameWriter';
 import { ReliableChannel } from '../../../app/session/dataChannel/reliableChannel';
 import type { SandboxSession, SessionStatus, SessionStore } from '../sessionStore';
 import { FaultyLink, newFaultCounts, type FaultCounts } from './faults';
 import type { FaultOptions } from './index';
+import type { InstanceHosts } from './instanceHost';
 import { killSession, spawnLoginShell, type LoginShell } from './loginShell';
 
 export const AGENT_VERSION = '3.3.1142.0';
@@ -42,11 +44,15 @@ export interface ShellSessionAgentOptions {
   session: SandboxSession;
   sessions: SessionStore;
   faults?: FaultOptions;
+  /** The org's instances as hosts; without it (or for an unknown target) the shell runs on the machine itself. */
+  hosts?: InstanceHosts;
   log: (message: string) => void;
   /** Length of a document "minute" (idleSessionTimeout, maxSessionDuration); tests shrink it. */
   minuteMs: number;
   /** After the shell exits, how long to wait for the client to ack the last output. */
   drainTimeoutMs: number;
+  /** Called once the session has fully ended (shell gone, channel closed): the host forgets the agent. */
+  onEnded?: () => void;
 }
 
 interface Ending {
@@ -65,6 +71,7 @@ export class ShellSessionAgent {
   };
   private socket: WebSocket | undefined;
   private toClient: FaultyLink | undefined;
+  private writer: FrameWriter | undefined;
   private toAgent: FaultyLink | undefined;
   private clientId = '';
   private readonly channel: ReliableChannel;
@@ -111,12 +118,13 @@ export class ShellSessionAgent {
     this.detach();
     this.socket = socket;
     this.clientId = clientId;
+    // Frames of one event-loop turn (a burst of output, acks) go out in one write.
+    const writer = new FrameWriter(() => socket);
+    this.writer = writer;
     this.toClient = new FaultyLink(
       this.options.faults,
       'toClient',
-      (frame) => {
-        if (socket.readyState === WebSocket.OPEN) socket.send(frame, { binary: true });
-      },
+      (frame) => writer.send(frame),
       this.faultCounts.toClient,
     );
     const toAgent = new FaultyLink(
@@ -167,12 +175,18 @@ export class ShellSessionAgent {
     const { session } = this.options;
     let shell: LoginShell;
     try {
-      shell = spawnLoginShell(session.runAsUser, { cols: 80, rows: 24 });
+      const { hosts } = this.options;
+      shell = spawnLoginShell(
+        session.runAsUser,
+        { cols: 80, rows: 24 },
+        { host: hosts?.host(session.target), isolation: hosts?.isolation() },
+      );
     } catch (error) {
       this.log(`cannot start the shell: ${(error as Error).message}`);
       void this.end({
         status: 'Failed',
-        output: `Unable to start shell: ${(error as Error).message}`,
+        // The agent's wording (agent/session/shell), which the plugin prints.
+        output: `Unable to start command: ${(error as Error).message}`,
         drain: false,
       });
       return;
@@ -221,12 +235,15 @@ export class ShellSessionAgent {
         return true;
       case PayloadType.Output:
         this.resetIdleTimer();
-        if (!this.ending) this.shell?.pty.write(message.payload);
+        // Never after the shell has gone: node-pty writes by fd number, which a new socket may have taken.
+        if (!this.ending && !this.shellHasExited) this.shell?.pty.write(message.payload);
         return true;
       case PayloadType.Size: {
         const size = parseSize(message);
-        if (size && !this.ending) this.shell?.pty.resize(size.cols, size.rows);
-        else this.log(`ignored a malformed Size payload: ${message.payload.toString('utf8').slice(0, 100)}`);
+        if (size) {
+          if (!this.ending && !this.shellHasExited) this.shell?.pty.resize(size.cols, size.rows);
+        } else
+          this.log(`ignored a malformed Size payload: ${message.payload.toString('utf8').slice(0, 100)}`);
         return true;
       }
       case PayloadType.Flag:
@@ -354,6 +371,7 @@ export class ShellSessionAgent {
     }
     // channel_closed travels outside fault injection: the real service sends it over TCP.
     const socket = this.socket;
+    this.writer?.flush(); // what was sent before must not be overtaken by channel_closed
     if (socket?.readyState === WebSocket.OPEN) {
       socket.send(encodeChannelClosed(this.sessionId, this.clientId, ending.output), { binary: true });
       socket.close(1000, 'Session ended');
@@ -364,6 +382,7 @@ export class ShellSessionAgent {
     this.log(
       `session ended: ${ending.status}${ending.output ? ` (${ending.output.split('\n').pop()})` : ''}`,
     );
+    this.options.onEnded?.();
   }
 
   /** Waits until every byte of output is sequenced and acked, or the drain timeout. */
@@ -415,6 +434,8 @@ export class ShellSessionAgent {
     this.toAgent?.close();
     this.toClient = undefined;
     this.toAgent = undefined;
+    this.writer?.flush();
+    this.writer = undefined;
     const socket = this.socket;
     this.socket = undefined;
     if (socket && socket.readyState === WebSocket.OPEN)

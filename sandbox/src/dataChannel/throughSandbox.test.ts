@@ -25,8 +25,9 @@ let ssm: SSMClient;
 let client: DataChannelClient | undefined;
 
 beforeAll(async () => {
-  if (runningAsRoot) ensureLinuxUser('developer');
   sandbox = await startSandbox({ approve: 'alice' });
+  // Without bubblewrap the shell runs on the machine itself, as its own developer user when root.
+  if (!sandbox.isolation.available && runningAsRoot) ensureLinuxUser('developer');
   const { accessToken } = await signIn(sandbox);
   const credentials = await permissionSetCredentials(sandbox, accessToken, ACCOUNT, 'Developer');
   ssm = new SSMClient(clientConfig(sandbox, 'eu-west-1', credentials));
@@ -52,7 +53,11 @@ it('opens a StartSession stream as the mapped Linux user, resumes it, and ends i
 
   client.sendInput('echo "I am" "$(whoami)."\r');
   const who = await transcript.waitFor(/I am ([\w-]+)\.\r\n/);
-  expect(who[1]).toBe(runningAsRoot ? 'developer' : (await import('node:os')).userInfo().username);
+  expect(who[1]).toBe(
+    sandbox.isolation.available || runningAsRoot
+      ? 'developer'
+      : (await import('node:os')).userInfo().username,
+  );
 
   const active = await ssm.send(new DescribeSessionsCommand({ State: 'Active' }));
   expect(active.Sessions?.map((s) => s.SessionId)).toContain(started.SessionId);

@@ -88,10 +88,11 @@ describe('org file validation', () => {
 
   it('names the path of every problem', () => {
     const org = structuredClone(loadOrg().org) as Record<string, unknown> & {
-      instances: { id: string; account: string }[];
+      instances: { id: string; account: string; linuxUsers?: string[] }[];
     };
     org.instances[2]!.id = 'i-123';
     org.instances[3]!.account = '999999999999';
+    org.instances[4]!.linuxUsers = ['root', 'Ops Admin'];
     try {
       loadOrg(org as unknown as OrgFile);
       expect.unreachable();
@@ -99,6 +100,9 @@ describe('org file validation', () => {
       expect(err).toBeInstanceOf(OrgFileError);
       expect((err as Error).message).toContain('instances[2].id: must be i- followed by 17 hex digits');
       expect((err as Error).message).toContain('instances[3].account: unknown account 999999999999');
+      expect((err as Error).message).toContain(
+        'instances[4].linuxUsers[1]: must be a Linux user name ([a-z_][a-z0-9_-]{0,31})',
+      );
     }
   });
 

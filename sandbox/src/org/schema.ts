@@ -172,6 +172,13 @@ export const instanceSchema = z.object({
     .regex(/^\d+\.\d+\.\d+\.\d+$/)
     .optional(),
   tags: z.record(z.string(), z.string()).default({}),
+  /**
+   * Linux users that exist on the instance. Default: root, ssm-user and every
+   * runAsDefaultUser of the session documents in its account.
+   */
+  linuxUsers: z
+    .array(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Linux user name ([a-z_][a-z0-9_-]{0,31})'))
+    .optional(),
 });
 
 export const orgSchema = z
