@@ -4,12 +4,14 @@
  * with a message naming each bad field) and the STS client is created.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STSClient } from '@aws-sdk/client-sts';
 import { streamAuditSink } from './audit';
 import { createBroker, type BrokerLog } from './broker';
 import { loadBrokerConfig } from './config';
 import type { BrokerResponse } from './contract';
 import { createMemberAccess } from './aws/memberAccess';
+import { DynamoProofReplayStore } from './identityProof/dynamoProofReplayStore';
 import { MemoryProofReplayStore } from './identityProof/proofReplayStore';
 import { keepAliveAgents, replayIdentityProof } from './identityProof/replay';
 
@@ -38,8 +40,11 @@ const broker = createBroker({
   replayIdentityProof: (proof) => replayIdentityProof(proof, config.stsTimeoutSeconds * 1000, stsAgents),
   memberAccess: createMemberAccess({ sts, targetRoleName: config.targetRoleName }),
   audit: streamAuditSink(process.stdout),
-  // One per execution environment; a shared store closes replays across environments (README).
-  proofReplayStore: new MemoryProofReplayStore(),
+  // The deployed broker shares one DynamoDB table across execution environments (infra/);
+  // without one, each environment remembers its own used proofs (README).
+  proofReplayStore: process.env.ROLESHELL_PROOF_REPLAY_TABLE
+    ? new DynamoProofReplayStore(new DynamoDBClient({}), process.env.ROLESHELL_PROOF_REPLAY_TABLE)
+    : new MemoryProofReplayStore(),
   log,
 });
 

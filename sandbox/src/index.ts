@@ -9,6 +9,7 @@ import { CloudTrail, type CloudTrailEvent } from './cloudTrail';
 import { createDataChannelHost, type DataChannelOptions, type FaultOptions } from './dataChannel';
 import { InstanceHosts, type Isolation } from './dataChannel/instanceHost';
 import { IamRoles, type IamRole, type RoleReplacement } from './identity/iamRoles';
+import { PolicyEnforcer, type IamPolicies } from './identity/policyEnforcer';
 import { CredentialStore } from './identity/principals';
 import { createSandboxServer } from './http/server';
 import { loadOrg, type Org, type OrgFile } from './org';
@@ -24,6 +25,7 @@ import { TaggingService } from './services/tagging';
 
 export type { CloudTrailEvent } from './cloudTrail';
 export type { IamRole, RoleReplacement } from './identity/iamRoles';
+export type { IamPolicies } from './identity/policyEnforcer';
 export type { Org, OrgFile } from './org';
 export { generateOrg, loadOrg, defaultOrgPath } from './org';
 
@@ -62,6 +64,12 @@ export interface SandboxOptions {
   /** Folder Lambda handler modules are relative to (default: the project root above the org file). */
   root?: string;
   log?: (line: string) => void;
+  /**
+   * Real IAM policies (e.g. from infra's synthesized templates): StartSession, TerminateSession,
+   * ResumeSession and Invoke are then decided by a policy evaluator instead of the reduced model,
+   * and AssumeRole of the roles with a trust policy given is judged by it too.
+   */
+  iamPolicies?: IamPolicies;
 }
 
 export interface Sandbox {
@@ -128,11 +136,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     roleCredentialLifetimeSeconds: options.roleCredentialLifetimeSeconds,
   });
   const sts = new SecurityTokenService(org, credentials);
-  const ssm = new SsmService(org, sessions, dataChannel, () => endpoint);
+  const policies = options.iamPolicies ? new PolicyEnforcer(org, options.iamPolicies) : undefined;
+  const ssm = new SsmService(org, sessions, dataChannel, () => endpoint, policies);
   const ec2 = new Ec2Service(org);
   const tagging = new TaggingService(org);
   const iam = new IamService(org);
-  const lambda = new LambdaService(org, root, credentials, () => endpoint, log);
+  const lambda = new LambdaService(org, root, credentials, () => endpoint, log, policies);
 
   const server = createSandboxServer({
     credentials,
@@ -143,7 +152,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       oidc: (ctx) => oidc.handle(ctx),
       devicePage: (ctx) => oidc.devicePage(ctx),
       portal: (ctx) => portal.handle(ctx),
-      sts: (call, form) => sts.handle(call.ctx, form, call.caller, call.scope.region),
+      sts: async (call, form) => {
+        if (policies && form.get('Action') === 'AssumeRole') {
+          call.ctx.trail.eventSource = 'sts.amazonaws.com';
+          call.ctx.trail.eventName = 'AssumeRole';
+          await policies.authorizeAssumeRole(call.caller.session, form);
+        }
+        return sts.handle(call.ctx, form, call.caller, call.scope.region);
+      },
       ec2: (call, form) => ec2.handle(call, form),
       iam: (call, form) => iam.handle(call, form),
       ssm: (call, operation) => ssm.handle(call, operation),

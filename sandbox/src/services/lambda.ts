@@ -4,6 +4,7 @@
  * may invoke, RequestResponse / Event / DryRun invocation types and
  * `X-Amz-Function-Error` on a failed handler.
  */
+import type { PolicyEnforcer } from '../identity/policyEnforcer';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,8 @@ export class LambdaService {
     private readonly credentials: CredentialStore,
     private readonly endpoint: () => string,
     private readonly log: (line: string) => void,
+    /** When set, Invoke is decided by real IAM evaluation with the function's resource policy. */
+    private readonly policies?: PolicyEnforcer,
   ) {}
 
   private runtime(fn: OrgFunction): FunctionRuntime {
@@ -106,7 +109,14 @@ export class LambdaService {
         Type: 'User',
       });
     ctx.trail.recipientAccountId = fn.account;
-    if (!this.mayInvoke(fn, caller.session))
+    const resourcePolicy = this.policies?.functionResourcePolicy(fn.name);
+    if (this.policies && resourcePolicy) {
+      await this.policies.authorize(caller.session, 'lambda:InvokeFunction', arn, {
+        resourceAccount: fn.account,
+        resourcePolicy,
+        context: { 'aws:RequestedRegion': fn.region },
+      });
+    } else if (!this.mayInvoke(fn, caller.session))
       throw new AwsError(
         'AccessDeniedException',
         `User: ${assumedRoleArn(caller.session)} is not authorized to perform: lambda:InvokeFunction on resource: ${arn} because no resource-based policy allows the lambda:InvokeFunction action`,

@@ -15,6 +15,7 @@ import { page } from '../http/pagination';
 import type { SignedCall } from '../http/server';
 import { findRole, isDocumentAllowed, isInstanceReachable, requireAction } from '../identity/authorize';
 import { randomHex } from '../identity/ids';
+import type { PolicyEnforcer } from '../identity/policyEnforcer';
 import { assumedRoleArn, type RoleSession } from '../identity/principals';
 import type { SandboxSession, SessionDocumentInputs, SessionStore } from '../sessionStore';
 
@@ -69,7 +70,64 @@ export class SsmService {
     private readonly sessions: SessionStore,
     private readonly dataChannel: DataChannelHost,
     private readonly endpoint: () => string,
+    /** When set, session calls are decided by real IAM evaluation (policyEnforcer.ts). */
+    private readonly policies?: PolicyEnforcer,
   ) {}
+
+  /**
+   * IAM as AWS evaluates these calls: StartSession on the instance (with its
+   * tags) and on the document; Terminate/ResumeSession on the session (tagged
+   * with its starter's aws:userid).
+   */
+  private async enforce(
+    operation: string,
+    body: Record<string, unknown>,
+    region: string,
+    caller: RoleSession,
+  ) {
+    const policies = this.policies;
+    if (!policies) return;
+    const context = { 'aws:RequestedRegion': region };
+    if (operation === 'StartSession') {
+      const target = str(body.Target);
+      const documentName = str(body.DocumentName) ?? DEFAULT_SESSION_DOCUMENT;
+      if (target === undefined) return;
+      const instance = this.instances(caller.accountId, region).find((i) => i.id === target);
+      const tags = Object.fromEntries(
+        Object.entries(instance?.tags ?? {}).map(([k, v]) => [`ssm:resourceTag/${k}`, v]),
+      );
+      await policies.authorize(
+        caller,
+        'ssm:StartSession',
+        this.arn(region, caller.accountId, 'instance', target),
+        {
+          context: { ...context, ...tags },
+        },
+      );
+      await policies.authorize(
+        caller,
+        'ssm:StartSession',
+        this.arn(region, caller.accountId, 'document', documentName),
+        { context },
+      );
+    } else if (operation === 'TerminateSession' || operation === 'ResumeSession') {
+      const sessionId = str(body.SessionId);
+      if (sessionId === undefined) return;
+      const owner = this.sessions.get(sessionId)?.owner;
+      const ownerId = owner === undefined ? undefined : policies.ownerUserId(owner);
+      await policies.authorize(
+        caller,
+        `ssm:${operation}`,
+        this.arn(region, caller.accountId, 'session', sessionId),
+        {
+          context: {
+            ...context,
+            ...(ownerId ? { 'ssm:resourceTag/aws:ssmmessages:session-id': ownerId } : {}),
+          },
+        },
+      );
+    }
+  }
 
   async handle(call: SignedCall, operation: string): Promise<WireResponse> {
     const { ctx } = call;
@@ -83,6 +141,7 @@ export class SsmService {
       headers: { 'content-type': 'application/x-amz-json-1.1' },
       body: JSON.stringify(value),
     });
+    await this.enforce(operation, body, region, session);
     switch (operation) {
       case 'StartSession':
         return out(this.startSession(call, body, region, session));
@@ -132,13 +191,16 @@ export class SsmService {
 
     const instanceArn = this.arn(region, caller.accountId, 'instance', target);
     const documentArn = this.arn(region, caller.accountId, 'document', documentName);
-    requireAction(this.org, caller, 'ssm:StartSession', instanceArn);
     const instance = this.instances(caller.accountId, region).find((i) => i.id === target);
-    // IAM is evaluated on both resources: the instance and the document (SessionDocumentAccessCheck).
-    if (instance && !isInstanceReachable(caller, instance))
-      throw notAuthorized(caller, 'ssm:StartSession', instanceArn);
-    if (!isDocumentAllowed(this.org, caller, documentName))
-      throw notAuthorized(caller, 'ssm:StartSession', documentArn);
+    // The reduced model, unless real policies decided already (enforce).
+    if (!this.policies) {
+      requireAction(this.org, caller, 'ssm:StartSession', instanceArn);
+      // IAM is evaluated on both resources: the instance and the document (SessionDocumentAccessCheck).
+      if (instance && !isInstanceReachable(caller, instance))
+        throw notAuthorized(caller, 'ssm:StartSession', instanceArn);
+      if (!isDocumentAllowed(this.org, caller, documentName))
+        throw notAuthorized(caller, 'ssm:StartSession', documentArn);
+    }
     const doc = this.document(caller.accountId, documentName);
     if (!doc)
       throw new AwsError('InvalidDocument', `Document with name ${documentName} does not exist.`, 400);
@@ -209,12 +271,13 @@ export class SsmService {
     call.ctx.trail.requestParameters = { sessionId };
     if (!/^[\w+=,.@-]{1,96}$/.test(sessionId)) invalidParamsThrow('sessionId', 'length between 1 and 96');
     const arn = this.arn(region, caller.accountId, 'session', sessionId);
-    requireAction(this.org, caller, action, arn);
+    if (!this.policies) requireAction(this.org, caller, action, arn);
     const s = this.sessions.get(sessionId);
     if (!s || s.accountId !== caller.accountId || s.region !== region)
       throw new AwsError('DoesNotExistException', `Session with id ${sessionId} does not exist.`, 400);
     // A permission-set role may end only its own sessions (the aws:ssmmessages:session-id tag condition).
-    if (caller.permissionSet && s.owner !== assumedRoleArn(caller)) throw notAuthorized(caller, action, arn);
+    if (!this.policies && caller.permissionSet && s.owner !== assumedRoleArn(caller))
+      throw notAuthorized(caller, action, arn);
     return s;
   }
 
