@@ -33,7 +33,7 @@ export interface AppApiOptions {
   /** Encrypts secrets at rest (Electron: safeStorage, when the OS keychain is available). */
   secretCipher?: SecretCipher;
   log?: AppLog;
-  /** Starts the local sandbox for "Try the local sandbox" (default: sandbox/ in this process). */
+  /** Starts the local sandbox for "Try the local sandbox" (default: its own Node child process). */
   startSandbox?: () => Promise<RunningSandbox>;
 }
 
@@ -86,7 +86,8 @@ export function createAppApi(options: AppApiOptions): AppApi {
   };
 
   const identityCenterOptions: IdentityCenterOptions = {
-    startSandbox: options.startSandbox ?? (() => startLocalSandbox((line) => log(`sandbox: ${line}`))),
+    startSandbox:
+      options.startSandbox ?? (() => startLocalSandbox({ log: (line) => log(`sandbox: ${line}`) })),
   };
   const handlers: CallHandlers = {
     ...createSettingsHandlers(ctx),

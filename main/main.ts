@@ -20,6 +20,7 @@ import type { AppLog } from '../app/appContext';
 import { createAppApi, type AppApi } from '../app/createAppApi';
 import { isAllowedExternalUrl } from '../app/externalUrl';
 import { createFileLog } from '../app/fileLog';
+import { startLocalSandbox } from '../app/auth/localSandbox';
 import {
   appEntryUrl,
   appScheme,
@@ -29,9 +30,12 @@ import {
   rendererFileFor,
 } from './appProtocol';
 import { callChannel, eventChannel } from './channels';
+import { forkUtilitySandbox } from './sandboxProcess';
 
 // dist/main/main.cjs → dist/renderer (same layout inside the packaged app).
 const rendererDir = path.join(__dirname, '..', 'renderer');
+// The checkout, or app.asar in the packaged app.
+const appDir = path.join(__dirname, '..', '..');
 
 protocol.registerSchemesAsPrivileged([
   { scheme: appScheme, privileges: { standard: true, secure: true, supportFetchAPI: true } },
@@ -72,6 +76,13 @@ if (!app.requestSingleInstanceLock()) {
       log,
       mode: 'electron',
       openExternal: (url) => shell.openExternal(url),
+      startSandbox: () =>
+        startLocalSandbox({
+          appDir,
+          resourcesDir: app.isPackaged ? process.resourcesPath : path.join(appDir, 'resources'),
+          fork: forkUtilitySandbox,
+          log: (line) => log(`sandbox: ${line}`),
+        }),
       secretCipher: safeStorage.isEncryptionAvailable()
         ? {
             encrypt: (plain) => safeStorage.encryptString(plain),

@@ -51,6 +51,11 @@ export interface SandboxOptions {
   prebundleFunctions?: boolean;
   /** Folder Lambda handler modules are relative to (default: the project root above the org file). */
   root?: string;
+  /**
+   * Already-bundled handlers by function name, run as they are instead of bundling the org's
+   * `module` (a packaged app ships the broker bundle and no sources or esbuild).
+   */
+  functionBundles?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -110,7 +115,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const sts = new SecurityTokenService(org, credentials);
   const ssm = new SsmService(org, sessions, dataChannel, () => endpoint);
   const ec2 = new Ec2Service(org);
-  const lambda = new LambdaService(org, root, credentials, () => endpoint, log);
+  const lambda = new LambdaService(org, root, credentials, () => endpoint, log, options.functionBundles);
 
   const server = createSandboxServer({
     credentials,

@@ -28,6 +28,7 @@ export class LambdaService {
     private readonly credentials: CredentialStore,
     private readonly endpoint: () => string,
     private readonly log: (line: string) => void,
+    private readonly bundles: Record<string, string> = {},
   ) {}
 
   private runtime(fn: OrgFunction): FunctionRuntime {
@@ -37,6 +38,7 @@ export class LambdaService {
       rt = new FunctionRuntime({
         fn,
         root: this.root,
+        prebuiltBundle: this.bundles[fn.name],
         workDir: this.workDir,
         credentials: this.credentials,
         endpoint: this.endpoint,
