@@ -15,6 +15,12 @@ export default tseslint.config(
     },
   },
   {
+    // electron-builder hooks are CommonJS.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The local sandbox runs as its own process from its own bundle (app/auth/localSandbox.ts):
     // the app core and main may share its types, never load its code.
     files: ['app/**/*.ts', 'main/**/*.ts'],
