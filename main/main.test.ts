@@ -23,6 +23,8 @@ const recorded = vi.hoisted(() => ({
   schemes: [] as unknown[],
   headersHook: undefined as undefined | Handler,
   permissionHandler: undefined as undefined | Handler,
+  permissionCheck: undefined as undefined | Handler,
+  focused: 0,
   opened: [] as string[],
   sandboxEnabled: false,
   quits: 0,
@@ -56,6 +58,9 @@ vi.mock('electron', () => {
     isMinimized() {
       return false;
     }
+    focus() {
+      recorded.focused++;
+    }
   }
   return {
     app: {
@@ -82,7 +87,7 @@ vi.mock('electron', () => {
       defaultSession: {
         webRequest: { onHeadersReceived: (hook: Handler) => (recorded.headersHook = hook) },
         setPermissionRequestHandler: (handler: Handler) => (recorded.permissionHandler = handler),
-        setPermissionCheckHandler: () => {},
+        setPermissionCheckHandler: (handler: Handler) => (recorded.permissionCheck = handler),
       },
     },
     shell: { openExternal: async (url: string) => void recorded.opened.push(url) },
@@ -114,6 +119,9 @@ describe('Electron main', () => {
       nodeIntegration: false,
       webSecurity: true,
       webviewTag: false,
+      nodeIntegrationInWorker: false,
+      allowRunningInsecureContent: false,
+      disableBlinkFeatures: 'Auxclick',
       preload: expect.stringMatching(/preload\.cjs$/),
     });
     expect(window!.url).toBe('roleshell://app/index.html');
@@ -183,18 +191,26 @@ describe('Electron main', () => {
       setWindowOpenHandler: (handler: Handler) => (openHandler = handler),
     };
     recorded.appEvents.get('web-contents-created')!({}, contents);
-    const navigation = { preventDefault: vi.fn() };
-    listeners.get('will-navigate')!(navigation);
-    expect(navigation.preventDefault).toHaveBeenCalled();
+    for (const event of ['will-navigate', 'will-redirect', 'will-attach-webview']) {
+      const navigation = { preventDefault: vi.fn() };
+      listeners.get(event)!(navigation);
+      expect([event, navigation.preventDefault.mock.calls.length]).toEqual([event, 1]);
+    }
     expect(openHandler!({ url: 'https://evil.example/' })).toEqual({ action: 'deny' });
     expect(openHandler!({ url: 'https://my-org.awsapps.com/start' })).toEqual({ action: 'deny' });
     expect(recorded.opened).toEqual(['https://my-org.awsapps.com/start']);
   });
 
-  it('denies every permission request', () => {
+  it('denies every permission request and check', () => {
     const callback = vi.fn();
     recorded.permissionHandler!({}, 'media', callback);
     expect(callback).toHaveBeenCalledWith(false);
+    expect(recorded.permissionCheck!({}, 'clipboard-read')).toBe(false);
+  });
+
+  it('holds the single-instance lock: a second start focuses this window instead', () => {
+    recorded.appEvents.get('second-instance')!();
+    expect(recorded.focused).toBe(1);
   });
 
   it('closes the app core before quitting, then quits once', async () => {

@@ -128,6 +128,8 @@ function createWindow(): BrowserWindow {
       webSecurity: true,
       allowRunningInsecureContent: false,
       webviewTag: false,
+      // A middle click must not open a link in a new window (navigation is blocked anyway).
+      disableBlinkFeatures: 'Auxclick',
       spellcheck: false,
     },
   });
