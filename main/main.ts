@@ -21,6 +21,7 @@ import { createAppApi, type AppApi } from '../app/createAppApi';
 import { isAllowedExternalUrl } from '../app/externalUrl';
 import { createFileLog } from '../app/fileLog';
 import { startLocalSandbox } from '../app/auth/localSandbox';
+import { updateConfigFrom } from '../app/updates/updateConfig';
 import {
   appEntryUrl,
   appScheme,
@@ -31,6 +32,7 @@ import {
 } from './appProtocol';
 import { callChannel, eventChannel } from './channels';
 import { forkUtilitySandbox } from './sandboxProcess';
+import { startUpdates } from './updates';
 
 // dist/main/main.cjs → dist/renderer (same layout inside the packaged app).
 const rendererDir = path.join(__dirname, '..', 'renderer');
@@ -92,6 +94,7 @@ if (!app.requestSingleInstanceLock()) {
     });
     bindIpc(api, log);
     mainWindow = createWindow();
+    void startUpdates(updateConfigFrom({ env: process.env, packaged: app.isPackaged }), log);
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
     });

@@ -23,7 +23,8 @@ export async function buildMain({ outDir = path.join(root, 'dist/main'), shipped
     sourcemap: true,
     logLevel: 'warning',
     // Native modules and Electron itself are loaded at run time, not bundled.
-    external: ['electron', 'node-pty'],
+    // electron-updater is shipped in node_modules and required only when updates are configured.
+    external: ['electron', 'node-pty', 'electron-updater'],
   };
   const outfile = path.join(outDir, 'main.cjs');
   await Promise.all([
