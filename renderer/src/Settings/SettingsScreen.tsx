@@ -222,6 +222,7 @@ export function SettingsScreen() {
         )}
       </div>
       <p className="settings-file">Settings file: {view.file}</p>
+      {view.secretStorage && <p className="settings-file">{view.secretStorage.description}</p>}
     </form>
   );
 
