@@ -21,6 +21,8 @@ export class LambdaService {
   private readonly runtimes = new Map<string, FunctionRuntime>();
   private workDir?: string;
   private readonly background = new Set<Promise<unknown>>();
+  /** Prebuilt handler bundles by function name (a Map: org names never index a plain object). */
+  private readonly bundles: Map<string, string>;
 
   constructor(
     private readonly org: Org,
@@ -28,8 +30,10 @@ export class LambdaService {
     private readonly credentials: CredentialStore,
     private readonly endpoint: () => string,
     private readonly log: (line: string) => void,
-    private readonly bundles: Record<string, string> = {},
-  ) {}
+    bundles: Record<string, string> = {},
+  ) {
+    this.bundles = new Map(Object.entries(bundles));
+  }
 
   private runtime(fn: OrgFunction): FunctionRuntime {
     let rt = this.runtimes.get(fn.name);
@@ -38,7 +42,7 @@ export class LambdaService {
       rt = new FunctionRuntime({
         fn,
         root: this.root,
-        prebuiltBundle: this.bundles[fn.name],
+        prebuiltBundle: this.bundles.get(fn.name),
         workDir: this.workDir,
         credentials: this.credentials,
         endpoint: this.endpoint,
