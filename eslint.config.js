@@ -24,6 +24,36 @@ export default tseslint.config(
     },
   },
   {
+    // electron-builder hooks are CommonJS.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The local sandbox runs as its own process from its own bundle (app/auth/localSandbox.ts):
+    // the app core and main may share its types, never load its code.
+    files: ['app/**/*.ts', 'main/**/*.ts'],
+    ignores: ['**/*.test.ts', 'app/testing/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)sandbox/(?!src/child/protocol$)',
+              message: 'app/ and main/ never load the sandbox; start it with app/auth/localSandbox.ts.',
+            },
+            {
+              regex: '(^|/)sandbox/src/child/protocol$',
+              allowTypeImports: true,
+              message: 'Only the sandbox process protocol types may be imported.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     plugins: { 'react-hooks': reactHooks },

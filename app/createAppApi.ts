@@ -41,7 +41,7 @@ export interface AppApiOptions {
   /** What `secretCipher` is, for Settings to say; default: an OS keystore if a cipher is given, else the key file. */
   secretStorage?: SecretStorageInfo;
   log?: AppLog;
-  /** Starts the local sandbox for "Try the local sandbox" (default: sandbox/ in this process). */
+  /** Starts the local sandbox for "Try the local sandbox" (default: its own Node child process). */
   startSandbox?: () => Promise<RunningSandbox>;
   /** Where the bundled session-manager-plugin lives: `process.resourcesPath` when packaged (default: the repo's resources/). */
   resourcesDir?: string;
@@ -159,7 +159,8 @@ export function createAppApi(options: AppApiOptions): AppApi {
 
   // The signed-in identity: one object, passed to every domain that needs it.
   const identityCenter = new IdentityCenter(ctx, {
-    startSandbox: options.startSandbox ?? (() => startLocalSandbox((line) => log(`sandbox: ${line}`))),
+    startSandbox:
+      options.startSandbox ?? (() => startLocalSandbox({ log: (line) => log(`sandbox: ${line}`) })),
   });
   ctx.onClose(() => identityCenter.close());
   const handlers: CallHandlers = {

@@ -39,11 +39,14 @@ export interface LaunchedApp {
   close(): Promise<void>;
   /** Everything the app process printed so far. */
   logs: string[];
+  /** The app core's process (the web host, or Electron's main process). */
+  readonly pid: number;
 }
 
 interface Running {
   page: Page;
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -63,6 +66,9 @@ export const test = base.extend<{ launchApp: (options?: LaunchOptions) => Promis
         },
         get url() {
           return running.url;
+        },
+        get pid() {
+          return running.pid;
         },
         dataDir,
         logs,
@@ -103,6 +109,7 @@ async function startWeb(browser: Browser, env: Record<string, string>, logs: str
   return {
     page,
     url,
+    pid: child.pid!,
     stop() {
       stopped ??= (async () => {
         await context.close();
@@ -133,6 +140,7 @@ async function startElectron(env: Record<string, string>, logs: string[]): Promi
   return {
     page,
     url: '',
+    pid: app.process().pid!,
     stop() {
       stopped ??= app.close();
       return stopped;

@@ -23,6 +23,8 @@ const recorded = vi.hoisted(() => ({
   schemes: [] as unknown[],
   headersHook: undefined as undefined | Handler,
   permissionHandler: undefined as undefined | Handler,
+  permissionCheck: undefined as undefined | Handler,
+  focused: 0,
   opened: [] as string[],
   sandboxEnabled: false,
   quits: 0,
@@ -57,6 +59,9 @@ vi.mock('electron', () => {
     isMinimized() {
       return false;
     }
+    focus() {
+      recorded.focused++;
+    }
   }
   return {
     app: {
@@ -83,7 +88,7 @@ vi.mock('electron', () => {
       defaultSession: {
         webRequest: { onHeadersReceived: (hook: Handler) => (recorded.headersHook = hook) },
         setPermissionRequestHandler: (handler: Handler) => (recorded.permissionHandler = handler),
-        setPermissionCheckHandler: () => {},
+        setPermissionCheckHandler: (handler: Handler) => (recorded.permissionCheck = handler),
       },
     },
     shell: { openExternal: async (url: string) => void recorded.opened.push(url) },
@@ -129,6 +134,9 @@ describe('Electron main', () => {
       nodeIntegration: false,
       webSecurity: true,
       webviewTag: false,
+      nodeIntegrationInWorker: false,
+      allowRunningInsecureContent: false,
+      disableBlinkFeatures: 'Auxclick',
       preload: expect.stringMatching(/preload\.cjs$/),
     });
     expect(window!.url).toBe('roleshell://app/index.html');
@@ -224,19 +232,27 @@ describe('Electron main', () => {
       setWindowOpenHandler: (handler: Handler) => (openHandler = handler),
     };
     recorded.appEvents.get('web-contents-created')!({}, contents);
-    const navigation = { preventDefault: vi.fn() };
-    listeners.get('will-navigate')!(navigation);
-    expect(navigation.preventDefault).toHaveBeenCalled();
+    for (const event of ['will-navigate', 'will-redirect', 'will-attach-webview']) {
+      const navigation = { preventDefault: vi.fn() };
+      listeners.get(event)!(navigation);
+      expect([event, navigation.preventDefault.mock.calls.length]).toEqual([event, 1]);
+    }
     expect(openHandler!({ url: 'https://evil.example/' })).toEqual({ action: 'deny' });
     // Even an IdC-looking page: which portal is the user's is known to the app core, not here.
     expect(openHandler!({ url: 'https://my-org.awsapps.com/start' })).toEqual({ action: 'deny' });
     expect(recorded.opened).toEqual([]);
   });
 
-  it('denies every permission request', () => {
+  it('denies every permission request and check', () => {
     const callback = vi.fn();
     recorded.permissionHandler!({}, 'media', callback);
     expect(callback).toHaveBeenCalledWith(false);
+    expect(recorded.permissionCheck!({}, 'clipboard-read')).toBe(false);
+  });
+
+  it('holds the single-instance lock: a second start focuses this window instead', () => {
+    recorded.appEvents.get('second-instance')!();
+    expect(recorded.focused).toBe(1);
   });
 
   it('closes the app core before quitting, then quits once', async () => {

@@ -22,6 +22,8 @@ import { createAppApi, type AppApi, type AppConnection } from '../app/createAppA
 import type { HostProcess } from '../app/session/host/protocol';
 import { createFileLog } from '../app/fileLog';
 import { chooseSecretStorage } from '../app/auth/secretStorage';
+import { startLocalSandbox } from '../app/auth/localSandbox';
+import { updateConfigFrom } from '../app/updates/updateConfig';
 import {
   appEntryUrl,
   appScheme,
@@ -31,9 +33,13 @@ import {
   resolveRendererRequest,
 } from './appProtocol';
 import { callChannel, eventChannel, outputChannel } from './channels';
+import { forkUtilitySandbox } from './sandboxProcess';
+import { startUpdates } from './updates';
 
 // dist/main/main.cjs → dist/renderer (same layout inside the packaged app).
 const rendererDir = path.join(__dirname, '..', 'renderer');
+// The checkout, or app.asar in the packaged app.
+const appDir = path.join(__dirname, '..', '..');
 
 protocol.registerSchemesAsPrivileged([
   { scheme: appScheme, privileges: { standard: true, secure: true, supportFetchAPI: true } },
@@ -68,14 +74,22 @@ if (!app.requestSingleInstanceLock()) {
     const log = createFileLog({ dir: path.join(app.getPath('userData'), 'logs'), echo: !app.isPackaged });
     log(`RoleShell ${app.getVersion()} starting`);
     const secretStorage = chooseSecretStorage(safeStorage, process.platform);
+    const resourcesDir = app.isPackaged ? process.resourcesPath : path.join(appDir, 'resources');
     api = createAppApi({
       dataDir: app.getPath('userData'),
       log,
       mode: 'electron',
       // Packaged: the plugin binaries sit in resources/; in a checkout, the repo's resources/.
-      resourcesDir: app.isPackaged ? process.resourcesPath : path.join(__dirname, '..', '..', 'resources'),
+      resourcesDir,
       spawnSessionHost: spawnUtilitySessionHost,
       openExternal: (url) => shell.openExternal(url),
+      startSandbox: () =>
+        startLocalSandbox({
+          appDir,
+          resourcesDir,
+          fork: forkUtilitySandbox,
+          log: (line) => log(`sandbox: ${line}`),
+        }),
       // safeStorage only where an OS keystore backs it (not Linux's basic_text); else the key file.
       secretCipher: secretStorage.cipher,
       secretStorage: secretStorage.info,
@@ -83,6 +97,7 @@ if (!app.requestSingleInstanceLock()) {
     bindIpc(api, log);
     const core = api;
     mainWindow = createWindow(core);
+    void startUpdates(updateConfigFrom({ env: process.env, packaged: app.isPackaged }), log);
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow(core);
     });
@@ -163,6 +178,8 @@ function createWindow(api: AppApi): BrowserWindow {
       webSecurity: true,
       allowRunningInsecureContent: false,
       webviewTag: false,
+      // A middle click must not open a link in a new window (navigation is blocked anyway).
+      disableBlinkFeatures: 'Auxclick',
       spellcheck: false,
     },
   });

@@ -34,6 +34,7 @@ function electronBinary() {
 
 run('build:renderer');
 run('build:main');
+run('build:sandbox');
 
 console.error('Looking for the Electron binary (the first run downloads it, which can take a minute)…');
 const electron = electronBinary();

@@ -33,6 +33,8 @@ export interface IdcConfig {
 
 /** The local sandbox as the app core uses it (a subset of sandbox/src `Sandbox`). */
 export interface RunningSandbox {
+  /** The sandbox's own process (it never runs inside the app core). */
+  pid?: number;
   endpoint: string;
   region: string;
   startUrl: string;

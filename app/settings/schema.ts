@@ -3,7 +3,7 @@
  * place. The file on disk, the environment and the renderer's save form all go
  * through these schemas, so a value is checked the same way wherever it comes from.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { startUrlProblem } from './startUrl';
 
 export { MAX_START_URL_LENGTH, startUrlProblem } from './startUrl';

@@ -28,7 +28,8 @@ test.afterEach(async () => {
 test('first run: "Try the local sandbox" signs in through the approval page and shows accounts', async ({
   launchApp,
 }) => {
-  const { page } = await launchApp({ env: { HOME: '/nonexistent-roleshell-home' } });
+  const app = await launchApp({ env: { HOME: '/nonexistent-roleshell-home' } });
+  const { page } = app;
   await expect(page.getByTestId('first-run')).toBeVisible();
   await expect(page.getByLabel('IAM Identity Center start URL')).toBeVisible();
   await page.getByRole('button', { name: 'Try the local sandbox' }).click();
@@ -37,7 +38,25 @@ test('first run: "Try the local sandbox" signs in through the approval page and 
   await approveInSecondPage(page, 'alice');
   await expect(page.getByTestId('signed-in')).toContainText('local sandbox');
   await expect(page.getByTestId('account-list')).toContainText('prod-workloads');
+
+  // The sandbox runs in its own process, started by the core, and ends with the app.
+  const started = app.logs.map((line) => /sandbox: running as process (\d+)/.exec(line)).find(Boolean);
+  expect(started, 'the core logs the sandbox process it started').toBeTruthy();
+  const sandboxPid = Number(started![1]);
+  expect(sandboxPid).not.toBe(app.pid);
+  expect(processAlive(sandboxPid)).toBe(true);
+  await app.close();
+  await expect.poll(() => processAlive(sandboxPid), { timeout: 15_000 }).toBe(false);
 });
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 test('first run: a start URL that is not https is refused with a clear message', async ({ launchApp }) => {
   const { page } = await launchApp({ env: { HOME: '/nonexistent-roleshell-home' } });

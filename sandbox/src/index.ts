@@ -63,6 +63,11 @@ export interface SandboxOptions {
   prebundleFunctions?: boolean;
   /** Folder Lambda handler modules are relative to (default: the project root above the org file). */
   root?: string;
+  /**
+   * Already-bundled handlers by function name, run as they are instead of bundling the org's
+   * `module` (a packaged app ships the broker bundle and no sources or esbuild).
+   */
+  functionBundles?: Record<string, string>;
   log?: (line: string) => void;
   /**
    * Real IAM policies (e.g. from infra's synthesized templates): StartSession, TerminateSession,
@@ -141,7 +146,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const ec2 = new Ec2Service(org);
   const tagging = new TaggingService(org);
   const iam = new IamService(org);
-  const lambda = new LambdaService(org, root, credentials, () => endpoint, log, policies);
+  const lambda = new LambdaService(
+    org,
+    root,
+    credentials,
+    () => endpoint,
+    log,
+    options.functionBundles,
+    policies,
+  );
 
   const server = createSandboxServer({
     credentials,

@@ -1,5 +1,5 @@
 /** Sign-in calls (IdC device authorization, token state). No call or event ever carries a token. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineCall, defineEvent } from '../define';
 import type { AuthState } from '../../auth/types';
 

@@ -1,5 +1,5 @@
 /** Browse calls: accounts → permission sets → instances with the mapped Linux user. No credentials cross here. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineCall, defineEvent } from '../define';
 import type { Account } from '../../portal/types';
 import type { TargetList } from '../../targets/types';

@@ -1,5 +1,5 @@
 /** Settings and app info calls (foundation issue). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineCall, defineEvent } from '../define';
 import { settingsPatchSchema } from '../../settings/schema';
 import type { SettingsView } from '../../settings/types';

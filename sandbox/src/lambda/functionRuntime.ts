@@ -49,6 +49,8 @@ export interface FunctionRuntimeOptions {
   fn: OrgFunction;
   /** Project root handler modules are relative to. */
   root: string;
+  /** An already-bundled handler to run as it is (no esbuild), instead of bundling `fn.module`. */
+  prebuiltBundle?: string;
   /** Scratch folder for bundles and the worker bootstrap. */
   workDir: string;
   credentials: CredentialStore;
@@ -83,10 +85,16 @@ export class FunctionRuntime {
   /** Bundles once; a failed bundle is retried on the next invoke (the module may appear later). */
   private bundle(): Promise<string> {
     if (!this.bundlePath) {
-      const { fn, root, workDir } = this.options;
+      const { fn, root, workDir, prebuiltBundle } = this.options;
       const entry = resolve(root, fn.module);
       const outfile = join(workDir, `${fn.name}.mjs`);
       this.bundlePath = (async () => {
+        if (prebuiltBundle) {
+          if (!existsSync(prebuiltBundle)) {
+            throw new Error(`Cannot find the bundle ${prebuiltBundle} for function ${fn.name}`);
+          }
+          return resolve(prebuiltBundle);
+        }
         if (!existsSync(entry)) {
           throw new Error(
             `Cannot find module ${fn.module} for function ${fn.name} (looked for ${entry}); the sandbox bundles it at the first invoke`,

@@ -22,6 +22,8 @@ export class LambdaService {
   private readonly runtimes = new Map<string, FunctionRuntime>();
   private workDir?: string;
   private readonly background = new Set<Promise<unknown>>();
+  /** Prebuilt handler bundles by function name (a Map: org names never index a plain object). */
+  private readonly bundles: Map<string, string>;
 
   constructor(
     private readonly org: Org,
@@ -29,9 +31,12 @@ export class LambdaService {
     private readonly credentials: CredentialStore,
     private readonly endpoint: () => string,
     private readonly log: (line: string) => void,
+    bundles: Record<string, string> = {},
     /** When set, Invoke is decided by real IAM evaluation with the function's resource policy. */
     private readonly policies?: PolicyEnforcer,
-  ) {}
+  ) {
+    this.bundles = new Map(Object.entries(bundles));
+  }
 
   private runtime(fn: OrgFunction): FunctionRuntime {
     let rt = this.runtimes.get(fn.name);
@@ -40,6 +45,7 @@ export class LambdaService {
       rt = new FunctionRuntime({
         fn,
         root: this.root,
+        prebuiltBundle: this.bundles.get(fn.name),
         workDir: this.workDir,
         credentials: this.credentials,
         endpoint: this.endpoint,
