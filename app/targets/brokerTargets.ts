@@ -32,6 +32,7 @@ export async function listBrokerTargets(input: {
       name: t.name || t.instanceId,
       platform: t.platform || 'Unknown',
       pingStatus: t.pingStatus || 'Unknown',
+      tags: t.tags ?? {},
     });
   }
   rows.sort((a, b) => a.name.localeCompare(b.name) || a.instanceId.localeCompare(b.instanceId));

@@ -108,7 +108,9 @@ export function createBrowseHandlers(
       const result: AllTargets = { lists: [], failures: [] };
       const lists = await mapWithConcurrency(pairs, TARGET_CONCURRENCY, async (pair) => {
         try {
-          return await listTargets(pair.accountId, pair.permissionSet, refresh);
+          const list = await listTargets(pair.accountId, pair.permissionSet, refresh);
+          ctx.emit('browse.targets', list);
+          return list;
         } catch (error) {
           // Sign-in problems stop everything; one refusing permission set does not.
           if (error instanceof ApiError && (error.code === 'SignInExpired' || error.code === 'NotSignedIn'))

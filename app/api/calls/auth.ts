@@ -14,6 +14,11 @@ export interface AuthView {
   region: string;
   /** True while RoleShell's own local sandbox is the AWS endpoint. */
   sandbox: boolean;
+  /**
+   * What the app core is really connected with (the sandbox's values while the sandbox is in use), for
+   * Settings to show; null before a start URL is set.
+   */
+  inUse: { mode: 'broker' | 'direct'; endpoint: string; brokerArn: string; regions: string[] } | null;
   /** Set when the AWS CLI holds a usable sign-in for this start URL (epoch ms it expires). */
   cliSignInExpiresAt: number | null;
 }

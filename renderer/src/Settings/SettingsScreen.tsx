@@ -1,10 +1,24 @@
 /**
- * Settings: edits the fields through `saveSettings`; the API's field issues
- * appear next to their fields, fields set by environment variables are shown
- * read-only with the variable's name, and a settings file that could not be
- * read is reported before anything is saved over it.
+ * Settings: first what the app is really using right now (the sandbox's
+ * values while the sandbox runs), then the saved settings, edited through
+ * `saveSettings`; the API's field issues appear next to their fields, fields
+ * set by environment variables are read-only with the variable's name, and a
+ * settings file that could not be read is reported before anything is saved over it.
  */
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import Alert from '@cloudscape-design/components/alert';
+import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
+import Container from '@cloudscape-design/components/container';
+import Form from '@cloudscape-design/components/form';
+import FormField from '@cloudscape-design/components/form-field';
+import Header from '@cloudscape-design/components/header';
+import Input from '@cloudscape-design/components/input';
+import KeyValuePairs from '@cloudscape-design/components/key-value-pairs';
+import Select from '@cloudscape-design/components/select';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import StatusIndicator from '@cloudscape-design/components/status-indicator';
+import type { AuthView } from '../../../app/api/calls/auth';
 import type {
   OverridableField,
   SessionMode,
@@ -82,7 +96,7 @@ const emptyForm: FormValues = {
   mode: 'broker',
 };
 
-export function SettingsScreen() {
+export function SettingsScreen({ auth }: { auth: AuthView | null }) {
   const { setStatus } = useShell();
   const [view, setView] = useState<SettingsView | null>(null);
   const [values, setValues] = useState<FormValues>(emptyForm);
@@ -145,183 +159,153 @@ export function SettingsScreen() {
     }
   }
 
-  if (loadError) return <p role="alert">{loadError}</p>;
-  if (!view) return <p>Loading settings…</p>;
+  if (loadError) return <Alert type="error">{loadError}</Alert>;
+  if (!view) return <StatusIndicator type="loading">Loading settings</StatusIndicator>;
 
-  return (
-    <form className="settings" onSubmit={onSubmit} noValidate aria-label="Settings">
-      {view.problem && (
-        <div className="banner banner-error" role="alert">
-          {view.problem}
-        </div>
-      )}
-      {view.envProblems.map((issue) => (
-        <div key={issue.path} className="banner banner-warning" role="alert">
-          {issue.message}
-        </div>
-      ))}
-      <TextField
-        field="startUrl"
-        label="IAM Identity Center start URL"
-        placeholder="https://my-org.awsapps.com/start"
-        hint="Leave empty to use the local sandbox."
-        {...fieldProps('startUrl')}
-      />
-      <TextField
-        field="ssoRegion"
-        label="IAM Identity Center region"
-        placeholder="eu-west-1"
-        {...fieldProps('ssoRegion')}
-      />
-      <TextField
-        field="brokerArn"
-        label="Session broker function ARN"
-        placeholder="arn:aws:lambda:eu-west-1:123456789012:function:RoleShellBroker"
-        {...fieldProps('brokerArn')}
-      />
-      <SelectField
-        label="Session mode for this start URL"
-        value={values.mode}
-        error={errors.mode}
-        onChange={(value) => edit('mode', value)}
-      />
-      <TextField
-        field="regions"
-        label="Regions"
-        placeholder="eu-west-1, us-east-1"
-        hint="Comma separated. Empty: the IAM Identity Center region only."
-        {...fieldProps('regions')}
-      />
-      <TextField
-        field="awsEndpoint"
-        label="AWS endpoint"
-        placeholder="http://127.0.0.1:4566"
-        hint="One endpoint for every AWS call (the local sandbox). Empty: real AWS."
-        {...fieldProps('awsEndpoint')}
-      />
-      <TextField
-        field="sessionManagerPluginPath"
-        label="session-manager-plugin path"
-        placeholder="/usr/local/bin/session-manager-plugin"
-        hint="Empty: the bundled plugin, then PATH, then the built-in client."
-        {...fieldProps('sessionManagerPluginPath')}
-      />
-      {formError && (
-        <p className="form-error" role="alert">
-          {formError}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="submit" disabled={saving}>
-          {saving ? 'Saving…' : 'Save'}
-        </button>
-        {saved && (
-          <span className="saved" role="status">
-            {saved}
-          </span>
-        )}
-      </div>
-      <p className="settings-file">Settings file: {view.file}</p>
-    </form>
-  );
-
-  function fieldProps(field: OverridableField) {
-    return {
-      value: values[field],
-      error: errors[field],
-      overriddenBy: view?.overriddenBy[field],
-      onChange: (value: string) => edit(field, value),
-    };
-  }
-}
-
-interface TextFieldProps {
-  field: string;
-  label: string;
-  value: string;
-  placeholder?: string;
-  hint?: string;
-  error: string | undefined;
-  overriddenBy: string | undefined;
-  onChange(value: string): void;
-}
-
-function TextField({
-  field,
-  label,
-  value,
-  placeholder,
-  hint,
-  error,
-  overriddenBy,
-  onChange,
-}: TextFieldProps) {
-  const id = useId();
-  const hintId = `${id}-hint`;
-  const errorId = `${id}-error`;
-  const describedBy = [error ? errorId : null, overriddenBy || hint ? hintId : null]
-    .filter(Boolean)
-    .join(' ');
-  return (
-    <div className={`field${error ? ' field-invalid' : ''}`} data-field={field}>
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        type="text"
-        value={value}
-        placeholder={placeholder}
-        readOnly={Boolean(overriddenBy)}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy || undefined}
-        spellCheck={false}
-        autoComplete="off"
-        onChange={(event) => onChange(event.target.value)}
-      />
-      {overriddenBy ? (
-        <p id={hintId} className="field-hint">
-          Set by the environment variable {overriddenBy} (read-only here).
-        </p>
-      ) : (
-        hint && (
-          <p id={hintId} className="field-hint">
-            {hint}
-          </p>
-        )
-      )}
-      {error && (
-        <p id={errorId} className="field-error">
-          {error}
-        </p>
-      )}
-    </div>
-  );
-}
-
-function SelectField(props: {
-  label: string;
-  value: SessionMode;
-  error: string | undefined;
-  onChange(value: SessionMode): void;
-}) {
-  const id = useId();
-  return (
-    <div className={`field${props.error ? ' field-invalid' : ''}`} data-field="mode">
-      <label htmlFor={id}>{props.label}</label>
-      <select
-        id={id}
-        value={props.value}
-        aria-invalid={props.error ? true : undefined}
-        aria-describedby={props.error ? `${id}-error` : undefined}
-        onChange={(event) => props.onChange(event.target.value as SessionMode)}
+  const field = (name: OverridableField, label: string, placeholder: string, hint?: string) => {
+    const overriddenBy = view.overriddenBy[name];
+    return (
+      <FormField
+        label={label}
+        errorText={errors[name]}
+        description={
+          overriddenBy ? `Set by the environment variable ${overriddenBy} (read-only here).` : hint
+        }
+        data-field={name}
       >
-        <option value="broker">Broker: the session broker starts sessions</option>
-        <option value="direct">Direct: start sessions with the permission set’s own credentials</option>
-      </select>
-      {props.error && (
-        <p id={`${id}-error`} className="field-error">
-          {props.error}
-        </p>
+        <Input
+          value={values[name]}
+          placeholder={placeholder}
+          readOnly={Boolean(overriddenBy)}
+          invalid={Boolean(errors[name])}
+          spellcheck={false}
+          autoComplete={false}
+          onChange={({ detail }) => edit(name, detail.value)}
+        />
+      </FormField>
+    );
+  };
+  const modeOptions = [
+    { value: 'broker', label: 'Broker: the session broker starts sessions' },
+    { value: 'direct', label: 'Direct: start sessions with the permission set’s own credentials' },
+  ];
+
+  return (
+    <SpaceBetween size="l">
+      <InUse auth={auth} />
+      {view.problem && <Alert type="error">{view.problem}</Alert>}
+      {view.envProblems.map((issue) => (
+        <Alert key={issue.path} type="warning">
+          {issue.message}
+        </Alert>
+      ))}
+      <form onSubmit={onSubmit} noValidate aria-label="Settings">
+        <Form
+          actions={
+            <SpaceBetween direction="horizontal" size="s" alignItems="center">
+              {saved && (
+                <span role="status">
+                  <StatusIndicator type="success">{saved}</StatusIndicator>
+                </span>
+              )}
+              <Button variant="primary" formAction="submit" loading={saving}>
+                Save
+              </Button>
+            </SpaceBetween>
+          }
+          errorText={formError ? <span role="alert">{formError}</span> : undefined}
+        >
+          <Container
+            header={
+              <Header
+                variant="h2"
+                description={`Saved in ${view.file}. Used when you sign in to your organisation.`}
+              >
+                Saved settings
+              </Header>
+            }
+          >
+            <SpaceBetween size="l">
+              {field(
+                'startUrl',
+                'IAM Identity Center start URL',
+                'https://my-org.awsapps.com/start',
+                'Leave empty to use the local sandbox.',
+              )}
+              {field('ssoRegion', 'IAM Identity Center region', 'eu-west-1')}
+              {field(
+                'brokerArn',
+                'Session broker function ARN',
+                'arn:aws:lambda:eu-west-1:123456789012:function:RoleShellBroker',
+              )}
+              <FormField label="Session mode for this start URL" errorText={errors.mode} data-field="mode">
+                <Select
+                  selectedOption={modeOptions.find((o) => o.value === values.mode) ?? modeOptions[0]!}
+                  options={modeOptions}
+                  invalid={Boolean(errors.mode)}
+                  onChange={({ detail }) => edit('mode', detail.selectedOption.value as SessionMode)}
+                />
+              </FormField>
+              {field(
+                'regions',
+                'Regions',
+                'eu-west-1, us-east-1',
+                'Comma separated. Empty: the IAM Identity Center region only.',
+              )}
+              {field(
+                'awsEndpoint',
+                'AWS endpoint',
+                'http://127.0.0.1:4566',
+                'One endpoint for every AWS call (the local sandbox). Empty: real AWS.',
+              )}
+              {field(
+                'sessionManagerPluginPath',
+                'session-manager-plugin path',
+                '/usr/local/bin/session-manager-plugin',
+                'Empty: the bundled plugin, then PATH, then the built-in client.',
+              )}
+            </SpaceBetween>
+          </Container>
+        </Form>
+      </form>
+    </SpaceBetween>
+  );
+}
+
+/** What the app core is connected with right now: read-only, from the sign-in view. */
+function InUse({ auth }: { auth: AuthView | null }) {
+  const inUse = auth?.inUse;
+  return (
+    <Container
+      data-testid="settings-in-use"
+      header={
+        <Header
+          variant="h2"
+          description={
+            auth?.sandbox
+              ? 'The local sandbox is in use: these values are the sandbox’s and cannot be changed here.'
+              : 'What RoleShell is connected with right now.'
+          }
+        >
+          In use now
+        </Header>
+      }
+    >
+      {!auth || !inUse ? (
+        <Box color="text-body-secondary">Nothing yet: set a start URL below, or try the local sandbox.</Box>
+      ) : (
+        <KeyValuePairs
+          columns={3}
+          items={[
+            { label: 'Start URL', value: auth.startUrl },
+            { label: 'IAM Identity Center region', value: auth.region },
+            { label: 'Session mode', value: inUse.mode === 'broker' ? 'Broker' : 'Direct' },
+            { label: 'AWS endpoint', value: inUse.endpoint || 'Real AWS' },
+            { label: 'Broker function', value: inUse.brokerArn || 'None' },
+            { label: 'Regions', value: inUse.regions.join(', ') },
+          ]}
+        />
       )}
-    </div>
+    </Container>
   );
 }
