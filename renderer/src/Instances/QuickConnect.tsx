@@ -2,8 +2,8 @@
  * Ctrl/Cmd+K: find an instance by any of the filter's fields and connect as
  * the chosen user, without the mouse. One option per (instance, permission set).
  */
-import { useMemo, useState } from 'react';
-import Autosuggest from '@cloudscape-design/components/autosuggest';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import Autosuggest, { type AutosuggestProps } from '@cloudscape-design/components/autosuggest';
 import Box from '@cloudscape-design/components/box';
 import Modal from '@cloudscape-design/components/modal';
 import { emptyQuery, filterInstances } from './filter';
@@ -23,6 +23,13 @@ export function QuickConnect({
 }) {
   const { indexed, prefs } = useInventory();
   const [text, setText] = useState('');
+  const input = useRef<AutosuggestProps.Ref>(null);
+  // The modal focuses itself when it opens; the search field is where the keyboard should be.
+  useEffect(() => {
+    if (!visible) return;
+    const frame = requestAnimationFrame(() => input.current?.focus());
+    return () => cancelAnimationFrame(frame);
+  }, [visible]);
   const { options, targets } = useMemo(() => {
     const found = text.trim() ? filterInstances(indexed, emptyQuery, text).slice(0, LIMIT) : [];
     const targets = new Map<string, { row: InstanceRow; access: Access }>();
@@ -54,6 +61,7 @@ export function QuickConnect({
     <Modal visible={visible} onDismiss={close} header="Quick connect" size="large">
       {visible && (
         <Autosuggest
+          ref={input}
           value={text}
           onChange={({ detail }) => setText(detail.value)}
           onSelect={({ detail }) => {
@@ -69,7 +77,6 @@ export function QuickConnect({
           ariaLabel="Find an instance to connect to"
           empty={text.trim() ? `No instance matches '${text.trim()}'` : 'Type to search'}
           virtualScroll
-          autoFocus
           expandToViewport
         />
       )}

@@ -54,7 +54,14 @@ export function instanceColumns(ctx: ColumnContext): TableProps.ColumnDefinition
       id: 'name',
       header: 'Name',
       cell: (row) => (
-        <Link onFollow={() => ctx.onShowDetails(row)} ariaLabel={`${row.name}: show details`}>
+        <Link
+          href={`#instances/${row.key}`}
+          onFollow={(event) => {
+            event.preventDefault();
+            ctx.onShowDetails(row);
+          }}
+          ariaLabel={`${row.name}: show details`}
+        >
           {row.name}
         </Link>
       ),

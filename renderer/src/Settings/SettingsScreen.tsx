@@ -193,10 +193,14 @@ export function SettingsScreen({ auth }: { auth: AuthView | null }) {
   return (
     <SpaceBetween size="l">
       <InUse auth={auth} />
-      {view.problem && <Alert type="error">{view.problem}</Alert>}
+      {view.problem && (
+        <Alert type="error">
+          <span role="alert">{view.problem}</span>
+        </Alert>
+      )}
       {view.envProblems.map((issue) => (
         <Alert key={issue.path} type="warning">
-          {issue.message}
+          <span role="alert">{issue.message}</span>
         </Alert>
       ))}
       <form onSubmit={onSubmit} noValidate aria-label="Settings">

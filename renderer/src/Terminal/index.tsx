@@ -7,6 +7,7 @@
  */
 import { createContext, useCallback, useContext, useMemo, useState } from 'react';
 import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Tabs from '@cloudscape-design/components/tabs';
 
@@ -106,16 +107,16 @@ export function TerminalTabs(props: { visible: boolean }): React.JSX.Element {
           tabs={tabs.map((tab) => ({
             id: tab.id,
             label: tab.title,
-            dismissible: true,
-            dismissLabel: `Close ${tab.title}`,
-            onDismiss: () => close(tab.id),
             content: (
               <Box padding="m" data-testid="session-placeholder">
                 <StatusIndicator type={statusText[tab.status].type}>
                   {statusText[tab.status].text}
                 </StatusIndicator>{' '}
                 {tab.request.linuxUser} on {tab.request.instanceName} ({tab.request.instanceId}) as{' '}
-                {tab.request.permissionSet} in {tab.request.accountName}
+                {tab.request.permissionSet} in {tab.request.accountName}{' '}
+                <Button variant="inline-link" onClick={() => close(tab.id)} ariaLabel={`Close ${tab.title}`}>
+                  Close
+                </Button>
               </Box>
             ),
           }))}
