@@ -195,7 +195,6 @@ test('the property filter and quick connect find an instance by a tag value', as
   await page.keyboard.type('platform');
   await expect(page.getByRole('option', { name: /developer@dev-box-1/ })).toBeVisible();
   await page.keyboard.press('ArrowDown');
-  await page.keyboard.press('ArrowDown');
   await page.keyboard.press('Enter');
   await expect(page.getByRole('tab', { name: /@dev-box-1$/ })).toBeVisible();
   await expect(page.getByRole('dialog')).toHaveCount(0);

@@ -232,7 +232,17 @@ function Frame({
             splitPanelPreferences={{ position: 'bottom' }}
             splitPanel={
               selected ? (
-                <SplitPanel header={selected.name} hidePreferencesButton closeBehavior="hide">
+                <SplitPanel
+                  header={selected.name}
+                  hidePreferencesButton
+                  closeBehavior="hide"
+                  i18nStrings={{
+                    closeButtonAriaLabel: 'Close instance details',
+                    openButtonAriaLabel: 'Open instance details',
+                    resizeHandleAriaLabel: 'Resize instance details',
+                    resizeHandleTooltipText: 'Drag or use the arrow keys to resize',
+                  }}
+                >
                   <InstanceDetails row={selected} recents={inventory.prefs.recents} onConnect={connect} />
                 </SplitPanel>
               ) : undefined
@@ -279,7 +289,7 @@ function InstancesContent({
     // The sign-in lapsed mid-use: ask again over the same view, which stays as it was.
     return (
       <>
-        <Modal visible header="Sign in again" size="medium">
+        <Modal visible header="Sign in again" size="medium" closeAriaLabel="Close">
           <LoginPanel auth={auth} view={authView} />
         </Modal>
         <InstancesView {...view} />

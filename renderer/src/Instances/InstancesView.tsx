@@ -148,6 +148,7 @@ export function InstancesView({
           <Alert
             type="warning"
             dismissible
+            dismissAriaLabel="Dismiss"
             onDismiss={() => setFailuresDismissed(true)}
             header={`${inventory.failures.length} permission set${inventory.failures.length === 1 ? '' : 's'} could not be listed`}
             data-testid="list-failures"
@@ -224,7 +225,7 @@ export function InstancesView({
             description={`Every instance your permission sets reach, in ${accountsCount.toLocaleString('en-US')} account${accountsCount === 1 ? '' : 's'}.`}
             actions={
               <SpaceBetween direction="horizontal" size="xs">
-                <Button onClick={onQuickConnect} ariaLabel="Quick connect (Ctrl+K)">
+                <Button onClick={onQuickConnect}>
                   Quick connect <span className="kbd">Ctrl+K</span>
                 </Button>
                 <Button

@@ -58,7 +58,13 @@ export function QuickConnect({
     onClose();
   };
   return (
-    <Modal visible={visible} onDismiss={close} header="Quick connect" size="large">
+    <Modal
+      visible={visible}
+      onDismiss={close}
+      header="Quick connect"
+      size="large"
+      closeAriaLabel="Close quick connect"
+    >
       {visible && (
         <Autosuggest
           ref={input}
@@ -72,7 +78,9 @@ export function QuickConnect({
           }}
           options={options}
           filteringType="manual"
+          clearAriaLabel="Clear search"
           enteredTextLabel={(value) => `Search for "${value}"`}
+          hideEnteredTextOption
           placeholder="Instance name, ID, tag value, account, region, Linux user, permission set"
           ariaLabel="Find an instance to connect to"
           empty={text.trim() ? `No instance matches '${text.trim()}'` : 'Type to search'}
