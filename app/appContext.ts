@@ -6,6 +6,7 @@
 import type { EventName, EventPayload } from './api/calls';
 import type { SettingsStore } from './settings/store';
 import type { ExternalUrlOptions } from './externalUrl';
+import type { SecretStorageInfo } from './auth/secretStorage';
 
 export type AppMode = 'electron' | 'web';
 
@@ -28,9 +29,11 @@ export interface AppContext {
   readonly settings: SettingsStore;
   /** Sends an event to every subscribed window (IPC) or socket (web host). */
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
-  /** Opens a URL in the system browser, only if `isAllowedExternalUrl` allows it. */
+  /** Opens a URL in the system browser, only if `checkedExternalUrl` allows it (and opens the checked form). */
   openExternal(url: string, options?: ExternalUrlOptions): Promise<void>;
   readonly secretCipher: SecretCipher | undefined;
+  /** Which store `secretCipher` (or its absence, the key file) amounts to. */
+  readonly secretStorage: SecretStorageInfo;
   readonly log: AppLog;
   /** Registers cleanup (timers, child processes, sockets) run by `close()`, last registered first. */
   onClose(cleanup: () => void | Promise<void>): void;

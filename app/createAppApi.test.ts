@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatchCall } from './api/dispatch';
 import { createAppApi, type AppApi } from './createAppApi';
-import { isAllowedExternalUrl } from './externalUrl';
+import { checkedExternalUrl, isAllowedExternalUrl } from './externalUrl';
 
 let dataDir: string;
 let api: AppApi;
@@ -93,11 +93,18 @@ describe('createAppApi', () => {
   });
 });
 
-describe('isAllowedExternalUrl', () => {
+describe('checkedExternalUrl', () => {
+  const startUrl = 'https://my-org.awsapps.com/start';
   it.each([
     ['https://my-org.awsapps.com/start/#/device?user_code=ABCD-EFGH', true],
     ['https://device.sso.eu-west-1.amazonaws.com/?user_code=ABCD-EFGH', true],
+    ['https://device.sso.us-gov-west-1.amazonaws.com/', true],
+    ['https://device.sso.cn-north-1.amazonaws.com.cn/', true],
+    // Another organisation's portal is not the user's: a phishing page could sit there.
+    ['https://someone-else.awsapps.com/start/#/device', false],
+    ['https://device.sso.eu-west-1.amazonaws.com.evil.example/', false],
     ['http://my-org.awsapps.com/start', false],
+    ['https://my-org.awsapps.com:444/start', false],
     ['https://evil.example/awsapps.com', false],
     ['https://awsapps.com.evil.example/', false],
     ['https://user:pw@my-org.awsapps.com/', false],
@@ -105,6 +112,21 @@ describe('isAllowedExternalUrl', () => {
     ['javascript:alert(1)', false],
     ['not a url', false],
   ])('%s → %s', (url, allowed) => {
-    expect(isAllowedExternalUrl(url)).toBe(allowed);
+    expect(isAllowedExternalUrl(url, { startUrl })).toBe(allowed);
+  });
+
+  it('allows no portal at all when no start URL is configured', () => {
+    expect(isAllowedExternalUrl('https://my-org.awsapps.com/start')).toBe(false);
+  });
+
+  it('returns the normalised URL it checked, which is what the browser is given', () => {
+    expect(checkedExternalUrl('https://MY-ORG.awsapps.com/start/#/device', { startUrl })).toBe(
+      'https://my-org.awsapps.com/start/#/device',
+    );
+    // A backslash is a path separator to the URL parser: the host checked is my-org.awsapps.com, and
+    // the browser gets exactly that, not a string another parser might read as a user@host.
+    expect(checkedExternalUrl('https://my-org.awsapps.com\\@evil.example/', { startUrl })).toBe(
+      'https://my-org.awsapps.com/@evil.example/',
+    );
   });
 });

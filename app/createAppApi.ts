@@ -12,13 +12,14 @@
 import { ApiError } from './api/errors';
 import type { CallHandlers, EventSink } from './api/dispatch';
 import type { AppContext, AppLog, AppMode, SecretCipher } from './appContext';
-import { isAllowedExternalUrl } from './externalUrl';
+import { checkedExternalUrl } from './externalUrl';
 import { createSettingsStore } from './settings/store';
 import { createSettingsHandlers } from './settings/handlers';
 import { createAuthHandlers } from './auth/handlers';
 import { createBrowseHandlers } from './targets/handlers';
 import type { IdentityCenterOptions, RunningSandbox } from './auth/identityCenter';
 import { startLocalSandbox } from './auth/localSandbox';
+import { keyFileStorage, type SecretStorageInfo } from './auth/secretStorage';
 
 export type { AppContext, AppMode, SecretCipher } from './appContext';
 
@@ -30,8 +31,10 @@ export interface AppApiOptions {
   mode: AppMode;
   /** Opens an allowed URL in the system browser (Electron: shell.openExternal). */
   openExternal?: (url: string) => Promise<void>;
-  /** Encrypts secrets at rest (Electron: safeStorage, when the OS keychain is available). */
+  /** Encrypts secrets at rest (Electron: safeStorage, when backed by an OS keystore; see chooseSecretStorage). */
   secretCipher?: SecretCipher;
+  /** What `secretCipher` is, for Settings to say; default: an OS keystore if a cipher is given, else the key file. */
+  secretStorage?: SecretStorageInfo;
   log?: AppLog;
   /** Starts the local sandbox for "Try the local sandbox" (default: sandbox/ in this process). */
   startSandbox?: () => Promise<RunningSandbox>;
@@ -72,13 +75,23 @@ export function createAppApi(options: AppApiOptions): AppApi {
       }
     },
     async openExternal(url, urlOptions) {
-      if (!isAllowedExternalUrl(url, urlOptions)) {
+      // The browser gets the normalised URL that was checked, never the raw string.
+      const checked = checkedExternalUrl(url, urlOptions);
+      if (!checked) {
         throw new ApiError('AccessDenied', 'RoleShell opens only IAM Identity Center pages in your browser.');
       }
-      if (!open) throw new ApiError('Unavailable', `Open this page in your browser: ${url}`);
-      await open(url);
+      if (!open) throw new ApiError('Unavailable', `Open this page in your browser: ${checked}`);
+      await open(checked);
     },
     secretCipher: options.secretCipher,
+    secretStorage:
+      options.secretStorage ??
+      (options.secretCipher
+        ? {
+            kind: 'osKeystore',
+            description: 'Tokens are encrypted with a key kept in the operating system keystore.',
+          }
+        : keyFileStorage('this host has no OS keystore to use')),
     log,
     onClose(cleanup) {
       cleanups.push(cleanup);

@@ -1,25 +1,15 @@
 /**
- * The only URLs RoleShell will hand to the system browser. Both the Electron
- * main process (`shell.openExternal`) and the web host go through
- * `isAllowedExternalUrl`, so a compromised renderer cannot open arbitrary
- * schemes (file:, smb:, custom protocol handlers) or sites.
+ * The only URLs RoleShell will hand to the system browser. The app core checks
+ * every URL with `checkedExternalUrl` and opens the normalised URL it checked
+ * (never the raw string, which a browser might parse differently), so a
+ * compromised renderer or a hostile endpoint cannot open arbitrary schemes
+ * (file:, smb:, custom protocol handlers) or sites, not even another
+ * organisation's `*.awsapps.com` portal.
  */
 
-/** One rule per kind of page RoleShell opens; add a rule here (with a comment saying which flow needs it). */
-export const externalUrlRules: ReadonlyArray<{ name: string; matches: (url: URL) => boolean }> = [
-  {
-    // IdC start portals and their device-code verification pages: https://<id>.awsapps.com/start/#/device
-    name: 'IAM Identity Center portal',
-    matches: (url) => url.hostname.endsWith('.awsapps.com'),
-  },
-  {
-    // Device authorization verification URIs returned by sso-oidc StartDeviceAuthorization.
-    name: 'IAM Identity Center device verification',
-    matches: (url) => /^device\.sso\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(url.hostname),
-  },
-];
-
 export interface ExternalUrlOptions {
+  /** The configured IdC start URL: pages on its own host (the portal, its device page) are allowed. */
+  startUrl?: string;
   /**
    * The configured local sandbox endpoint (http://127.0.0.1:<port>): its device
    * approval page stands in for IdC's, so that one loopback origin is allowed too.
@@ -27,17 +17,50 @@ export interface ExternalUrlOptions {
   sandboxEndpoint?: string;
 }
 
-export function isAllowedExternalUrl(raw: string, options: ExternalUrlOptions = {}): boolean {
+/** One rule per kind of page RoleShell opens; add a rule here (with a comment saying which flow needs it). */
+export const externalUrlRules: ReadonlyArray<{
+  name: string;
+  matches: (url: URL, options: ExternalUrlOptions) => boolean;
+}> = [
+  {
+    // The user's own IdC portal, where newer IdC instances verify device codes: https://<name>.awsapps.com/start/#/device
+    name: 'the configured IAM Identity Center portal',
+    matches: (url, options) => !!options.startUrl && url.hostname === httpsHostOf(options.startUrl),
+  },
+  {
+    // Device authorization verification URIs returned by sso-oidc StartDeviceAuthorization.
+    name: 'IAM Identity Center device verification',
+    matches: (url) =>
+      /^device\.sso\.[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}\.amazonaws\.com(\.cn)?$/.test(url.hostname),
+  },
+];
+
+/** The normalised URL to open when `raw` is allowed, otherwise null. */
+export function checkedExternalUrl(raw: string, options: ExternalUrlOptions = {}): string | null {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return false;
+    return null;
   }
-  if (options.sandboxEndpoint && isSandboxPage(url, options.sandboxEndpoint)) return true;
-  // https only, no credentials in the URL, default port only.
-  if (url.protocol !== 'https:' || url.username || url.password || url.port) return false;
-  return externalUrlRules.some((rule) => rule.matches(url));
+  if (url.username || url.password) return null;
+  if (options.sandboxEndpoint && isSandboxPage(url, options.sandboxEndpoint)) return url.href;
+  // https only, default port only.
+  if (url.protocol !== 'https:' || url.port) return null;
+  return externalUrlRules.some((rule) => rule.matches(url, options)) ? url.href : null;
+}
+
+export function isAllowedExternalUrl(raw: string, options: ExternalUrlOptions = {}): boolean {
+  return checkedExternalUrl(raw, options) !== null;
+}
+
+function httpsHostOf(startUrl: string): string | undefined {
+  try {
+    const url = new URL(startUrl);
+    return url.protocol === 'https:' ? url.hostname : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isSandboxPage(url: URL, endpoint: string): boolean {
@@ -49,5 +72,5 @@ function isSandboxPage(url: URL, endpoint: string): boolean {
   }
   const loopback =
     sandbox.hostname === '127.0.0.1' || sandbox.hostname === 'localhost' || sandbox.hostname === '[::1]';
-  return loopback && url.origin === sandbox.origin && !url.username && !url.password;
+  return loopback && sandbox.protocol === 'http:' && url.origin === sandbox.origin;
 }

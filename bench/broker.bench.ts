@@ -97,7 +97,7 @@ export default async function brokerBench(): Promise<BenchRow[]> {
     const request = { action: 'startSession', region: 'eu-west-1', instanceId: INSTANCE };
 
     const startAndEnd = async (): Promise<number> => {
-      const identity = await proofFor(sandbox, credentials);
+      const identity = await proofFor(sandbox, credentials, request);
       const started = performance.now();
       const response = await invoker.invoke(credentials, { ...request, identity });
       const elapsed = performance.now() - started;
@@ -121,7 +121,7 @@ export default async function brokerBench(): Promise<BenchRow[]> {
         FunctionName: sandbox.brokerFunctionArn,
         LogType: LogType.Tail,
         Payload: new TextEncoder().encode(
-          JSON.stringify({ ...request, identity: await proofFor(sandbox, credentials) }),
+          JSON.stringify({ ...request, identity: await proofFor(sandbox, credentials, request) }),
         ),
       }),
     );

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appEntryUrl, isTrustedSender, rendererFileFor } from './appProtocol';
+import { appEntryUrl, isTrustedSender, rendererFileFor, resolveRendererRequest } from './appProtocol';
 
 const dir = path.resolve('/opt/RoleShell/dist/renderer');
 
@@ -22,6 +22,19 @@ describe('rendererFileFor', () => {
     );
     expect(rendererFileFor('roleshell://app/..%2f..%2fpackage.json', dir)).toBeNull();
     expect(rendererFileFor('not a url', dir)).toBeNull();
+  });
+});
+
+describe('resolveRendererRequest', () => {
+  it('answers 400 for a malformed percent-escape instead of throwing', () => {
+    expect(resolveRendererRequest('roleshell://app/%E0%A4%A', dir)).toEqual({ status: 400 });
+    expect(resolveRendererRequest('roleshell://app/assets/%zz.js', dir)).toEqual({ status: 400 });
+    expect(rendererFileFor('roleshell://app/%E0%A4%A', dir)).toBeNull();
+    expect(resolveRendererRequest('roleshell://app/a%20b.js', dir)).toEqual({
+      status: 200,
+      file: path.join(dir, 'a b.js'),
+    });
+    expect(resolveRendererRequest('roleshell://other/', dir)).toEqual({ status: 404 });
   });
 });
 

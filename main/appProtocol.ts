@@ -14,20 +14,38 @@ export const appEntryUrl = `${appOrigin}/index.html`;
 export const contentSecurityPolicy =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; frame-ancestors 'none'";
 
-/** Maps a `roleshell://app/...` URL to a file inside the renderer folder, or null (other host, traversal). */
-export function rendererFileFor(requestUrl: string, rendererDir: string): string | null {
+/** What the app protocol answers: a file inside the renderer folder, or an error status. */
+export type RendererRequest = { status: 200; file: string } | { status: 400 | 404 };
+
+/**
+ * Maps a `roleshell://app/...` URL to a file inside the renderer folder. Never
+ * throws: a malformed percent-escape (`%E0%A4%A`) is a 400, another host or a
+ * path escaping the folder a 404.
+ */
+export function resolveRendererRequest(requestUrl: string, rendererDir: string): RendererRequest {
   let url: URL;
   try {
     url = new URL(requestUrl);
   } catch {
-    return null;
+    return { status: 400 };
   }
-  if (url.protocol !== `${appScheme}:` || url.host !== 'app') return null;
-  const relative =
-    decodeURIComponent(url.pathname) === '/' ? '/index.html' : decodeURIComponent(url.pathname);
+  if (url.protocol !== `${appScheme}:` || url.host !== 'app') return { status: 404 };
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(url.pathname);
+  } catch {
+    return { status: 400 };
+  }
+  const relative = pathname === '/' ? '/index.html' : pathname;
   const root = path.resolve(rendererDir);
   const file = path.resolve(root, `.${relative}`);
-  return file.startsWith(root + path.sep) ? file : null;
+  return file.startsWith(root + path.sep) ? { status: 200, file } : { status: 404 };
+}
+
+/** The file for a `roleshell://app/...` URL, or null (bad escape, other host, traversal). */
+export function rendererFileFor(requestUrl: string, rendererDir: string): string | null {
+  const resolved = resolveRendererRequest(requestUrl, rendererDir);
+  return resolved.status === 200 ? resolved.file : null;
 }
 
 /**

@@ -18,15 +18,15 @@ import {
 import { dispatchCall } from '../app/api/dispatch';
 import type { AppLog } from '../app/appContext';
 import { createAppApi, type AppApi } from '../app/createAppApi';
-import { isAllowedExternalUrl } from '../app/externalUrl';
 import { createFileLog } from '../app/fileLog';
+import { chooseSecretStorage } from '../app/auth/secretStorage';
 import {
   appEntryUrl,
   appScheme,
   contentSecurityPolicy,
   contentTypes,
   isTrustedSender,
-  rendererFileFor,
+  resolveRendererRequest,
 } from './appProtocol';
 import { callChannel, eventChannel } from './channels';
 
@@ -56,10 +56,8 @@ if (!app.requestSingleInstanceLock()) {
     contents.on('will-navigate', (event) => event.preventDefault());
     contents.on('will-redirect', (event) => event.preventDefault());
     contents.on('will-attach-webview', (event) => event.preventDefault());
-    contents.setWindowOpenHandler(({ url }) => {
-      if (isAllowedExternalUrl(url)) void shell.openExternal(url);
-      return { action: 'deny' };
-    });
+    // The renderer opens nothing itself: IdC pages go through the app core, which knows the start URL.
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   });
 
   void app.whenReady().then(() => {
@@ -67,17 +65,15 @@ if (!app.requestSingleInstanceLock()) {
     hardenSession();
     const log = createFileLog({ dir: path.join(app.getPath('userData'), 'logs'), echo: !app.isPackaged });
     log(`RoleShell ${app.getVersion()} starting`);
+    const secretStorage = chooseSecretStorage(safeStorage, process.platform);
     api = createAppApi({
       dataDir: app.getPath('userData'),
       log,
       mode: 'electron',
       openExternal: (url) => shell.openExternal(url),
-      secretCipher: safeStorage.isEncryptionAvailable()
-        ? {
-            encrypt: (plain) => safeStorage.encryptString(plain),
-            decrypt: (data) => safeStorage.decryptString(data),
-          }
-        : undefined,
+      // safeStorage only where an OS keystore backs it (not Linux's basic_text); else the key file.
+      secretCipher: secretStorage.cipher,
+      secretStorage: secretStorage.info,
     });
     bindIpc(api, log);
     mainWindow = createWindow();
@@ -127,8 +123,11 @@ function createWindow(): BrowserWindow {
 
 function serveRenderer(): void {
   protocol.handle(appScheme, async (request) => {
-    const file = rendererFileFor(request.url, rendererDir);
-    if (!file) return new Response('Not found', { status: 404 });
+    const resolved = resolveRendererRequest(request.url, rendererDir);
+    if (resolved.status !== 200) {
+      return new Response(resolved.status === 400 ? 'Bad request' : 'Not found', { status: resolved.status });
+    }
+    const { file } = resolved;
     try {
       const body = await readFile(file);
       return new Response(body, {

@@ -1,6 +1,6 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-// eslint-disable-next-line no-restricted-imports -- the Vite config runs in Node at build time, not in the renderer.
+// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- the Vite config runs in Node at build time, not in the renderer.
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));

@@ -18,7 +18,7 @@ let store: ReturnType<typeof createMemoryStore>;
 let states: AuthState[];
 let tokenCounter: number;
 
-function session(extra: { home?: string } = {}) {
+function session(extra: { home?: string; endpoint?: string } = {}) {
   return new AuthSession({
     startUrl,
     region: 'eu-west-1',
@@ -94,6 +94,31 @@ describe('AuthSession', () => {
     await again.startSignIn();
     await again.waitForSignIn();
     expect(wire.requests.filter((r) => r.operation === 'register')).toHaveLength(1);
+  });
+
+  it('keeps a sign-in and its registration per endpoint: another endpoint finds neither', async () => {
+    const viaA = session({ endpoint: 'http://127.0.0.1:4566' });
+    await viaA.init();
+    await viaA.startSignIn();
+    expect(await viaA.waitForSignIn()).toMatchObject({ status: 'signedIn' });
+    const viaB = session({ endpoint: 'http://127.0.0.1:4567' });
+    expect(await viaB.init()).toMatchObject({ status: 'signedOut' });
+    await viaB.startSignIn();
+    await viaB.waitForSignIn();
+    // A registration of its own too: the client secret from A is never presented to B.
+    expect(wire.requests.filter((r) => r.operation === 'register')).toHaveLength(2);
+    expect(await session({ endpoint: 'http://127.0.0.1:4566' }).init()).toMatchObject({ status: 'signedIn' });
+    expect(await session().init()).toMatchObject({ status: 'signedOut' });
+  });
+
+  it('drops a sign-in stored before the endpoint was part of the key (its issuer is unknown)', async () => {
+    const legacyKey = `idc-session:${startUrl}`;
+    await store.set(
+      legacyKey,
+      JSON.stringify({ tokens: { accessToken: 'old', issuedAt: 0, expiresAt: clock.now() + 3_600_000 } }),
+    );
+    expect(await session().init()).toMatchObject({ status: 'signedOut' });
+    expect(store.entries.has(legacyKey)).toBe(false);
   });
 
   it('restores a stored sign-in after a restart', async () => {

@@ -23,17 +23,26 @@ export const REFRESH_MARGIN_MS = 15 * 60_000;
 export interface AuthSessionOptions {
   startUrl: string;
   region: string;
+  /**
+   * The endpoint `oidc` talks to instead of AWS's (the sandbox); undefined = AWS. Part of every
+   * stored key, so tokens and registrations issued by one endpoint are never sent to another.
+   */
+  endpoint?: string;
   oidc: Pick<SSOOIDCClient, 'send'>;
   store: SecretStore;
   clock?: Clock;
   /** HOME for the AWS CLI cache lookup; undefined disables the lookup. */
   home?: string;
   onState?: (state: AuthState) => void;
+  /** A new sign-in completed (device flow or the AWS CLI's), not a silent refresh. */
+  onSignIn?: () => void;
   log?: (message: string, error?: unknown) => void;
 }
 
 interface StoredSession {
   tokens: TokenSet;
+  /** The endpoint that issued `tokens` ('' = AWS); a refresh token goes back only there. */
+  issuer: string;
 }
 
 export class AuthSession {
@@ -42,6 +51,8 @@ export class AuthSession {
   private readonly clock: Clock;
   private stateValue: AuthState;
   private tokens: TokenSet | undefined;
+  /** Who issued `tokens` (see StoredSession.issuer). */
+  private tokensIssuer = '';
   private registration: ClientRegistration | undefined;
   private signIn: { controller: AbortController; done: Promise<void> } | undefined;
   private refreshing: Promise<TokenSet> | undefined;
@@ -57,11 +68,25 @@ export class AuthSession {
     return this.stateValue;
   }
 
+  /** '' for AWS itself, else the endpoint override. */
+  private get issuer(): string {
+    return this.options.endpoint ?? '';
+  }
+  /** (start URL, region, endpoint): a changed endpoint finds nothing stored and means a new sign-in. */
+  private get scope(): string {
+    return JSON.stringify([normalizeStartUrl(this.startUrl), this.region, this.issuer]);
+  }
   private get sessionKey() {
-    return `idc-session:${normalizeStartUrl(this.startUrl)}`;
+    return `idc-session:${this.scope}`;
   }
   private get registrationKey() {
-    return `idc-registration:${this.region}`;
+    return `idc-registration:${this.scope}`;
+  }
+
+  private async storeTokens(tokens: TokenSet, issuer: string): Promise<void> {
+    this.tokens = tokens;
+    this.tokensIssuer = issuer;
+    await this.options.store.set(this.sessionKey, JSON.stringify({ tokens, issuer } satisfies StoredSession));
   }
 
   private setState(state: AuthState): void {
@@ -81,14 +106,22 @@ export class AuthSession {
 
   /** Restores a stored sign-in. A stored token that can neither be used nor refreshed is dropped. */
   async init(): Promise<AuthState> {
+    // Keys from before the endpoint was part of them: whichever endpoint issued those is unknown.
+    await this.options.store.delete(`idc-session:${normalizeStartUrl(this.startUrl)}`);
     const registration = await this.readJson<ClientRegistration>(this.registrationKey);
-    if (isRegistrationUsable(registration, this.region, this.clock.now())) this.registration = registration;
+    if (
+      isRegistrationUsable(registration, this.region, this.clock.now()) &&
+      (registration.endpoint ?? '') === this.issuer
+    )
+      this.registration = registration;
     const stored = await this.readJson<StoredSession>(this.sessionKey);
     if (
       stored?.tokens &&
+      stored.issuer === this.issuer &&
       (stored.tokens.expiresAt > this.clock.now() || (stored.tokens.refreshToken && this.registration))
     ) {
       this.tokens = stored.tokens;
+      this.tokensIssuer = stored.issuer;
       this.signedIn();
     } else {
       this.setState({ status: 'signedOut', startUrl: this.startUrl });
@@ -110,6 +143,10 @@ export class AuthSession {
     try {
       registration = await registerClient(oidc, this.region, this.clock, this.registration);
       if (registration !== this.registration) {
+        registration = {
+          ...registration,
+          ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+        };
         this.registration = registration;
         await this.options.store.set(this.registrationKey, JSON.stringify(registration));
       }
@@ -134,9 +171,9 @@ export class AuthSession {
       signal: controller.signal,
     }).then(
       async (tokens) => {
-        this.tokens = tokens;
-        await this.options.store.set(this.sessionKey, JSON.stringify({ tokens } satisfies StoredSession));
+        await this.storeTokens(tokens, this.issuer);
         this.signedIn();
+        this.options.onSignIn?.();
       },
       (error: unknown) => {
         if (this.signIn?.controller !== controller) return; // superseded by a newer sign-in
@@ -210,6 +247,12 @@ export class AuthSession {
   private async doRefresh(): Promise<TokenSet> {
     const current = this.tokens;
     if (!current?.refreshToken || !this.registration) throw this.notSignedIn();
+    if (this.tokensIssuer !== this.issuer || (this.registration.endpoint ?? '') !== this.issuer) {
+      // Never hand a refresh token (or the client secret) to an endpoint other than the one that issued it.
+      const message = 'The AWS endpoint changed since you signed in. Sign in again to continue.';
+      await this.requireSignIn(message);
+      throw new ApiError('SignInExpired', message);
+    }
     try {
       const tokens = await refreshAccessToken(
         this.options.oidc,
@@ -217,8 +260,7 @@ export class AuthSession {
         current.refreshToken,
         this.clock,
       );
-      this.tokens = tokens;
-      await this.options.store.set(this.sessionKey, JSON.stringify({ tokens } satisfies StoredSession));
+      await this.storeTokens(tokens, this.issuer);
       this.signedIn();
       return tokens;
     } catch (error) {
@@ -247,7 +289,8 @@ export class AuthSession {
 
   /** Whether the AWS CLI holds a usable sign-in for this start URL (offered on the login screen). */
   async cliCacheOffer(): Promise<{ expiresAt: number } | undefined> {
-    if (!this.options.home) return undefined;
+    // The CLI's tokens were issued by AWS itself: never offered (or refreshed) through an endpoint override.
+    if (!this.options.home || this.options.endpoint) return undefined;
     const entry = await findCliCacheEntry({
       home: this.options.home,
       startUrl: this.startUrl,
@@ -258,9 +301,10 @@ export class AuthSession {
 
   /** Adopts the AWS CLI's sign-in for this start URL. */
   async useCliCache(): Promise<AuthState> {
-    const entry = this.options.home
-      ? await findCliCacheEntry({ home: this.options.home, startUrl: this.startUrl, now: this.clock.now() })
-      : undefined;
+    const entry =
+      this.options.home && !this.options.endpoint
+        ? await findCliCacheEntry({ home: this.options.home, startUrl: this.startUrl, now: this.clock.now() })
+        : undefined;
     if (!entry || entry.region !== this.region) {
       throw new ApiError(
         'NotFound',
@@ -268,14 +312,11 @@ export class AuthSession {
       );
     }
     this.cancelSignIn();
-    this.tokens = entry.tokens;
     // The CLI's refresh token belongs to the CLI's client, so refreshing must use that registration.
     if (entry.registration) this.registration = entry.registration;
-    await this.options.store.set(
-      this.sessionKey,
-      JSON.stringify({ tokens: entry.tokens } satisfies StoredSession),
-    );
+    await this.storeTokens(entry.tokens, '');
     this.signedIn();
+    this.options.onSignIn?.();
     return this.stateValue;
   }
 

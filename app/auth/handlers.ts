@@ -39,6 +39,7 @@ export function createAuthHandlers(
         throw new ApiError('InvalidInput', 'No sign-in is waiting for approval.');
       // The URL comes from IdC (or the sandbox), never from the renderer.
       await ctx.openExternal(state.verificationUriComplete ?? state.verificationUri, {
+        startUrl: connection.config.startUrl,
         sandboxEndpoint: connection.config.endpoint,
       });
     },

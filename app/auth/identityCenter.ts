@@ -15,6 +15,7 @@ import { BrokerClient } from '../brokerClient/brokerClient';
 import { Portal } from '../portal/portal';
 import { sessionModeFor, targetRegions, type SessionMode } from '../settings/schema';
 import { AuthSession } from './authSession';
+import { resolveIdcUser } from './idcUser';
 import { systemClock, type Clock } from './clock';
 import { createEncryptedFileStore, createKeyFileCipher, type SecretStore } from './secretStore';
 
@@ -56,6 +57,13 @@ interface Connection {
   oidc: SSOOIDCClient;
   sso: SSOClient;
   cliSignInExpiresAt: number | null;
+  /**
+   * Bumped on every sign-out, lost sign-in and new sign-in: whoever caches anything listed for the
+   * signed-in identity keys it by this, so nothing survives into the next identity's session.
+   */
+  generation: number;
+  /** The signed-in IdC user, resolved once per generation (see `idcUserOf`). */
+  user: Promise<string | undefined> | undefined;
 }
 
 const instances = new WeakMap<AppContext, IdentityCenter>();
@@ -145,6 +153,7 @@ export class IdentityCenter {
     const session: AuthSession = new AuthSession({
       startUrl: config.startUrl,
       region: config.region,
+      endpoint: config.endpoint,
       oidc,
       store: this.store,
       clock: this.clock,
@@ -152,8 +161,17 @@ export class IdentityCenter {
       log: this.ctx.log,
       onState: () => {
         if (this.connection?.session !== session) return;
-        if (session.state.status === 'signedOut') connection.portal.clear();
+        if (session.state.status === 'signedOut' || session.state.status === 'signInRequired')
+          this.forgetIdentity(connection);
         this.ctx.emit('auth.state', this.viewOf(connection));
+      },
+      onSignIn: () => {
+        this.forgetIdentity(connection);
+        // Remembered so per-start-URL settings are kept for start URLs that were actually used.
+        if (!config.sandbox)
+          this.ctx.settings
+            .recordSignIn(config.startUrl)
+            .catch((error: unknown) => this.ctx.log('could not record the signed-in start URL', error));
       },
     });
     const portal = new Portal({ sso, auth: session, clock: this.clock, log: this.ctx.log });
@@ -170,6 +188,8 @@ export class IdentityCenter {
       oidc,
       sso,
       cliSignInExpiresAt: null,
+      generation: 0,
+      user: undefined,
       ready: Promise.resolve(),
     };
     connection.ready = (async () => {
@@ -178,6 +198,37 @@ export class IdentityCenter {
       if (!config.sandbox) connection.cliSignInExpiresAt = (await session.cliCacheOffer())?.expiresAt ?? null;
     })();
     return connection;
+  }
+
+  /** Drops everything cached for the identity that was signed in (see Connection.generation). */
+  private forgetIdentity(connection: Connection): void {
+    connection.generation++;
+    connection.user = undefined;
+    connection.portal.clear();
+    // Its Lambda clients hold the previous identity's permission-set credentials.
+    connection.broker?.destroy();
+  }
+
+  /**
+   * The IdC user signed in on `connection`, or undefined when it cannot be told (no account
+   * assigned). IdC's tokens are opaque, so this asks STS who a permission set's credentials
+   * belong to: IdC names the role session after the user.
+   */
+  idcUserOf(connection: Connection): Promise<string | undefined> {
+    const generation = connection.generation;
+    if (!connection.user) {
+      const resolving = resolveIdcUser(connection.portal, connection.config).catch((error: unknown) => {
+        if (connection.user === resolving) connection.user = undefined;
+        throw error;
+      });
+      connection.user = resolving;
+    }
+    const user = connection.user;
+    return user.then((name) => {
+      // Signed out (or in as someone else) meanwhile: this answer belongs to the previous identity.
+      if (connection.generation !== generation) throw new ApiError('NotSignedIn', 'Sign in to continue.');
+      return name;
+    });
   }
 
   viewOf(connection: Connection | undefined): AuthView {

@@ -7,6 +7,8 @@ export interface ClientRegistration {
   clientSecret: string;
   /** clientSecretExpiresAt, in epoch milliseconds. */
   expiresAt: number;
+  /** The endpoint override it was registered with; absent = AWS itself. */
+  endpoint?: string;
 }
 
 /** A started device authorization (StartDeviceAuthorization) plus when it stops being valid. */

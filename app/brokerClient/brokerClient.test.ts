@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { proofRequestFor, requestDigest } from '../../broker/src/identityProof/sign';
 import { BrokerClient } from './brokerClient';
 
 /** A Lambda Invoke endpoint on the wire (restJson), answering what each test scripts. */
@@ -73,6 +74,38 @@ describe('BrokerClient', () => {
     expect(identity.headers.authorization).toMatch(/SignedHeaders=[^,]*x-roleshell-audience/);
     // The proof carries a signature, never the secret key.
     expect(JSON.stringify(call?.payload)).not.toContain('secret-example');
+  });
+
+  it('binds each proof to the request it carries, with a fresh proof per call', async () => {
+    reply = (payload) => ({
+      body: {
+        ok: true,
+        session: { SessionId: payload.sessionId, StreamUrl: 'wss://example/stream', TokenValue: 'new-token' },
+      },
+    });
+    const broker = new BrokerClient({ functionArn: arn, endpoint });
+    const target = { region: 'eu-west-1', sessionId: 'alice-0123456789abcdef0' };
+    try {
+      const resumed = await broker.resumeSession(credentials, target);
+      expect(resumed.session).toEqual({
+        SessionId: target.sessionId,
+        StreamUrl: 'wss://example/stream',
+        TokenValue: 'new-token',
+      });
+      await broker.resumeSession(credentials, target);
+    } finally {
+      broker.destroy();
+    }
+    const [first, second] = received.map((call) => call.payload);
+    expect(first).toMatchObject({ action: 'resumeSession', ...target });
+    const headers = (first?.identity as { headers: Record<string, string> }).headers;
+    expect(headers['x-roleshell-request']).toBe(
+      requestDigest(proofRequestFor({ action: 'resumeSession', ...target })),
+    );
+    expect(headers.authorization).toMatch(/SignedHeaders=[^,]*x-roleshell-request/);
+    // Two identical calls never share a proof: resume proofs are single-use.
+    const secondHeaders = (second?.identity as { headers: Record<string, string> }).headers;
+    expect(secondHeaders.authorization).not.toBe(headers.authorization);
   });
 
   it.each([

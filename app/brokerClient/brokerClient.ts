@@ -10,11 +10,12 @@ import type {
   BrokerFailure,
   BrokerResponse,
   ListTargetsResult,
+  ResumeSessionResult,
   StartSessionResult,
   TerminateSessionResult,
 } from '../../broker/src/contract';
 import { brokerErrorCodes } from '../../broker/src/errors';
-import { signIdentityProof } from '../../broker/src/identityProof/sign';
+import { proofRequestFor, signIdentityProof } from '../../broker/src/identityProof/sign';
 import type { RoleCredentials } from '../portal/types';
 import { BrokerRefusal, invokeFailure } from './errorMessages';
 
@@ -25,6 +26,9 @@ export interface BrokerClientOptions {
   endpoint?: string;
   log?: (message: string, error?: unknown) => void;
 }
+
+/** A broker request without its proof. */
+type BrokerPayload = Parameters<typeof proofRequestFor>[0];
 
 const arnPattern = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]+)/;
 
@@ -63,6 +67,14 @@ export class BrokerClient {
     return this.invoke<TerminateSessionResult>(credentials, { action: 'terminateSession', ...session });
   }
 
+  /** A new data-channel token for one of the caller's own live sessions (after a dropped socket). */
+  resumeSession(
+    credentials: RoleCredentials,
+    session: { region: string; sessionId: string; accountId?: string },
+  ) {
+    return this.invoke<ResumeSessionResult>(credentials, { action: 'resumeSession', ...session });
+  }
+
   destroy(): void {
     for (const client of this.clients.values()) client.destroy();
     this.clients.clear();
@@ -90,12 +102,14 @@ export class BrokerClient {
 
   private async invoke<T extends Exclude<BrokerResponse, BrokerFailure>>(
     credentials: RoleCredentials,
-    request: Record<string, unknown>,
+    request: BrokerPayload,
   ): Promise<T> {
+    // Bound to this exact request; a fresh proof per call (startSession proofs are single-use).
     const identity = await signIdentityProof({
       credentials,
       region: this.region,
       audience: this.audience,
+      request: proofRequestFor(request),
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
     });
     let out;

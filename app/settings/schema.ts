@@ -4,6 +4,11 @@
  * through these schemas, so a value is checked the same way wherever it comes from.
  */
 import { z } from 'zod';
+import { startUrlProblem } from './startUrl';
+
+export { MAX_START_URL_LENGTH, startUrlProblem } from './startUrl';
+/** How many signed-in start URLs are remembered (each keeps its session mode). */
+export const MAX_USED_START_URLS = 20;
 
 export const sessionModes = ['broker', 'direct'] as const;
 export type SessionMode = (typeof sessionModes)[number];
@@ -22,8 +27,9 @@ export const regionName = z
 export const startUrl = z
   .string()
   .trim()
-  .refine((value) => value === '' || isHttpsUrl(value), {
-    message: 'The start URL must begin with https:// (for example https://my-org.awsapps.com/start)',
+  .superRefine((value, ctx) => {
+    const problem = value === '' ? null : startUrlProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
 export const brokerArn = z
@@ -34,11 +40,17 @@ export const brokerArn = z
       'Enter a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>) or leave it empty for direct mode',
   });
 
+/**
+ * The endpoint every AWS client uses instead of AWS's own (the sandbox). It receives the IdC tokens, so
+ * it is set only at launch (ROLESHELL_AWS_ENDPOINT, or the in-app sandbox start), never by a settings
+ * save, and plain http only to this machine.
+ */
 export const awsEndpoint = z
   .string()
   .trim()
-  .refine((value) => value === '' || isHttpUrl(value), {
-    message: 'The AWS endpoint must be an http:// or https:// URL, or empty for the real AWS endpoints',
+  .superRefine((value, ctx) => {
+    const problem = value === '' ? null : awsEndpointProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
 export const pluginPath = z.string().trim().max(4096, { message: 'The path is too long' });
@@ -52,12 +64,17 @@ export const settingsSchema = z.object({
   brokerArn: brokerArn.default(''),
   /** Regions to look for instances in; empty = the IdC region only (see `targetRegions`). */
   regions: z.array(regionName).max(40, { message: 'At most 40 regions' }).default([]),
-  /** One endpoint for every AWS client (the sandbox); empty = real AWS. */
+  /**
+   * One endpoint for every AWS client (the sandbox); empty = real AWS. Effective value only: it comes
+   * from ROLESHELL_AWS_ENDPOINT, and a value in the file (written by an older version) is ignored.
+   */
   awsEndpoint: awsEndpoint.default(''),
   /** session-manager-plugin binary; empty = bundled, then PATH, then the built-in client. */
   sessionManagerPluginPath: pluginPath.default(''),
   /** Broker or direct mode, per start URL (a user may belong to several IdC instances). */
   modes: z.record(startUrl, z.enum(sessionModes)).default({}),
+  /** Start URLs signed in to successfully, most recent first: the only ones `modes` keeps entries for. */
+  usedStartUrls: z.array(startUrl).max(MAX_USED_START_URLS).default([]),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -77,14 +94,21 @@ export const envOverrides = {
 export type OverridableField = keyof typeof envOverrides;
 export type EnvVarName = (typeof envOverrides)[OverridableField];
 
-/** What the renderer may change: any subset of the fields. */
+/** Fields only the app itself writes; a renderer save can never set them. */
+export const launchOnlyFields = ['awsEndpoint', 'usedStartUrls'] as const;
+
+/**
+ * What the renderer may change: any subset of the fields. `awsEndpoint` may be
+ * repeated unchanged (the form shows it) but never changed: see `awsEndpoint`.
+ */
 export const settingsPatchSchema = settingsSchema
+  .omit({ usedStartUrls: true })
   .extend({
     startUrl,
     ssoRegion: regionName,
     brokerArn,
     regions: z.array(regionName).max(40, { message: 'At most 40 regions' }),
-    awsEndpoint,
+    awsEndpoint: z.string(),
     sessionManagerPluginPath: pluginPath,
     modes: z.record(startUrl, z.enum(sessionModes)),
   })
@@ -104,20 +128,22 @@ export function targetRegions(settings: Settings): string[] {
   return settings.regions.length > 0 ? settings.regions : [settings.ssoRegion];
 }
 
-function isHttpsUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' && url.hostname !== '';
-  } catch {
-    return false;
-  }
-}
+const loopbackHosts = new Set(['localhost', '[::1]']);
 
-function isHttpUrl(value: string): boolean {
+/** Why `value` cannot be the AWS endpoint, or null. */
+export function awsEndpointProblem(value: string): string | null {
+  let url: URL;
   try {
-    const url = new URL(value);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '';
+    url = new URL(value);
   } catch {
-    return false;
+    return 'The AWS endpoint must be an http:// or https:// URL, or empty for the real AWS endpoints';
   }
+  if (url.username || url.password) return 'The AWS endpoint must not contain a user name or password';
+  if (url.protocol === 'https:') return null;
+  if (url.protocol !== 'http:')
+    return 'The AWS endpoint must be an http:// or https:// URL, or empty for the real AWS endpoints';
+  const loopback = loopbackHosts.has(url.hostname) || /^127(\.\d{1,3}){3}$/.test(url.hostname);
+  return loopback
+    ? null
+    : `Plain http is allowed only to this machine (127.0.0.1, localhost, [::1]); use https:// for ${url.hostname}`;
 }

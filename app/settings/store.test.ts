@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../api/errors';
+import { dispatchCall } from '../api/dispatch';
+import { createAppApi } from '../createAppApi';
 import { createSettingsStore, nodeSettingsFs, type SettingsFs } from './store';
 import { defaultSettings, sessionModeFor, targetRegions } from './schema';
 
@@ -211,5 +213,120 @@ describe('settings schema helpers', () => {
       'us-east-1',
       'ap-south-1',
     ]);
+  });
+});
+
+describe('start URL validation', () => {
+  const accepted = [
+    'https://my-org.awsapps.com/start',
+    'https://d-1234567890.awsapps.com/start/',
+    'https://my-org.awsapps.com/start/#/',
+    'https://my-org.awsapps.cn/start',
+    'https://start.us-gov-home.awsapps.com/directory/d-9067a1b2c3',
+    'https://my-org.us-gov-home.awsapps.com/start',
+    'https://ssoins-7223a1b2c3d4e5f6.portal.us-east-1.app.aws',
+    'https://ssoins-7223a1b2c3d4e5f6.portal.eu-west-1.app.aws/',
+    'https://ssoins-111111h2222j33pp.eu-west-1.portal.amazonaws.com',
+  ];
+  it.each(accepted)('saves %s', async (startUrl) => {
+    const store = createSettingsStore({ dataDir, env: {} });
+    expect((await store.save({ startUrl })).settings.startUrl).toBe(startUrl);
+  });
+
+  const refused: [string, string, RegExp][] = [
+    [
+      'another site',
+      'https://example.com/',
+      /example\.com is not an IAM Identity Center address\. .*awsapps\.com\/start/,
+    ],
+    [
+      'a typo',
+      'https://my-org.awsaps.com/start',
+      /my-org\.awsaps\.com is not .* Did you mean my-org\.awsapps\.com\?/,
+    ],
+    ['a dropped letter', 'https://my-org.awsapps.co/start', /Did you mean my-org\.awsapps\.com\?/],
+    [
+      'a 3,000-character host',
+      `https://${'a'.repeat(3000)}.awsapps.com/start`,
+      /too long \(3\d{3} characters; at most 512\)/,
+    ],
+    ['plain http', 'http://my-org.awsapps.com/start', /must begin with https:\/\//],
+    [
+      'no /start',
+      'https://my-org.awsapps.com/',
+      /path \/ is not an AWS access portal path: use https:\/\/<name>\.awsapps\.com\/start/,
+    ],
+    ['a port', 'https://my-org.awsapps.com:8443/start', /must not name a port/],
+    ['credentials', 'https://user:pw@my-org.awsapps.com/start', /must not contain a user name or password/],
+    [
+      'a look-alike host',
+      'https://my-org.awsapps.com.evil.example/start',
+      /is not an IAM Identity Center address/,
+    ],
+    ['no scheme', 'my-org.awsapps.com/start', /Enter the start URL your administrator gave you/],
+  ];
+  it.each(refused)(
+    'refuses %s through saveSettings, saying what is wrong and writing nothing',
+    async (_what, startUrl, message) => {
+      const app = createAppApi({ dataDir, env: {}, mode: 'web', log: () => {} });
+      try {
+        const result = await dispatchCall(app.handlers, 'saveSettings', { startUrl });
+        expect(result).toEqual({
+          ok: false,
+          error: {
+            code: 'InvalidInput',
+            message: expect.any(String),
+            fields: [{ path: 'startUrl', message: expect.stringMatching(message) }],
+          },
+        });
+        expect(await readdir(dataDir)).not.toContain('settings.json');
+      } finally {
+        await app.close();
+      }
+    },
+  );
+
+  it('reports a malformed start URL from the environment, naming the variable', async () => {
+    const view = await createSettingsStore({
+      dataDir,
+      env: { ROLESHELL_START_URL: 'https://example.com/' },
+    }).load();
+    expect(view.envProblems).toEqual([
+      {
+        path: 'startUrl',
+        message: expect.stringMatching(/ROLESHELL_START_URL is ignored: example\.com is not/),
+      },
+    ]);
+  });
+});
+
+describe('start URLs kept', () => {
+  it('keeps per-start-URL modes only for start URLs signed in to, and the configured one', async () => {
+    const store = createSettingsStore({ dataDir, env: {} });
+    const a = 'https://a.awsapps.com/start';
+    const b = 'https://b.awsapps.com/start';
+    const typo = 'https://tpyo.awsapps.com/start';
+    await store.save({ startUrl: typo, modes: { [typo]: 'direct' } });
+    await store.save({ startUrl: a, modes: { [typo]: 'direct', [a]: 'direct' } });
+    // The typo was never signed in to: once it is no longer the configured URL its entry goes.
+    expect(store.current().modes).toEqual({ [a]: 'direct' });
+    await store.recordSignIn(a);
+    await store.save({ startUrl: b, modes: { [a]: 'direct', [b]: 'broker' } });
+    expect(store.current().modes).toEqual({ [a]: 'direct', [b]: 'broker' });
+    expect(store.current().usedStartUrls).toEqual([a]);
+    await store.recordSignIn(b);
+    await store.recordSignIn(a);
+    const onDisk = JSON.parse(await readFile(settingsFile(), 'utf8'));
+    expect(onDisk.usedStartUrls).toEqual([a, b]);
+    // The renderer cannot write the list itself.
+    await expect(store.save({ usedStartUrls: [typo] } as never)).rejects.toThrow();
+  });
+
+  it('remembers at most 20 start URLs, most recent first', async () => {
+    const store = createSettingsStore({ dataDir, env: {} });
+    for (let i = 0; i < 25; i++) await store.recordSignIn(`https://org-${i}.awsapps.com/start`);
+    const used = store.current().usedStartUrls;
+    expect(used).toHaveLength(20);
+    expect(used[0]).toBe('https://org-24.awsapps.com/start');
   });
 });

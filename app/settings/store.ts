@@ -13,6 +13,7 @@ import { ApiError, type FieldIssue } from '../api/errors';
 import type { SettingsView } from './types';
 import {
   envOverrides,
+  MAX_USED_START_URLS,
   settingsSchema,
   settingsPatchSchema,
   sessionModeFor,
@@ -81,6 +82,12 @@ export interface SettingsStore {
   current(): Settings;
   /** Applies a patch, writes the file atomically and returns the new view. */
   save(patch: SettingsPatch): Promise<SettingsView>;
+  /**
+   * Records a successful sign-in to `startUrl` (most recent first, at most MAX_USED_START_URLS), so
+   * per-start-URL settings are kept for start URLs that were actually used and dropped for the rest.
+   * Does nothing while the file is unreadable (that is reported on the next save instead).
+   */
+  recordSignIn(startUrl: string): Promise<SettingsView>;
 }
 
 export type FileState =
@@ -116,7 +123,8 @@ export function createSettingsStore(options: SettingsStoreOptions): SettingsStor
 
   function buildView(state: FileState, notice: string | null): SettingsView {
     const stored = state.kind === 'ok' ? state.stored : settingsSchema.parse({});
-    const settings: Settings = { ...stored, ...overrides.values };
+    // The endpoint comes from the launch environment only; never from the file.
+    const settings: Settings = { ...stored, awsEndpoint: '', ...overrides.values };
     return {
       settings,
       overriddenBy: overrides.overriddenBy,
@@ -136,6 +144,7 @@ export function createSettingsStore(options: SettingsStoreOptions): SettingsStor
   async function save(patch: SettingsPatch): Promise<SettingsView> {
     const checked = settingsPatchSchema.parse(patch);
     refuseOverriddenChanges(checked, overrides);
+    refuseEndpointChange(checked, overrides.values.awsEndpoint ?? '');
     const state = await readState();
     let notice: string | null = null;
     let base: Settings = settingsSchema.parse({});
@@ -144,7 +153,10 @@ export function createSettingsStore(options: SettingsStoreOptions): SettingsStor
       base = state.stored;
       extra = state.extra;
     }
-    const next = settingsSchema.parse({ ...base, ...withoutOverridden(checked, overrides) });
+    const next = keepUsedStartUrls(
+      settingsSchema.parse({ ...base, ...withoutOverridden(checked, overrides) }),
+      overrides.values.startUrl,
+    );
     let moveBadFileAside: (() => Promise<void>) | undefined;
     if (state.kind === 'bad') {
       // Keep the unreadable file where the user can find it, and tell them. Done only once the new
@@ -163,8 +175,24 @@ export function createSettingsStore(options: SettingsStoreOptions): SettingsStor
         notice = `The previous settings file could not be read; it was kept as ${keptAs}.`;
       };
     }
-    await writeAtomically(fs, file, `${JSON.stringify({ ...extra, ...next }, null, 2)}\n`, moveBadFileAside);
+    await writeAtomically(fs, file, fileText(next, extra), moveBadFileAside);
     last = buildView({ kind: 'ok', stored: next, extra }, notice);
+    return last;
+  }
+
+  async function recordSignIn(startUrl: string): Promise<SettingsView> {
+    const state = await readState();
+    if (state.kind === 'bad') return last;
+    const base = state.kind === 'ok' ? state.stored : settingsSchema.parse({});
+    const extra = state.kind === 'ok' ? state.extra : {};
+    const usedStartUrls = [startUrl, ...base.usedStartUrls.filter((u) => u !== startUrl)].slice(
+      0,
+      MAX_USED_START_URLS,
+    );
+    const next = keepUsedStartUrls({ ...base, usedStartUrls }, overrides.values.startUrl);
+    if (JSON.stringify(next) === JSON.stringify(base) && state.kind === 'ok') return last;
+    await writeAtomically(fs, file, fileText(next, extra));
+    last = buildView({ kind: 'ok', stored: next, extra }, null);
     return last;
   }
 
@@ -174,6 +202,11 @@ export function createSettingsStore(options: SettingsStoreOptions): SettingsStor
     current: () => last.settings,
     save(patch) {
       const run = queue.then(() => save(patch));
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    recordSignIn(startUrl) {
+      const run = queue.then(() => recordSignIn(startUrl));
       queue = run.catch(() => undefined);
       return run;
     },
@@ -276,8 +309,30 @@ function refuseOverriddenChanges(patch: SettingsPatch, overrides: EnvOverrides):
   if (issues.length > 0) throw new ApiError('InvalidInput', issues[0]!.message, issues);
 }
 
+/** The endpoint receives the IdC tokens: a save may repeat the launch value but never change it. */
+function refuseEndpointChange(patch: SettingsPatch, launchValue: string): void {
+  if (patch.awsEndpoint === undefined || patch.awsEndpoint.trim() === launchValue) return;
+  const message =
+    'The AWS endpoint is set only when RoleShell starts (ROLESHELL_AWS_ENDPOINT, or "Try the local sandbox"); it cannot be changed here.';
+  throw new ApiError('InvalidInput', message, [{ path: 'awsEndpoint', message }]);
+}
+
+/** Session modes are kept only for start URLs signed in to, and the one configured now. */
+function keepUsedStartUrls(settings: Settings, envStartUrl: string | undefined): Settings {
+  const keep = new Set([...settings.usedStartUrls, settings.startUrl, envStartUrl ?? '']);
+  const modes = Object.fromEntries(Object.entries(settings.modes).filter(([url]) => keep.has(url)));
+  return { ...settings, modes };
+}
+
+/** The file never holds the endpoint (see refuseEndpointChange). */
+function fileText(settings: Settings, extra: Record<string, unknown>): string {
+  const { awsEndpoint: _launchOnly, ...stored } = settings;
+  return `${JSON.stringify({ ...extra, ...stored }, null, 2)}\n`;
+}
+
 function withoutOverridden(patch: SettingsPatch, overrides: EnvOverrides): SettingsPatch {
   const copy: Record<string, unknown> = { ...patch };
+  delete copy.awsEndpoint;
   for (const field of Object.keys(overrides.overriddenBy)) delete copy[field];
   return copy as SettingsPatch;
 }

@@ -1,5 +1,6 @@
 /** Types shared with the renderer (through app/api): no Node imports here. */
 import type { FieldIssue } from '../api/errors';
+import type { SecretStorageInfo } from '../auth/secretStorage';
 import type { EnvVarName, OverridableField, SessionMode, Settings } from './schema';
 
 /** What getSettings returns: the effective values and where each came from. */
@@ -18,4 +19,6 @@ export interface SettingsView {
   envProblems: FieldIssue[];
   /** Something the user should know about the last save, e.g. a bad file kept aside. */
   notice: string | null;
+  /** How tokens are encrypted at rest; added by the settings calls (the store does not know). */
+  secretStorage?: SecretStorageInfo;
 }

@@ -7,7 +7,7 @@ import { identityCenterFor, type IdentityCenterOptions } from '../auth/identityC
 import { mapWithConcurrency } from '../portal/backoff';
 import { listBrokerTargets } from './brokerTargets';
 import { listDirectTargets } from './directTargets';
-import { PreferencesStore } from './preferences';
+import { PreferencesStore, type PreferencesOwner } from './preferences';
 import type { TargetList } from './types';
 
 /** How many permission sets' instances load at once in "load all". */
@@ -28,14 +28,31 @@ export function createBrowseHandlers(
 > {
   const center = identityCenterFor(ctx, options);
   const preferences = new PreferencesStore(ctx.dataDir);
-  // Per connection (a new start URL or endpoint starts a new cache).
+  // Per connection and signed-in identity: a new start URL, endpoint, sign-out or sign-in starts a new cache.
   let cacheKey = '';
   const targetLists = new Map<string, Promise<TargetList>>();
 
+  /** Whose favourites and recents these are: the signed-in (start URL, IdC user). */
+  async function ownerOf(required: boolean): Promise<PreferencesOwner | undefined> {
+    const connection = await center.current();
+    if (connection.session.state.status !== 'signedIn') {
+      if (required) throw new ApiError('NotSignedIn', 'Sign in to continue.');
+      return undefined;
+    }
+    const userName = await center.idcUserOf(connection);
+    if (!userName && required)
+      throw new ApiError(
+        'Unavailable',
+        'RoleShell could not tell which IAM Identity Center user is signed in (no account is assigned), so it cannot keep favourites.',
+      );
+    return userName ? { startUrl: connection.config.startUrl, userName } : undefined;
+  }
+
   async function listTargets(accountId: string, permissionSet: string, refresh = false): Promise<TargetList> {
     const connection = await center.current();
-    if (connection.key !== cacheKey) {
-      cacheKey = connection.key;
+    const identity = `${connection.key}#${connection.generation}`;
+    if (identity !== cacheKey) {
+      cacheKey = identity;
       targetLists.clear();
     }
     const key = `${accountId}/${permissionSet}`;
@@ -128,8 +145,15 @@ export function createBrowseHandlers(
       for (const list of lists) if (list) result.lists.push(list);
       return result;
     },
-    'browse.getPreferences': () => preferences.get(),
-    'browse.setFavourite': ({ target, favourite }) => preferences.setFavourite(target, favourite),
-    'browse.recordRecent': ({ target }) => preferences.recordRecent(target),
+    async 'browse.getPreferences'() {
+      const owner = await ownerOf(false);
+      return owner ? preferences.get(owner) : { favourites: [], recents: [] };
+    },
+    async 'browse.setFavourite'({ target, favourite }) {
+      return preferences.setFavourite((await ownerOf(true))!, target, favourite);
+    },
+    async 'browse.recordRecent'({ target }) {
+      return preferences.recordRecent((await ownerOf(true))!, target);
+    },
   };
 }

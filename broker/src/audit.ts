@@ -4,7 +4,7 @@
  */
 import type { BrokerErrorCode } from './errors';
 
-export type AuditOutcome = 'allowed' | 'started' | 'denied' | 'failed' | 'listed' | 'terminated';
+export type AuditOutcome = 'allowed' | 'started' | 'denied' | 'failed' | 'listed' | 'terminated' | 'resumed';
 
 export interface AuditRecord {
   audit: 'roleshell-broker';

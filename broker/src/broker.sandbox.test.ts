@@ -14,20 +14,30 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Hash } from '@smithy/hash-node';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrg, startSandbox, type OrgFile, type Sandbox } from '../../sandbox/src/index';
+import { permissionSetRoleName } from '../../sandbox/src/identity/iamRoles';
 import { DataChannelClient } from '../../app/session/dataChannel/client';
+import { Transcript } from '../../sandbox/src/dataChannel/fixtures/harness';
 import type { AuditRecord } from './audit';
-import type { BrokerResponse, IdentityProof, StartSessionResult } from './contract';
+import type { BrokerResponse, IdentityProof, ResumeSessionResult, StartSessionResult } from './contract';
 import type { BrokerErrorCode } from './errors';
 import {
   BrokerInvoker,
   proofFor,
+  type BrokerPayload,
   roleCredentials,
   signIn,
   type RoleCredentials,
 } from './fixtures/sandboxCaller';
-import { AUDIENCE_HEADER, GET_CALLER_IDENTITY_BODY, signIdentityProof } from './identityProof/sign';
+import {
+  AUDIENCE_HEADER,
+  GET_CALLER_IDENTITY_BODY,
+  proofRequestFor,
+  REQUEST_HEADER,
+  requestDigest,
+} from './identityProof/sign';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PROD = '222222222222';
@@ -58,6 +68,13 @@ let aliceNoShell: RoleCredentials;
 let aliceNoRunAs: RoleCredentials;
 let aliceAdminInCentral: RoleCredentials;
 let ciRole: RoleCredentials;
+let aliceToken: string;
+
+/** IdC's role for a permission set in an account (the sandbox names it as IdC does). */
+const permissionSetRole = (accountId: string, permissionSet: string) =>
+  permissionSetRoleName(sandbox.org, accountId, permissionSet);
+const developerRoleName = () => permissionSetRole(PROD, 'Developer');
+const supportRoleName = () => permissionSetRole(PROD, 'Support_Tier1');
 
 /** Audit records the broker wrote to stdout (the sandbox forwards the function's output to `log`). */
 function auditRecords(): AuditRecord[] {
@@ -152,7 +169,7 @@ beforeAll(async () => {
     } as OrgFile,
   });
   invoker = new BrokerInvoker(sandbox);
-  const aliceToken = await signIn(sandbox, 'alice');
+  aliceToken = await signIn(sandbox, 'alice');
   for (const permissionSet of Object.keys(LINUX_USERS))
     alice[permissionSet] = await roleCredentials(sandbox, aliceToken, PROD, permissionSet);
   aliceDevInDev = await roleCredentials(sandbox, aliceToken, DEV, 'Developer');
@@ -184,6 +201,11 @@ const startRequest = (instanceId = PROD_WEB_1, extra: object = {}) => ({
   instanceId,
   ...extra,
 });
+
+/** The request with a fresh proof signed for it. */
+async function withProof(credentials: RoleCredentials, request: BrokerPayload) {
+  return { ...request, identity: await proofFor(sandbox, credentials, request) };
+}
 
 async function start(credentials: RoleCredentials, instanceId = PROD_WEB_1): Promise<StartSessionResult> {
   const response = await invoker.call(credentials, startRequest(instanceId));
@@ -326,29 +348,29 @@ describe('per-permission-set Linux users', () => {
   });
 });
 
-describe('refusals', () => {
-  /** Sends a request and checks: the code, no session started (sandbox store and CloudTrail), and the denial audited. */
-  async function expectRefused(
-    credentials: RoleCredentials,
-    payload: unknown,
-    code: BrokerErrorCode,
-  ): Promise<AuditRecord> {
-    const sessionsBefore = sandbox.sessions.list().length;
-    const startEventsBefore = startSessionEvents().length;
-    const auditBefore = auditRecords().length;
-    const response = await invoker.invoke(credentials, payload);
-    expect(response).toEqual({ ok: false, error: { code, message: expect.any(String) } });
-    expect(sandbox.sessions.list()).toHaveLength(sessionsBefore);
-    expect(startSessionEvents()).toHaveLength(startEventsBefore);
-    const newRecords = auditRecords().slice(auditBefore);
-    expect(newRecords).toEqual([expect.objectContaining({ outcome: 'denied', code })]);
-    // Messages never quote the broker's own roles or AWS errors.
-    expect(JSON.stringify(response)).not.toMatch(
-      /RoleShellTarget|RoleShellBrokerExecution|Exception|SignatureDoesNotMatch/,
-    );
-    return newRecords[0]!;
-  }
+/** Sends a request and checks: the code, no session started (sandbox store and CloudTrail), and the denial audited. */
+async function expectRefused(
+  credentials: RoleCredentials,
+  payload: unknown,
+  code: BrokerErrorCode,
+): Promise<AuditRecord> {
+  const sessionsBefore = sandbox.sessions.list().length;
+  const startEventsBefore = startSessionEvents().length;
+  const auditBefore = auditRecords().length;
+  const response = await invoker.invoke(credentials, payload);
+  expect(response).toEqual({ ok: false, error: { code, message: expect.any(String) } });
+  expect(sandbox.sessions.list()).toHaveLength(sessionsBefore);
+  expect(startSessionEvents()).toHaveLength(startEventsBefore);
+  const newRecords = auditRecords().slice(auditBefore);
+  expect(newRecords).toEqual([expect.objectContaining({ outcome: 'denied', code })]);
+  // Messages never quote the broker's own roles or AWS errors.
+  expect(JSON.stringify(response)).not.toMatch(
+    /RoleShellTarget|RoleShellBrokerExecution|Exception|SignatureDoesNotMatch/,
+  );
+  return newRecords[0]!;
+}
 
+describe('refusals', () => {
   const signedRequest = async (
     credentials: RoleCredentials,
     proof: IdentityProof | Promise<IdentityProof>,
@@ -361,17 +383,19 @@ describe('refusals', () => {
     const forged = { ...alice.Developer!, secretAccessKey: 'not-the-secret' };
     const record = await expectRefused(
       alice.Developer!,
-      await signedRequest(alice.Developer!, proofFor(sandbox, forged)),
+      await signedRequest(alice.Developer!, proofFor(sandbox, forged, startRequest())),
       'IdentityRejected',
     );
     expect(record.reason).toMatch(/STS rejected the proof/);
   });
 
   it('refuses a tampered proof: audience swapped after signing, signature altered', async () => {
-    const other = await proofFor(sandbox, alice.Developer!, `${sandbox.brokerFunctionArn}-other`);
+    const other = await proofFor(sandbox, alice.Developer!, startRequest(), {
+      audience: `${sandbox.brokerFunctionArn}-other`,
+    });
     other.headers[AUDIENCE_HEADER] = sandbox.brokerFunctionArn;
     await expectRefused(alice.Developer!, await signedRequest(alice.Developer!, other), 'IdentityRejected');
-    const altered = await proofFor(sandbox, alice.Developer!);
+    const altered = await proofFor(sandbox, alice.Developer!, startRequest());
     altered.headers.authorization = altered.headers.authorization!.replace(
       /Signature=([0-9a-f])/,
       (_m, c: string) => `Signature=${c === '0' ? '1' : '0'}`,
@@ -380,7 +404,7 @@ describe('refusals', () => {
   });
 
   it('refuses a proof without the audience header, with it unsigned, or for another function', async () => {
-    const missing = await proofFor(sandbox, alice.Developer!);
+    const missing = await proofFor(sandbox, alice.Developer!, startRequest());
     delete missing.headers[AUDIENCE_HEADER];
     expect(
       (
@@ -428,11 +452,9 @@ describe('refusals', () => {
       ).reason,
     ).toMatch(/not in SignedHeaders/);
 
-    const elsewhere = proofFor(
-      sandbox,
-      alice.Developer!,
-      `arn:aws:lambda:${REGION}:111111111111:function:someone-elses-function`,
-    );
+    const elsewhere = proofFor(sandbox, alice.Developer!, startRequest(), {
+      audience: `arn:aws:lambda:${REGION}:111111111111:function:someone-elses-function`,
+    });
     expect(
       (
         await expectRefused(
@@ -457,12 +479,7 @@ describe('refusals', () => {
     await new Promise<void>((resolve) => forger.listen(0, '127.0.0.1', resolve));
     try {
       const forgerUrl = `http://127.0.0.1:${(forger.address() as AddressInfo).port}`;
-      const proof = await signIdentityProof({
-        credentials: bobReadOnly,
-        region: REGION,
-        audience: sandbox.brokerFunctionArn,
-        endpoint: forgerUrl,
-      });
+      const proof = await proofFor(sandbox, bobReadOnly, startRequest(PROD_DB_1), { endpoint: forgerUrl });
       const record = await expectRefused(
         bobReadOnly,
         { ...startRequest(PROD_DB_1), identity: proof },
@@ -486,11 +503,7 @@ describe('refusals', () => {
   });
 
   it('refuses stale and future-dated proofs', async () => {
-    const stale = signIdentityProof({
-      credentials: alice.Developer!,
-      region: REGION,
-      audience: sandbox.brokerFunctionArn,
-      endpoint: sandbox.endpoint,
+    const stale = proofFor(sandbox, alice.Developer!, startRequest(), {
       signingDate: new Date(Date.now() - 6 * 60_000),
     });
     expect(
@@ -502,11 +515,7 @@ describe('refusals', () => {
         )
       ).reason,
     ).toMatch(/older than 5 minutes/);
-    const future = signIdentityProof({
-      credentials: alice.Developer!,
-      region: REGION,
-      audience: sandbox.brokerFunctionArn,
-      endpoint: sandbox.endpoint,
+    const future = proofFor(sandbox, alice.Developer!, startRequest(), {
       signingDate: new Date(Date.now() + 10 * 60_000),
     });
     expect(
@@ -521,13 +530,13 @@ describe('refusals', () => {
   });
 
   it('refuses an oversized proof and a wrong body', async () => {
-    const big = await proofFor(sandbox, alice.Developer!);
+    const big = await proofFor(sandbox, alice.Developer!, startRequest());
     big.headers['x-padding'] = 'p'.repeat(9000);
     expect(
       (await expectRefused(alice.Developer!, await signedRequest(alice.Developer!, big), 'IdentityRejected'))
         .reason,
     ).toMatch(/over 8192 bytes/);
-    const body = await proofFor(sandbox, alice.Developer!);
+    const body = await proofFor(sandbox, alice.Developer!, startRequest());
     body.body = 'Action=GetCallerIdentity&Version=2011-06-15&Extra=1';
     expect(
       (await expectRefused(alice.Developer!, await signedRequest(alice.Developer!, body), 'IdentityRejected'))
@@ -538,7 +547,7 @@ describe('refusals', () => {
   it('refuses a role that is not an IdC permission set', async () => {
     const record = await expectRefused(
       ciRole,
-      await signedRequest(ciRole, proofFor(sandbox, ciRole)),
+      await signedRequest(ciRole, proofFor(sandbox, ciRole, startRequest())),
       'IdentityRejected',
     );
     expect(record.reason).toMatch(/assumed-role\/CiDeployer\/.* is not an AWSReservedSSO_ assumed role/);
@@ -548,20 +557,14 @@ describe('refusals', () => {
     // Named without an account, it is looked up in the caller's own account only.
     const notFound = await expectRefused(
       alice.Developer!,
-      await signedRequest(alice.Developer!, proofFor(sandbox, alice.Developer!)).then((r) => ({
-        ...r,
-        instanceId: STAGING_APP_1,
-      })),
+      await withProof(alice.Developer!, startRequest(STAGING_APP_1)),
       'TargetNotFound',
     );
     expect(notFound).toMatchObject({ user: 'alice', permissionSet: 'Developer', instanceId: STAGING_APP_1 });
     // Named with its account, the broker refuses to leave the caller's account.
     await expectRefused(
       alice.Developer!,
-      {
-        ...startRequest(STAGING_APP_1, { accountId: STAGING }),
-        identity: await proofFor(sandbox, alice.Developer!),
-      },
+      await withProof(alice.Developer!, startRequest(STAGING_APP_1, { accountId: STAGING })),
       'AccessDenied',
     );
   });
@@ -569,7 +572,7 @@ describe('refusals', () => {
   it('refuses an account that has no member role for the broker as AccessDenied, not Internal', async () => {
     const record = await expectRefused(
       aliceAdminInCentral,
-      { ...startRequest(PROD_WEB_1), identity: await proofFor(sandbox, aliceAdminInCentral) },
+      await withProof(aliceAdminInCentral, startRequest(PROD_WEB_1)),
       'AccessDenied',
     );
     expect(record.reason).toMatch(/AssumeRole .* refused/);
@@ -583,12 +586,12 @@ describe('refusals', () => {
   it('refuses an untagged instance and one tagged for another permission set', async () => {
     await expectRefused(
       aliceDevInDev,
-      { ...startRequest(DEV_BUILD_1), identity: await proofFor(sandbox, aliceDevInDev) },
+      await withProof(aliceDevInDev, startRequest(DEV_BUILD_1)),
       'AccessDenied',
     );
     const record = await expectRefused(
       alice.Developer!,
-      { ...startRequest(PROD_DB_1), identity: await proofFor(sandbox, alice.Developer!) },
+      await withProof(alice.Developer!, startRequest(PROD_DB_1)),
       'AccessDenied',
     );
     expect(record.reason).toMatch(/does not list Developer/);
@@ -597,13 +600,13 @@ describe('refusals', () => {
   it('refuses a permission set with no Linux user mapped, with no fallback user', async () => {
     const noDocument = await expectRefused(
       aliceNoShell,
-      { ...startRequest(PROD_WEB_1), identity: await proofFor(sandbox, aliceNoShell) },
+      await withProof(aliceNoShell, startRequest(PROD_WEB_1)),
       'AccessDenied',
     );
     expect(noDocument.reason).toMatch(/document RoleShell-NoShell not found/);
     const runAsOff = await expectRefused(
       aliceNoRunAs,
-      { ...startRequest(PROD_WEB_1), identity: await proofFor(sandbox, aliceNoRunAs) },
+      await withProof(aliceNoRunAs, startRequest(PROD_WEB_1)),
       'AccessDenied',
     );
     expect(runAsOff.reason).toMatch(/runAsEnabled off/);
@@ -616,7 +619,7 @@ describe('refusals', () => {
   it('refuses an instance that is not connected', async () => {
     await expectRefused(
       alice.AdministratorAccess!,
-      { ...startRequest(PROD_LEGACY_1), identity: await proofFor(sandbox, alice.AdministratorAccess!) },
+      await withProof(alice.AdministratorAccess!, startRequest(PROD_LEGACY_1)),
       'TargetNotConnected',
     );
   });
@@ -624,25 +627,17 @@ describe('refusals', () => {
   it('refuses a malformed instance id, a region it does not serve and an unknown action', async () => {
     await expectRefused(
       alice.Developer!,
-      { ...startRequest('i-0a1b2c3d4e5f6000G'), identity: await proofFor(sandbox, alice.Developer!) },
+      await withProof(alice.Developer!, startRequest('i-0a1b2c3d4e5f6000G')),
       'InvalidRequest',
     );
     await expectRefused(
       alice.Developer!,
-      {
-        ...startRequest(PROD_WEB_1, { region: 'ap-south-1' }),
-        identity: await proofFor(sandbox, alice.Developer!),
-      },
+      await withProof(alice.Developer!, startRequest(PROD_WEB_1, { region: 'ap-south-1' })),
       'InvalidRequest',
     );
     await expectRefused(
       alice.Developer!,
-      {
-        action: 'sendCommand',
-        region: REGION,
-        instanceId: PROD_WEB_1,
-        identity: await proofFor(sandbox, alice.Developer!),
-      },
+      await withProof(alice.Developer!, { action: 'sendCommand', region: REGION, instanceId: PROD_WEB_1 }),
       'InvalidRequest',
     );
   });
@@ -674,5 +669,305 @@ describe('refusals', () => {
     } finally {
       await terminate(alice.Developer!, session.SessionId);
     }
+  });
+});
+
+describe('request-bound, single-use proofs', () => {
+  it("refuses Alice's proof used by Bob for another request, before STS sees it", async () => {
+    const alicesProof = await proofFor(sandbox, alice.AdministratorAccess!, startRequest(PROD_WEB_1));
+    const stsCallsBefore = sandbox.cloudTrail().filter((e) => e.eventName === 'GetCallerIdentity').length;
+    const record = await expectRefused(
+      bobReadOnly,
+      { ...startRequest(PROD_DB_1), identity: alicesProof },
+      'IdentityRejected',
+    );
+    expect(record.reason).toMatch(/x-roleshell-request .* does not match the request received/);
+    expect(sandbox.cloudTrail().filter((e) => e.eventName === 'GetCallerIdentity')).toHaveLength(
+      stsCallsBefore,
+    );
+    // Nor for listing in another region, nor for ending a session.
+    const listing = await proofFor(sandbox, alice.Developer!, { action: 'listTargets', region: REGION });
+    await expectRefused(
+      bobReadOnly,
+      { action: 'listTargets', region: 'us-east-1', identity: listing },
+      'IdentityRejected',
+    );
+    await expectRefused(
+      bobReadOnly,
+      { action: 'terminateSession', region: REGION, sessionId: 'alice-0123456789abcdef0', identity: listing },
+      'IdentityRejected',
+    );
+  });
+
+  it('refuses a request header rewritten to match another request: STS finds the signature broken', async () => {
+    const proof = await proofFor(sandbox, alice.Developer!, startRequest(PROD_WEB_1));
+    const other = startRequest('i-0a1b2c3d4e5f60005');
+    proof.headers[REQUEST_HEADER] = requestDigest(proofRequestFor(other));
+    const record = await expectRefused(alice.Developer!, { ...other, identity: proof }, 'IdentityRejected');
+    expect(record.reason).toMatch(/STS rejected the proof: SignatureDoesNotMatch/);
+  });
+
+  it('refuses a proof without the request header or with it unsigned', async () => {
+    const missing = await proofFor(sandbox, alice.Developer!, startRequest());
+    delete missing.headers[REQUEST_HEADER];
+    expect(
+      (await expectRefused(alice.Developer!, { ...startRequest(), identity: missing }, 'IdentityRejected'))
+        .reason,
+    ).toMatch(/no x-roleshell-request/);
+
+    const endpoint = new URL(sandbox.endpoint);
+    const request = new HttpRequest({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: endpoint.hostname,
+      port: Number(endpoint.port),
+      path: '/',
+      headers: {
+        host: endpoint.host,
+        'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+        [AUDIENCE_HEADER]: sandbox.brokerFunctionArn,
+        [REQUEST_HEADER]: requestDigest(proofRequestFor(startRequest())),
+      },
+      body: GET_CALLER_IDENTITY_BODY,
+    });
+    const signer = new SignatureV4({
+      credentials: alice.Developer!,
+      region: REGION,
+      service: 'sts',
+      sha256: Hash.bind(null, 'sha256'),
+    });
+    const unsigned = await signer.sign(request, { unsignableHeaders: new Set([REQUEST_HEADER]) });
+    const proof: IdentityProof = {
+      method: 'POST',
+      url: `${sandbox.endpoint}/`,
+      headers: unsigned.headers as Record<string, string>,
+      body: GET_CALLER_IDENTITY_BODY,
+    };
+    expect(
+      (await expectRefused(alice.Developer!, { ...startRequest(), identity: proof }, 'IdentityRejected'))
+        .reason,
+    ).toMatch(/x-roleshell-request is not in SignedHeaders/);
+  });
+
+  it('accepts a startSession proof once: the same invoke again (by anyone) starts nothing', async () => {
+    const payload = await withProof(alice.Developer!, startRequest());
+    const first = await invoker.invoke(alice.Developer!, payload);
+    if (!first.ok) throw new Error(`first start refused: ${first.error.code}`);
+    const { session } = first as StartSessionResult;
+    try {
+      const replay = await expectRefused(alice.Developer!, payload, 'IdentityRejected');
+      expect(replay).toMatchObject({ user: 'alice', permissionSet: 'Developer', instanceId: PROD_WEB_1 });
+      expect(replay.reason).toMatch(/proof replayed/);
+      const byBob = await expectRefused(bobReadOnly, payload, 'IdentityRejected');
+      expect(byBob.reason).toMatch(/proof replayed/);
+    } finally {
+      await terminate(alice.Developer!, session.SessionId);
+    }
+  });
+
+  it('lets a listTargets proof repeat its own request', async () => {
+    const payload = await withProof(alice.Developer!, { action: 'listTargets', region: REGION });
+    expect((await invoker.invoke(alice.Developer!, payload)).ok).toBe(true);
+    expect((await invoker.invoke(alice.Developer!, payload)).ok).toBe(true);
+  });
+});
+
+describe('resumeSession', () => {
+  const resumeRequest = (sessionId: string) => ({ action: 'resumeSession', region: REGION, sessionId });
+  const resumeEvents = (sessionId: string) =>
+    sandbox
+      .cloudTrail()
+      .filter(
+        (e) => e.eventName === 'ResumeSession' && JSON.stringify(e.requestParameters).includes(sessionId),
+      );
+
+  it("gives the session's own user a new token that the data channel accepts on a redial", async () => {
+    const { session } = await start(alice.Developer!);
+    const client = await DataChannelClient.open(session.StreamUrl, session.TokenValue);
+    try {
+      const transcript = new Transcript();
+      client.on('output', transcript.append);
+      client.sendInput('echo "before $((20+1))"\r');
+      await transcript.waitFor(/before 21\r\n/);
+
+      // Resumed from another of alice's permission sets: the session is the user's, not the role's.
+      const response = await invoker.call(alice.ReadOnly!, resumeRequest(session.SessionId));
+      if (!response.ok) throw new Error(`resume refused: ${response.error.code} ${response.error.message}`);
+      const resumed = (response as ResumeSessionResult).session;
+      expect(resumed.SessionId).toBe(session.SessionId);
+      expect(resumed.StreamUrl).toBe(session.StreamUrl);
+      expect(resumed.TokenValue).not.toBe(session.TokenValue);
+      expect(sandbox.sessions.get(session.SessionId)?.tokens).toContain(resumed.TokenValue);
+      // ResumeSession ran as the member target role for alice, not as the caller's permission set.
+      expect(resumeEvents(session.SessionId).map((e) => e.userIdentity.arn)).toEqual([
+        `arn:aws:sts::${PROD}:assumed-role/RoleShellTarget/alice`,
+      ]);
+      expect(auditRecords().findLast((r) => r.action === 'resumeSession')).toMatchObject({
+        outcome: 'resumed',
+        user: 'alice',
+        permissionSet: 'ReadOnly',
+        sessionId: session.SessionId,
+        instanceId: PROD_WEB_1,
+      });
+
+      await client.resume(resumed.TokenValue);
+      client.sendInput('echo "after $((40+2))"\r');
+      await transcript.waitFor(/after 42\r\n/);
+    } finally {
+      client.close();
+      await terminate(alice.Developer!, session.SessionId);
+    }
+  });
+
+  it("refuses another user's session and audits it; no token is made", async () => {
+    const { session } = await start(alice.Developer!);
+    try {
+      const tokens = sandbox.sessions.get(session.SessionId)!.tokens.length;
+      const record = await expectRefused(
+        bobReadOnly,
+        await withProof(bobReadOnly, resumeRequest(session.SessionId)),
+        'AccessDenied',
+      );
+      expect(record).toMatchObject({ action: 'resumeSession', user: 'bob', sessionId: session.SessionId });
+      expect(sandbox.sessions.get(session.SessionId)!.tokens).toHaveLength(tokens);
+      expect(resumeEvents(session.SessionId)).toEqual([]);
+    } finally {
+      await terminate(alice.Developer!, session.SessionId);
+    }
+  });
+
+  it('refuses a replayed resume proof: one token per proof', async () => {
+    const { session } = await start(alice.Developer!);
+    try {
+      const payload = await withProof(alice.Developer!, resumeRequest(session.SessionId));
+      expect((await invoker.invoke(alice.Developer!, payload)).ok).toBe(true);
+      const replay = await expectRefused(alice.Developer!, payload, 'IdentityRejected');
+      expect(replay.reason).toMatch(/proof replayed/);
+      expect(resumeEvents(session.SessionId)).toHaveLength(1);
+      // A proof for terminating the session does not resume it either.
+      const terminateProof = await proofFor(sandbox, alice.Developer!, {
+        action: 'terminateSession',
+        region: REGION,
+        sessionId: session.SessionId,
+      });
+      await expectRefused(
+        alice.Developer!,
+        { ...resumeRequest(session.SessionId), identity: terminateProof },
+        'IdentityRejected',
+      );
+    } finally {
+      await terminate(alice.Developer!, session.SessionId);
+    }
+  });
+
+  it('reports an ended session as not found', async () => {
+    const { session } = await start(alice.Developer!);
+    await terminate(alice.Developer!, session.SessionId);
+    await expectRefused(
+      alice.Developer!,
+      await withProof(alice.Developer!, resumeRequest(session.SessionId)),
+      'TargetNotFound',
+    );
+  });
+});
+
+// Last in the file: it recreates one of alice's permission-set roles.
+describe('role origin: only roles IAM Identity Center made', () => {
+  const IMPOSTOR = 'AWSReservedSSO_AdministratorAccess_0123456789abcdef';
+
+  async function assume(credentials: RoleCredentials, roleName: string): Promise<RoleCredentials> {
+    const sts = new STSClient({ region: REGION, endpoint: sandbox.endpoint, credentials });
+    try {
+      const { Credentials: c } = await sts.send(
+        new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${PROD}:role/${roleName}`, RoleSessionName: 'alice' }),
+      );
+      return {
+        accessKeyId: c!.AccessKeyId!,
+        secretAccessKey: c!.SecretAccessKey!,
+        sessionToken: c!.SessionToken!,
+      };
+    } finally {
+      sts.destroy();
+    }
+  }
+  const getRoleEvents = (roleName: string) =>
+    sandbox
+      .cloudTrail()
+      .filter(
+        (e) =>
+          e.eventName === 'GetRole' &&
+          (e.requestParameters as { roleName?: string } | null)?.roleName === roleName,
+      );
+
+  it('reads the real role once, in its own account, as the member target role', async () => {
+    const roleName = developerRoleName();
+    expect((await invoker.call(alice.Developer!, { action: 'listTargets', region: REGION })).ok).toBe(true);
+    expect((await invoker.call(alice.Developer!, { action: 'listTargets', region: REGION })).ok).toBe(true);
+    const events = getRoleEvents(roleName);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      eventSource: 'iam.amazonaws.com',
+      recipientAccountId: PROD,
+      userIdentity: { arn: `arn:aws:sts::${PROD}:assumed-role/RoleShellTarget/alice` },
+    });
+    expect(events[0]!.errorCode).toBeUndefined();
+  });
+
+  it('refuses an ordinary role named like a permission-set role, assumed with RoleSessionName=alice', async () => {
+    const impostor = await assume(bobReadOnly, IMPOSTOR);
+    const record = await expectRefused(
+      impostor,
+      await withProof(impostor, startRequest(PROD_DB_1)),
+      'IdentityRejected',
+    );
+    // The name alone would have made it alice with AdministratorAccess.
+    expect(record).toMatchObject({ user: 'alice', permissionSet: 'AdministratorAccess', account: PROD });
+    expect(record.reason).toMatch(/has path \/, not IAM Identity Center's/);
+    const listed = await invoker.call(impostor, { action: 'listTargets', region: REGION });
+    expect(listed).toMatchObject({ ok: false, error: { code: 'IdentityRejected' } });
+    // The refusal is cached like an acceptance: IAM was asked once.
+    expect(getRoleEvents(IMPOSTOR)).toHaveLength(1);
+  });
+
+  it('refuses a permission-set role deleted and created again as an ordinary role, though the real one was cached', async () => {
+    const roleName = supportRoleName();
+    const real = sandbox.iam.getRole(PROD, roleName)!;
+    expect((await invoker.call(alice.Support_Tier1!, { action: 'listTargets', region: REGION })).ok).toBe(
+      true,
+    );
+    const recreated = sandbox.iam.recreateRole(PROD, roleName, {
+      trust: { principals: [PROD] },
+      policy: { actions: ['lambda:InvokeFunction'] },
+    });
+    expect(recreated.roleId).not.toBe(real.roleId);
+    const impostor = await assume(bobReadOnly, roleName);
+    const record = await expectRefused(
+      impostor,
+      await withProof(impostor, startRequest(PROD_WEB_1)),
+      'IdentityRejected',
+    );
+    expect(record).toMatchObject({ user: 'alice', permissionSet: 'Support_Tier1' });
+    expect(record.reason).toMatch(/has path \/,/);
+    // Alice's session of the deleted role is refused as well: IAM now names another role.
+    const stale = await expectRefused(
+      alice.Support_Tier1!,
+      await withProof(alice.Support_Tier1!, startRequest(PROD_WEB_1)),
+      'IdentityRejected',
+    );
+    expect(stale.userId).toBe(`${real.roleId}:alice`);
+  });
+
+  it('refuses a session of a deleted role that IdC provisioned again (same path, new RoleId)', async () => {
+    // A role no test used before, so nothing is cached for it (a cached answer lives roleCacheSeconds).
+    const credentials = await roleCredentials(sandbox, aliceToken, DEV, 'AdministratorAccess');
+    const roleName = permissionSetRole(DEV, 'AdministratorAccess');
+    const before = sandbox.iam.getRole(DEV, roleName)!;
+    sandbox.iam.recreateRole(DEV, roleName, { path: before.path });
+    const record = await expectRefused(
+      credentials,
+      await withProof(credentials, startRequest('i-0c1b2c3d4e5f60008', { region: 'us-east-1' })),
+      'IdentityRejected',
+    );
+    expect(record.reason).toMatch(/deleted and recreated/);
   });
 });

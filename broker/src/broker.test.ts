@@ -5,14 +5,15 @@ import { loadBrokerConfig } from './config';
 import type { BrokerResponse, StartSessionResult } from './contract';
 import { fakeMemberAccount, sessionDocument, type FakeAccountState } from './fixtures/fakeMember';
 import type { StsIdentity } from './identityProof/callerIdentity';
-import { signIdentityProof } from './identityProof/sign';
-import type { MemberAccount } from './memberAccount';
+import { proofRequestFor, signIdentityProof } from './identityProof/sign';
+import type { MemberAccount, RoleFacts } from './memberAccount';
 
 const ACCOUNT = '111122223333';
 const OTHER_ACCOUNT = '444455556666';
 const FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:999988887777:function:roleshell-broker';
 const STS = 'http://127.0.0.1:4566';
 const ctx = { requestId: 'req-1', functionArn: FUNCTION_ARN };
+const IDC_PATH = '/aws-reserved/sso.amazonaws.com/eu-west-1/';
 
 /** Access key -> what "STS" says about it. */
 const identities: Record<string, StsIdentity> = {
@@ -38,13 +39,22 @@ const identities: Record<string, StsIdentity> = {
   },
 };
 
-const proof = (accessKeyId: string, audience = FUNCTION_ARN) =>
+type Payload = Parameters<typeof proofRequestFor>[0];
+
+const proof = (accessKeyId: string, request: Payload, audience = FUNCTION_ARN) =>
   signIdentityProof({
     credentials: { accessKeyId, secretAccessKey: 's', sessionToken: 't' },
     region: 'eu-west-1',
     audience,
     endpoint: STS,
+    request: proofRequestFor(request),
   });
+
+/** The request with a proof signed for it. */
+const signed = async <T extends Payload>(accessKeyId: string, request: T, audience = FUNCTION_ARN) => ({
+  ...request,
+  identity: await proof(accessKeyId, request, audience),
+});
 
 function setup(options: { audit?: AuditSink; config?: object } = {}) {
   const accounts: Record<string, FakeAccountState> = {};
@@ -82,6 +92,13 @@ function setup(options: { audit?: AuditSink; config?: object } = {}) {
       ],
       sessions: [],
       calls: [],
+      roles: new Map([
+        ['AWSReservedSSO_Developer_0123456789abcdef', { path: IDC_PATH, roleId: 'AROADEV' }],
+        [
+          'AWSReservedSSO_Support_Tier1_fedcba9876543210',
+          { path: '/aws-reserved/sso.amazonaws.com/', roleId: 'AROASUP' },
+        ],
+      ]),
     });
   const opened: string[] = [];
   const replayed: string[] = [];
@@ -116,12 +133,11 @@ describe('startSession', () => {
   it('starts a session as the mapped Linux user, audited before and after', async () => {
     const { broker, account, opened, audit } = setup();
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     );
     expect(response.ok).toBe(true);
@@ -134,7 +150,8 @@ describe('startSession', () => {
       accountId: ACCOUNT,
     });
     expect(result.session.SessionId).toMatch(/^alice-/);
-    expect(opened).toEqual([`${ACCOUNT}/alice`]);
+    // Its own account: once to read the caller's role, once to act (memberAccess caches the credentials).
+    expect(opened).toEqual([`${ACCOUNT}/alice`, `${ACCOUNT}/alice`]);
     expect(account(ACCOUNT).calls).toContain(
       `startSession i-0123456789abcdef0 RoleShell-Developer ${sessionReason('alice', 'Developer')}`,
     );
@@ -157,12 +174,11 @@ describe('startSession', () => {
   it('gives another permission set of the same user its own Linux user', async () => {
     const { broker } = setup();
     const response = (await broker.handle(
-      {
+      await signed('ASIAALICESUPPORT0001', {
         action: 'startSession',
-        identity: await proof('ASIAALICESUPPORT0001'),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     )) as StartSessionResult;
     expect(response.linuxUser).toBe('support');
@@ -177,12 +193,11 @@ describe('startSession', () => {
   ])('refuses %s and starts nothing', async (_label, instanceId, code) => {
     const { broker, account, audit } = setup();
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId,
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe(code);
@@ -196,12 +211,11 @@ describe('startSession', () => {
     const { broker, account } = setup();
     account(ACCOUNT).documents = {};
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('AccessDenied');
@@ -209,16 +223,17 @@ describe('startSession', () => {
   });
 
   it('refuses another account unless crossAccount is configured', async () => {
-    const request = async () => ({
-      action: 'startSession',
-      identity: await proof('ASIAALICEDEVELOPER01'),
-      region: 'eu-west-1',
-      instanceId: 'i-0123456789abcdef0',
-      accountId: OTHER_ACCOUNT,
-    });
+    const request = async () =>
+      await signed('ASIAALICEDEVELOPER01', {
+        action: 'startSession',
+        region: 'eu-west-1',
+        instanceId: 'i-0123456789abcdef0',
+        accountId: OTHER_ACCOUNT,
+      });
     const closed = setup();
     expect(errorCode(await closed.broker.handle(await request(), ctx))).toBe('AccessDenied');
-    expect(closed.opened).toEqual([]);
+    // Only its own account was opened, to read the caller's role.
+    expect(closed.opened).toEqual([`${ACCOUNT}/alice`]);
     const open = setup({ config: { crossAccount: true } });
     const response = (await open.broker.handle(await request(), ctx)) as StartSessionResult;
     expect(response.target.accountId).toBe(OTHER_ACCOUNT);
@@ -233,12 +248,11 @@ describe('startSession', () => {
       },
     });
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('Internal');
@@ -256,12 +270,11 @@ describe('startSession', () => {
       },
     });
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('Internal');
@@ -277,12 +290,11 @@ describe('startSession', () => {
       },
     );
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('Throttled');
@@ -299,12 +311,11 @@ describe('startSession', () => {
       },
     );
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     );
     expect(response).toEqual({
@@ -344,12 +355,11 @@ describe('request validation', () => {
   ])('refuses the malformed instance id %s', async (instanceId) => {
     const { broker, replayed } = setup();
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         instanceId,
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('InvalidRequest');
@@ -360,12 +370,11 @@ describe('request validation', () => {
   it('refuses a region the broker does not serve', async () => {
     const { broker } = setup();
     const response = await broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'startSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'ap-south-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('InvalidRequest');
@@ -374,7 +383,7 @@ describe('request validation', () => {
 
   it('refuses an oversized proof before reading it', async () => {
     const { broker, replayed } = setup();
-    const identity = await proof('ASIAALICEDEVELOPER01');
+    const identity = await proof('ASIAALICEDEVELOPER01', { action: 'listTargets' });
     identity.headers['x-padding'] = 'a'.repeat(8 * 1024);
     const response = await broker.handle({ action: 'listTargets', identity }, ctx);
     expect(errorCode(response)).toBe('IdentityRejected');
@@ -384,9 +393,7 @@ describe('request validation', () => {
   it('refuses a caller that is not a permission-set role', async () => {
     const { broker, opened, audit } = setup();
     expect(
-      errorCode(
-        await broker.handle({ action: 'listTargets', identity: await proof('ASIAPLAINROLE0000001') }, ctx),
-      ),
+      errorCode(await broker.handle(await signed('ASIAPLAINROLE0000001', { action: 'listTargets' }), ctx)),
     ).toBe('IdentityRejected');
     expect(opened).toEqual([]);
     expect(audit.records?.[0]).toMatchObject({ outcome: 'denied', code: 'IdentityRejected' });
@@ -395,7 +402,7 @@ describe('request validation', () => {
   it('refuses a proof for another audience without replaying it', async () => {
     const { broker, replayed } = setup();
     const response = await broker.handle(
-      { action: 'listTargets', identity: await proof('ASIAALICEDEVELOPER01', `${FUNCTION_ARN}2`) },
+      await signed('ASIAALICEDEVELOPER01', { action: 'listTargets' }, `${FUNCTION_ARN}2`),
       ctx,
     );
     expect(errorCode(response)).toBe('IdentityRejected');
@@ -407,7 +414,7 @@ describe('listTargets', () => {
   it('lists the instances the permission set may reach, with the mapped user', async () => {
     const { broker, audit } = setup();
     const response = await broker.handle(
-      { action: 'listTargets', identity: await proof('ASIAALICEDEVELOPER01'), region: 'eu-west-1' },
+      await signed('ASIAALICEDEVELOPER01', { action: 'listTargets', region: 'eu-west-1' }),
       ctx,
     );
     expect(response).toMatchObject({
@@ -429,11 +436,12 @@ describe('listTargets', () => {
   it('covers every served region by default, skipping regions without the document', async () => {
     const { broker, account } = setup();
     const response = await broker.handle(
-      { action: 'listTargets', identity: await proof('ASIAALICEDEVELOPER01') },
+      await signed('ASIAALICEDEVELOPER01', { action: 'listTargets' }),
       ctx,
     );
     expect(response.ok).toBe(true);
     expect(account(ACCOUNT).calls).toEqual([
+      'getRole AWSReservedSSO_Developer_0123456789abcdef',
       'getSessionDocument RoleShell-Developer',
       'getSessionDocument RoleShell-Developer',
       'listTaggedInstances eu-west-1',
@@ -444,9 +452,7 @@ describe('listTargets', () => {
     const { broker, account } = setup();
     account(ACCOUNT).documents = {};
     expect(
-      errorCode(
-        await broker.handle({ action: 'listTargets', identity: await proof('ASIAALICEDEVELOPER01') }, ctx),
-      ),
+      errorCode(await broker.handle(await signed('ASIAALICEDEVELOPER01', { action: 'listTargets' }), ctx)),
     ).toBe('AccessDenied');
   });
 });
@@ -454,12 +460,11 @@ describe('listTargets', () => {
 describe('terminateSession', () => {
   async function started(setupResult: ReturnType<typeof setup>, key = 'ASIAALICEDEVELOPER01') {
     const response = (await setupResult.broker.handle(
-      {
+      await signed(key, {
         action: 'startSession',
-        identity: await proof(key),
         region: 'eu-west-1',
         instanceId: 'i-0123456789abcdef0',
-      },
+      }),
       ctx,
     )) as StartSessionResult;
     return response.session.SessionId;
@@ -469,12 +474,11 @@ describe('terminateSession', () => {
     const s = setup();
     const sessionId = await started(s);
     const response = await s.broker.handle(
-      {
+      await signed('ASIAALICESUPPORT0001', {
         action: 'terminateSession',
-        identity: await proof('ASIAALICESUPPORT0001'),
         region: 'eu-west-1',
         sessionId,
-      },
+      }),
       ctx,
     );
     expect(response).toEqual({ ok: true, sessionId });
@@ -491,12 +495,11 @@ describe('terminateSession', () => {
     const s = setup();
     const sessionId = await started(s, 'ASIABOBDEVELOPER0001');
     const response = await s.broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'terminateSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         sessionId,
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('AccessDenied');
@@ -513,12 +516,11 @@ describe('terminateSession', () => {
       region: 'eu-west-1',
     });
     const response = await s.broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'terminateSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         sessionId: 'alice-0aaaaaaaaaaaaaaaa',
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('AccessDenied');
@@ -528,14 +530,247 @@ describe('terminateSession', () => {
   it('reports an unknown session as not found', async () => {
     const s = setup();
     const response = await s.broker.handle(
-      {
+      await signed('ASIAALICEDEVELOPER01', {
         action: 'terminateSession',
-        identity: await proof('ASIAALICEDEVELOPER01'),
         region: 'eu-west-1',
         sessionId: 'alice-0bbbbbbbbbbbbbbbb',
-      },
+      }),
       ctx,
     );
     expect(errorCode(response)).toBe('TargetNotFound');
+  });
+});
+
+describe('request-bound, single-use proofs', () => {
+  const startAt = (instanceId: string) => ({
+    action: 'startSession',
+    region: 'eu-west-1',
+    instanceId,
+  });
+
+  it('refuses a proof signed for another request without replaying it, and audits it', async () => {
+    const { broker, replayed, audit, account } = setup();
+    const { identity } = await signed('ASIAALICEDEVELOPER01', startAt('i-0123456789abcdef0'));
+    const response = await broker.handle({ ...startAt('i-00000000000000003'), identity }, ctx);
+    expect(errorCode(response)).toBe('IdentityRejected');
+    expect(replayed).toEqual([]);
+    expect(account(ACCOUNT).sessions).toHaveLength(0);
+    expect(audit.records).toEqual([
+      expect.objectContaining({
+        outcome: 'denied',
+        code: 'IdentityRejected',
+        reason: expect.stringMatching(/x-roleshell-request .* does not match/),
+      }),
+    ]);
+  });
+
+  it('refuses a listTargets proof used for startSession and a terminate proof for another session', async () => {
+    const { broker } = setup();
+    const { identity } = await signed('ASIAALICEDEVELOPER01', { action: 'listTargets' });
+    expect(errorCode(await broker.handle({ ...startAt('i-0123456789abcdef0'), identity }, ctx))).toBe(
+      'IdentityRejected',
+    );
+    const terminate = await signed('ASIAALICEDEVELOPER01', {
+      action: 'terminateSession',
+      region: 'eu-west-1',
+      sessionId: 'alice-00000000000000001',
+    });
+    expect(errorCode(await broker.handle({ ...terminate, sessionId: 'alice-00000000000000002' }, ctx))).toBe(
+      'IdentityRejected',
+    );
+  });
+
+  it('accepts a startSession proof once; the replay is refused and audited with the caller', async () => {
+    const { broker, account, audit } = setup();
+    const request = await signed('ASIAALICEDEVELOPER01', startAt('i-0123456789abcdef0'));
+    expect((await broker.handle(request, ctx)).ok).toBe(true);
+    const again = await broker.handle(request, ctx);
+    expect(again).toEqual({
+      ok: false,
+      error: { code: 'IdentityRejected', message: expect.stringMatching(/already used/) },
+    });
+    expect(account(ACCOUNT).sessions).toHaveLength(1);
+    expect(audit.records?.at(-1)).toMatchObject({
+      outcome: 'denied',
+      code: 'IdentityRejected',
+      user: 'alice',
+      reason: 'proof replayed: its signature was already used',
+    });
+  });
+
+  it('keeps the proof used when the start it was for failed', async () => {
+    const { broker } = setup();
+    const request = await signed('ASIAALICEDEVELOPER01', startAt('i-00000000000000003'));
+    expect(errorCode(await broker.handle(request, ctx))).toBe('TargetNotConnected');
+    expect(errorCode(await broker.handle(request, ctx))).toBe('IdentityRejected');
+  });
+
+  it('lets a listTargets proof repeat its own request (listing starts nothing)', async () => {
+    const { broker } = setup();
+    const request = await signed('ASIAALICEDEVELOPER01', { action: 'listTargets', region: 'eu-west-1' });
+    expect((await broker.handle(request, ctx)).ok).toBe(true);
+    expect((await broker.handle(request, ctx)).ok).toBe(true);
+  });
+
+  it('binds listTargets regions: a proof for one region does not list another', async () => {
+    const { broker } = setup();
+    const { identity } = await signed('ASIAALICEDEVELOPER01', {
+      action: 'listTargets',
+      regions: ['eu-west-1'],
+    });
+    expect(
+      errorCode(await broker.handle({ action: 'listTargets', regions: ['us-east-1'], identity }, ctx)),
+    ).toBe('IdentityRejected');
+  });
+});
+
+describe('resumeSession', () => {
+  async function started(s: ReturnType<typeof setup>, key = 'ASIAALICEDEVELOPER01') {
+    const response = (await s.broker.handle(
+      await signed(key, { action: 'startSession', region: 'eu-west-1', instanceId: 'i-0123456789abcdef0' }),
+      ctx,
+    )) as StartSessionResult;
+    return response.session.SessionId;
+  }
+  const resume = (key: string, sessionId: string) =>
+    signed(key, { action: 'resumeSession', region: 'eu-west-1', sessionId });
+
+  it('gives the session own user a new token, from any of their permission sets, audited first', async () => {
+    const s = setup();
+    const sessionId = await started(s);
+    const response = await s.broker.handle(await resume('ASIAALICESUPPORT0001', sessionId), ctx);
+    expect(response).toEqual({
+      ok: true,
+      session: {
+        SessionId: sessionId,
+        StreamUrl: `wss://ssmmessages/${sessionId}`,
+        TokenValue: expect.any(String),
+      },
+    });
+    expect(s.account(ACCOUNT).calls.at(-1)).toBe(`resumeSession ${sessionId}`);
+    expect(s.audit.records?.at(-1)).toMatchObject({
+      action: 'resumeSession',
+      outcome: 'resumed',
+      sessionId,
+      user: 'alice',
+      instanceId: 'i-0123456789abcdef0',
+    });
+  });
+
+  it("refuses someone else's session, by prefix and by owner, and audits it", async () => {
+    const s = setup();
+    const bobs = await started(s, 'ASIABOBDEVELOPER0001');
+    expect(errorCode(await s.broker.handle(await resume('ASIAALICEDEVELOPER01', bobs), ctx))).toBe(
+      'AccessDenied',
+    );
+    s.account(ACCOUNT).sessions.push({
+      sessionId: 'alice-0aaaaaaaaaaaaaaaa',
+      owner: `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Developer_0123456789abcdef/alice`,
+      status: 'Connected',
+      target: 'i-0123456789abcdef0',
+      region: 'eu-west-1',
+    });
+    const response = await s.broker.handle(
+      await resume('ASIAALICEDEVELOPER01', 'alice-0aaaaaaaaaaaaaaaa'),
+      ctx,
+    );
+    expect(errorCode(response)).toBe('AccessDenied');
+    expect(s.account(ACCOUNT).calls.filter((c) => c.startsWith('resumeSession'))).toEqual([]);
+    expect(s.audit.records?.at(-1)).toMatchObject({
+      action: 'resumeSession',
+      outcome: 'denied',
+      code: 'AccessDenied',
+      reason: expect.stringMatching(/session owner/),
+    });
+  });
+
+  it('reports an ended session as not found', async () => {
+    const s = setup();
+    const sessionId = await started(s);
+    s.account(ACCOUNT).sessions[0]!.status = 'Terminated';
+    expect(errorCode(await s.broker.handle(await resume('ASIAALICEDEVELOPER01', sessionId), ctx))).toBe(
+      'TargetNotFound',
+    );
+  });
+
+  it('accepts a resume proof once', async () => {
+    const s = setup();
+    const sessionId = await started(s);
+    const request = await resume('ASIAALICEDEVELOPER01', sessionId);
+    expect((await s.broker.handle(request, ctx)).ok).toBe(true);
+    expect(errorCode(await s.broker.handle(request, ctx))).toBe('IdentityRejected');
+    expect(s.account(ACCOUNT).calls.filter((c) => c.startsWith('resumeSession'))).toHaveLength(1);
+  });
+});
+
+describe('role origin', () => {
+  const list = (key = 'ASIAALICEDEVELOPER01') => signed(key, { action: 'listTargets', region: 'eu-west-1' });
+  const DEV_ROLE = 'AWSReservedSSO_Developer_0123456789abcdef';
+
+  it.each([
+    ['an ordinary path', { path: '/', roleId: 'AROADEV' }, /has path \/, not IAM Identity Center/],
+    ['a look-alike path', { path: '/aws-reserved/sso.amazonaws.com.evil/', roleId: 'AROADEV' }, /has path/],
+    ['another reserved path', { path: '/aws-reserved/other.amazonaws.com/', roleId: 'AROADEV' }, /has path/],
+    [
+      'another RoleId (deleted and recreated)',
+      { path: IDC_PATH, roleId: 'AROANEW' },
+      /deleted and recreated/,
+    ],
+  ])(
+    'refuses a role with %s, audited, before anything else in the account',
+    async (_label, facts, reason) => {
+      const { broker, account, audit } = setup();
+      account(ACCOUNT).roles!.set(DEV_ROLE, facts);
+      const response = await broker.handle(await list(), ctx);
+      expect(errorCode(response)).toBe('IdentityRejected');
+      expect(account(ACCOUNT).calls).toEqual([`getRole ${DEV_ROLE}`]);
+      expect(audit.records).toEqual([
+        expect.objectContaining({
+          outcome: 'denied',
+          code: 'IdentityRejected',
+          user: 'alice',
+          reason: expect.stringMatching(reason),
+        }),
+      ]);
+    },
+  );
+
+  it('refuses a role IAM does not know', async () => {
+    const { broker, account } = setup();
+    account(ACCOUNT).roles!.delete(DEV_ROLE);
+    expect(errorCode(await broker.handle(await list(), ctx))).toBe('IdentityRejected');
+  });
+
+  it('accepts both forms of the IdC path, reads each role once, and asks again for another RoleId', async () => {
+    const { broker, account } = setup();
+    expect((await broker.handle(await list(), ctx)).ok).toBe(true);
+    expect((await broker.handle(await list(), ctx)).ok).toBe(true);
+    expect((await broker.handle(await list('ASIAALICESUPPORT0001'), ctx)).ok).toBe(true);
+    const getRoles = () => account(ACCOUNT).calls.filter((c) => c.startsWith('getRole'));
+    expect(getRoles()).toEqual([
+      `getRole ${DEV_ROLE}`,
+      'getRole AWSReservedSSO_Support_Tier1_fedcba9876543210',
+    ]);
+    // The cached answer was for AROADEV; a caller of a recreated role is looked up afresh (and refused).
+    account(ACCOUNT).roles!.set(DEV_ROLE, { path: '/', roleId: 'AROAIMPOSTOR' });
+    identities.ASIAIMPOSTOR00000001 = { ...identities.ASIAALICEDEVELOPER01!, UserId: 'AROAIMPOSTOR:alice' };
+    expect(errorCode(await broker.handle(await list('ASIAIMPOSTOR00000001'), ctx))).toBe('IdentityRejected');
+    expect(getRoles()).toHaveLength(3);
+    // And alice's session of the deleted role is now refused too: IAM's answer names the new role.
+    expect(errorCode(await broker.handle(await list(), ctx))).toBe('IdentityRejected');
+  });
+
+  it('fails closed when GetRole fails', async () => {
+    const { broker, account } = setup();
+    account(ACCOUNT).roles = {
+      get: () => {
+        throw Object.assign(new Error('User ... is not authorized to perform: iam:GetRole'), {
+          name: 'AccessDenied',
+        });
+      },
+    } as unknown as Map<string, RoleFacts>;
+    const response = await broker.handle(await list(), ctx);
+    expect(errorCode(response)).toBe('Internal');
+    expect(account(ACCOUNT).calls.filter((c) => c.startsWith('listTaggedInstances'))).toEqual([]);
   });
 });

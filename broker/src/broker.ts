@@ -2,7 +2,8 @@
  * The broker's decisions, independent of Lambda and of how AWS is reached:
  * validate the request, verify the caller through STS, map the permission set
  * to its Linux user, authorize the target, start/list/terminate sessions and
- * audit every decision.
+ * audit every decision. resumeSession and terminateSession act only on the
+ * caller's own sessions.
  */
 import type { AuditRecord, AuditSink } from './audit';
 import { authorizeTarget, PERMISSION_SETS_TAG, tagAllowsPermissionSet } from './authorization';
@@ -10,10 +11,13 @@ import type { BrokerConfig } from './config';
 import {
   brokerActions,
   brokerRequestSchema,
+  type BrokerRequest,
   type BrokerResponse,
   type BrokerTarget,
   type ListTargetsRequest,
   type ListTargetsResult,
+  type ResumeSessionRequest,
+  type ResumeSessionResult,
   type StartSessionRequest,
   type StartSessionResult,
   type TerminateSessionRequest,
@@ -23,11 +27,15 @@ import { awsErrorName, BrokerError, toBrokerError } from './errors';
 import { parseCallerIdentity, type Caller, type StsIdentity } from './identityProof/callerIdentity';
 import {
   checkIdentityProof,
+  MAX_PROOF_AGE_MS,
   MAX_PROOF_BYTES,
   proofByteSize,
   unqualifiedFunctionArn,
   type CheckedProof,
 } from './identityProof/verify';
+import { MemoryProofReplayStore, type ProofReplayStore } from './identityProof/proofReplayStore';
+import { RoleOriginCheck } from './identityProof/roleOrigin';
+import { proofRequestFor, requestDigest } from './identityProof/sign';
 import { PermissionSetMapping, type Mapping } from './mapping';
 import type { MemberAccess, MemberAccount } from './memberAccount';
 import { roleSessionNameFor } from './roleSessionName';
@@ -50,6 +58,8 @@ export interface BrokerDeps {
   replayIdentityProof(proof: CheckedProof): Promise<StsIdentity>;
   memberAccess: MemberAccess;
   audit: AuditSink;
+  /** Where used single-use proofs are remembered; default one in-memory store per broker. */
+  proofReplayStore?: ProofReplayStore;
   now?: () => Date;
   log?: BrokerLog;
 }
@@ -70,11 +80,21 @@ function callerFields(caller: Caller): AuditFields {
   };
 }
 
+/** Actions whose proof is accepted once: each starts something. */
+const SINGLE_USE_ACTIONS: ReadonlySet<string> = new Set(['startSession', 'resumeSession']);
+
 export function createBroker(deps: BrokerDeps) {
   const { config } = deps;
   const now = deps.now ?? (() => new Date());
   const log: BrokerLog = deps.log ?? (() => {});
   const mapping = new PermissionSetMapping(config, () => now().getTime());
+  const replayStore = deps.proofReplayStore ?? new MemoryProofReplayStore(10_000, () => now().getTime());
+  // The caller's role is read in its own account, as the member target role.
+  const roleOrigin = new RoleOriginCheck(
+    async (caller) => (await openMember(caller, undefined)).getRole(caller.roleName),
+    config.roleCacheSeconds * 1000,
+    () => now().getTime(),
+  );
 
   async function audit(
     ctx: InvocationContext,
@@ -120,16 +140,45 @@ export function createBroker(deps: BrokerDeps) {
     }
   }
 
+  /** The digest of the request as received: what its proof must have been signed for. */
+  function digestOf(req: BrokerRequest): string {
+    try {
+      return requestDigest(proofRequestFor(req));
+    } catch (error) {
+      throw new BrokerError(
+        'InvalidRequest',
+        'The request is not valid: a field holds a line break or comma.',
+        `request has no canonical form: ${(error as Error).message}`,
+      );
+    }
+  }
+
   async function verifyCaller(
-    identity: StartSessionRequest['identity'],
+    req: BrokerRequest,
     ctx: InvocationContext,
-  ): Promise<Caller> {
-    const checked = checkIdentityProof(identity, {
+  ): Promise<{ caller: Caller; checked: CheckedProof }> {
+    const checked = checkIdentityProof(req.identity, {
       audience: unqualifiedFunctionArn(ctx.functionArn),
       extraStsEndpoints: config.extraStsEndpoints,
+      requestDigest: digestOf(req),
       now: now(),
     });
-    return parseCallerIdentity(await deps.replayIdentityProof(checked));
+    return { caller: parseCallerIdentity(await deps.replayIdentityProof(checked)), checked };
+  }
+
+  /**
+   * Claimed only after STS vouched for the proof, so forged proofs cannot fill
+   * the store; kept until the proof would be refused as too old.
+   */
+  async function useOnce(checked: CheckedProof): Promise<void> {
+    const expiresAt = new Date(checked.signedAt.getTime() + MAX_PROOF_AGE_MS + 1000);
+    if (!(await replayStore.claim(checked.signature, expiresAt))) {
+      throw new BrokerError(
+        'IdentityRejected',
+        'This identity proof was already used; every session request needs a fresh one. Retry.',
+        'proof replayed: its signature was already used',
+      );
+    }
   }
 
   async function openMember(caller: Caller, requestedAccount: string | undefined): Promise<MemberAccount> {
@@ -263,12 +312,17 @@ export function createBroker(deps: BrokerDeps) {
     };
   }
 
-  async function terminateSession(
-    req: TerminateSessionRequest,
+  /**
+   * The caller's own live session, or why not: the ID must start with the
+   * caller's role session name and DescribeSessions must name the broker's
+   * session as that user as its owner (a session the broker did not start for
+   * this user is refused even with the right prefix).
+   */
+  async function ownSession(
+    req: TerminateSessionRequest | ResumeSessionRequest,
     caller: Caller,
-    ctx: InvocationContext,
     fields: AuditFields,
-  ): Promise<TerminateSessionResult> {
+  ): Promise<MemberAccount> {
     const sessionName = roleSessionNameFor(caller.user);
     const notYours = new BrokerError('AccessDenied', `Session ${req.sessionId} is not one of your sessions.`);
     if (!req.sessionId.startsWith(`${sessionName}-`))
@@ -280,12 +334,7 @@ export function createBroker(deps: BrokerDeps) {
     const member = await openMember(caller, req.accountId);
     fields.targetAccount = member.accountId;
     const session = await member.describeSession(req.region, req.sessionId);
-    if (!session)
-      throw new BrokerError(
-        'TargetNotFound',
-        `Session ${req.sessionId} was not found or has already ended.`,
-        'session not found among active sessions',
-      );
+    if (!session) throw sessionGone(req.sessionId, 'session not found among active sessions');
     fields.instanceId = session.target;
     if (session.owner !== member.sessionArn) {
       throw new BrokerError(
@@ -294,9 +343,44 @@ export function createBroker(deps: BrokerDeps) {
         `session owner ${session.owner} is not ${member.sessionArn}`,
       );
     }
+    return member;
+  }
+
+  function sessionGone(sessionId: string, reason: string): BrokerError {
+    return new BrokerError(
+      'TargetNotFound',
+      `Session ${sessionId} was not found or has already ended.`,
+      reason,
+    );
+  }
+
+  async function terminateSession(
+    req: TerminateSessionRequest,
+    caller: Caller,
+    ctx: InvocationContext,
+    fields: AuditFields,
+  ): Promise<TerminateSessionResult> {
+    const member = await ownSession(req, caller, fields);
     await auditOrFail(ctx, 'terminateSession', 'terminated', fields);
     await member.terminateSession(req.region, req.sessionId);
     return { ok: true, sessionId: req.sessionId };
+  }
+
+  async function resumeSession(
+    req: ResumeSessionRequest,
+    caller: Caller,
+    ctx: InvocationContext,
+    fields: AuditFields,
+  ): Promise<ResumeSessionResult> {
+    const member = await ownSession(req, caller, fields);
+    // On record before the new token exists: it opens the same shell again.
+    await auditOrFail(ctx, 'resumeSession', 'resumed', fields);
+    const session = await member.resumeSession(req.region, req.sessionId);
+    if (!session) throw sessionGone(req.sessionId, 'ResumeSession: DoesNotExistException');
+    return {
+      ok: true,
+      session: { SessionId: session.SessionId, StreamUrl: session.StreamUrl, TokenValue: session.TokenValue },
+    };
   }
 
   async function handle(event: unknown, ctx: InvocationContext): Promise<BrokerResponse> {
@@ -339,11 +423,15 @@ export function createBroker(deps: BrokerDeps) {
         fields.region = req.region;
         checkRegion(req.region);
       }
+      if (req.action === 'listTargets') req.regions?.forEach(checkRegion);
       if (req.action === 'startSession') fields.instanceId = req.instanceId;
-      if (req.action === 'terminateSession') fields.sessionId = req.sessionId;
+      if (req.action === 'terminateSession' || req.action === 'resumeSession')
+        fields.sessionId = req.sessionId;
 
-      const caller = await verifyCaller(req.identity, ctx);
+      const { caller, checked } = await verifyCaller(req, ctx);
       Object.assign(fields, callerFields(caller));
+      await roleOrigin.verify(caller);
+      if (SINGLE_USE_ACTIONS.has(req.action)) await useOnce(checked);
       switch (req.action) {
         case 'startSession':
           return await startSession(req, caller, ctx, fields);
@@ -351,6 +439,8 @@ export function createBroker(deps: BrokerDeps) {
           return await listTargets(req, caller, ctx, fields);
         case 'terminateSession':
           return await terminateSession(req, caller, ctx, fields);
+        case 'resumeSession':
+          return await resumeSession(req, caller, ctx, fields);
       }
     } catch (thrown) {
       const error = toBrokerError(thrown, ctx.requestId);

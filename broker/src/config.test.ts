@@ -16,6 +16,7 @@ describe('loadBrokerConfig', () => {
       crossAccount: false,
       extraStsEndpoints: [],
       mappingCacheSeconds: 300,
+      roleCacheSeconds: 300,
       stsTimeoutSeconds: 5,
     });
   });

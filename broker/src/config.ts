@@ -50,6 +50,8 @@ export const brokerConfigSchema = z.strictObject({
   crossAccount: z._default(z.boolean(), false),
   extraStsEndpoints: z._default(z.array(stsEndpoint), []),
   mappingCacheSeconds: z._default(z.int().check(z.minimum(0), z.maximum(86_400)), 300),
+  /** Seconds what iam:GetRole said about a caller's role is reused (bounded: a role can be deleted). */
+  roleCacheSeconds: z._default(z.int().check(z.minimum(0), z.maximum(3600)), 300),
   /** Seconds the broker waits for STS to answer an identity proof. */
   stsTimeoutSeconds: z._default(z.number().check(z.positive(), z.maximum(30)), 5),
 });

@@ -42,11 +42,22 @@ const startSessionRequest = z.object({
   accountId: z.optional(accountId),
 });
 
+const sessionId = z.string().check(z.regex(/^[\w+=,.@-]{1,96}$/, 'must be an SSM session ID'));
+
 const terminateSessionRequest = z.object({
   action: z.literal('terminateSession'),
   identity: identityProofSchema,
   region,
-  sessionId: z.string().check(z.regex(/^[\w+=,.@-]{1,96}$/, 'must be an SSM session ID')),
+  sessionId,
+  accountId: z.optional(accountId),
+});
+
+/** A new data-channel token for the caller's own live session (after a dropped connection). */
+const resumeSessionRequest = z.object({
+  action: z.literal('resumeSession'),
+  identity: identityProofSchema,
+  region,
+  sessionId,
   accountId: z.optional(accountId),
 });
 
@@ -54,12 +65,14 @@ export const brokerRequestSchema = z.discriminatedUnion('action', [
   listTargetsRequest,
   startSessionRequest,
   terminateSessionRequest,
+  resumeSessionRequest,
 ]);
 export type BrokerRequest = z.infer<typeof brokerRequestSchema>;
 export type ListTargetsRequest = z.infer<typeof listTargetsRequest>;
 export type StartSessionRequest = z.infer<typeof startSessionRequest>;
 export type TerminateSessionRequest = z.infer<typeof terminateSessionRequest>;
-export const brokerActions = ['listTargets', 'startSession', 'terminateSession'] as const;
+export type ResumeSessionRequest = z.infer<typeof resumeSessionRequest>;
+export const brokerActions = ['listTargets', 'startSession', 'terminateSession', 'resumeSession'] as const;
 
 export interface BrokerTarget {
   instanceId: string;
@@ -94,9 +107,15 @@ export interface TerminateSessionResult {
   sessionId: string;
 }
 
+export interface ResumeSessionResult {
+  ok: true;
+  session: { SessionId: string; StreamUrl: string; TokenValue: string };
+}
+
 export interface BrokerFailure {
   ok: false;
   error: { code: BrokerErrorCode; message: string };
 }
 
-export type BrokerResponse = ListTargetsResult | StartSessionResult | TerminateSessionResult | BrokerFailure;
+export type BrokerResponse =
+  ListTargetsResult | StartSessionResult | TerminateSessionResult | ResumeSessionResult | BrokerFailure;

@@ -100,7 +100,7 @@ describe('broker bundle', () => {
       ok: false,
       error: {
         code: 'InvalidRequest',
-        message: 'Unknown action; use one of listTargets, startSession, terminateSession.',
+        message: 'Unknown action; use one of listTargets, startSession, terminateSession, resumeSession.',
       },
     });
     const audit = result.stdout

@@ -10,6 +10,7 @@ import { createBroker, type BrokerLog } from './broker';
 import { loadBrokerConfig } from './config';
 import type { BrokerResponse } from './contract';
 import { createMemberAccess } from './aws/memberAccess';
+import { MemoryProofReplayStore } from './identityProof/proofReplayStore';
 import { keepAliveAgents, replayIdentityProof } from './identityProof/replay';
 
 interface LambdaContext {
@@ -37,6 +38,8 @@ const broker = createBroker({
   replayIdentityProof: (proof) => replayIdentityProof(proof, config.stsTimeoutSeconds * 1000, stsAgents),
   memberAccess: createMemberAccess({ sts, targetRoleName: config.targetRoleName }),
   audit: streamAuditSink(process.stdout),
+  // One per execution environment; a shared store closes replays across environments (README).
+  proofReplayStore: new MemoryProofReplayStore(),
   log,
 });
 

@@ -40,6 +40,14 @@ export interface SessionInfo {
   target: string;
 }
 
+/** What IAM says about a role (iam:GetRole). */
+export interface RoleFacts {
+  /** IAM path, e.g. `/aws-reserved/sso.amazonaws.com/eu-west-1/`. */
+  path: string;
+  /** Unique ID (AROA…); a role deleted and created again under its name gets a new one. */
+  roleId: string;
+}
+
 export interface MemberAccount {
   readonly accountId: string;
   /** ARN the broker's calls in this account run as (DescribeSessions Owner of its sessions). */
@@ -54,6 +62,10 @@ export interface MemberAccount {
   startSession(region: string, start: SessionStart): Promise<StartedSession>;
   describeSession(region: string, sessionId: string): Promise<SessionInfo | undefined>;
   terminateSession(region: string, sessionId: string): Promise<void>;
+  /** The role of this account named `roleName`, or undefined when there is none. */
+  getRole(roleName: string): Promise<RoleFacts | undefined>;
+  /** A new token (and stream URL) for a live session; undefined when SSM says it no longer exists. */
+  resumeSession(region: string, sessionId: string): Promise<StartedSession | undefined>;
 }
 
 /** Opens a member account as the given role session name (SourceIdentity too). */

@@ -154,6 +154,9 @@ export async function startHost(options: HostOptions): Promise<Host> {
     };
     const unsubscribe = api.subscribe((name, payload) => send({ type: 'event', name, payload }));
     ws.on('close', unsubscribe);
+    // A bad frame (over maxPayload, invalid UTF-8, bad opcode) is this socket's problem only: `ws` has
+    // already sent the close code (1009, 1007, 1002); without a listener the error would end the process.
+    ws.on('error', (error) => log(`WebSocket closed after a bad frame: ${error.message}`));
     ws.on('message', (data) => {
       let message: ClientMessage;
       try {

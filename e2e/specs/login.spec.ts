@@ -1,7 +1,8 @@
 /**
  * Sign-in through the real renderer, the real app API and a real sandbox: the
  * first-run "Try the local sandbox" path, and the token lifecycle (silent
- * refresh mid-use; revoked refresh → sign-in prompt → the same view again).
+ * refresh mid-use; revoked refresh → sign-in prompt → the same view again),
+ * and an AWS CLI sign-in never used through an endpoint override.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -104,7 +105,7 @@ test('an expiring token is refreshed silently; a revoked one asks to sign in and
   await expect(page.getByRole('dialog')).toHaveCount(0);
 });
 
-test('an AWS CLI sign-in for the same start URL is offered and used instead of a new login', async ({
+test('an AWS CLI sign-in is not offered through an endpoint override: its refresh token belongs to AWS', async ({
   launchApp,
 }) => {
   sandbox = await startTestSandbox({ approve: 'alice' });
@@ -134,9 +135,14 @@ test('an AWS CLI sign-in for the same start URL is offered and used instead of a
   } finally {
     oidc.destroy();
   }
+  // The CLI's cache does not say which endpoint issued a token; RoleShell assumes AWS (the CLI's default)
+  // and so never sends it to ROLESHELL_AWS_ENDPOINT. Offered with no override (unit-tested in authSession).
   const { page } = await launchApp({ env });
-  await page.getByRole('button', { name: /Use my AWS CLI sign-in/ }).click();
-  await expect(signedInMenu(page)).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeVisible();
+  await expect(page.getByRole('button', { name: /Use my AWS CLI sign-in/ })).toHaveCount(0);
+  // A sign-in of its own instead (the sandbox approves it as alice).
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(signedInMenu(page)).toBeVisible({ timeout: 20_000 });
   await instancesLoaded(page);
   await expect(instanceRow(page, 'prod-web-1')).toContainText('prod-workloads');
 });

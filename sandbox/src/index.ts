@@ -6,11 +6,13 @@
 import type { AddressInfo } from 'node:net';
 import { CloudTrail, type CloudTrailEvent } from './cloudTrail';
 import { createDataChannelHost, type DataChannelOptions, type FaultOptions } from './dataChannel';
+import { IamRoles, type IamRole, type RoleReplacement } from './identity/iamRoles';
 import { CredentialStore } from './identity/principals';
 import { createSandboxServer } from './http/server';
 import { loadOrg, type Org, type OrgFile } from './org';
 import { SessionStore } from './sessionStore';
 import { Ec2Service } from './services/ec2';
+import { IamService } from './services/iam';
 import { LambdaService } from './services/lambda';
 import { SsmService } from './services/ssm';
 import { IdentityCenterOidc } from './services/ssoOidc';
@@ -18,6 +20,7 @@ import { IdentityCenterPortal } from './services/ssoPortal';
 import { SecurityTokenService } from './services/sts';
 
 export type { CloudTrailEvent } from './cloudTrail';
+export type { IamRole, RoleReplacement } from './identity/iamRoles';
 export type { Org, OrgFile } from './org';
 export { generateOrg, loadOrg, defaultOrgPath } from './org';
 
@@ -66,6 +69,12 @@ export interface Sandbox {
   users: string[];
   org: Org;
   sessions: SessionStore;
+  /** The accounts' IAM roles (what iam:GetRole answers). */
+  iam: {
+    getRole(accountId: string, roleName: string): IamRole | undefined;
+    /** Deletes the role and creates one of the same name (a new RoleId; `/` and no trust unless given). */
+    recreateRole(accountId: string, roleName: string, replacement?: RoleReplacement): IamRole;
+  };
   cloudTrail(): CloudTrailEvent[];
   /** Next refresh of these users' tokens -> InvalidGrantException. */
   revokeRefreshTokens(userName?: string): void;
@@ -110,6 +119,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const sts = new SecurityTokenService(org, credentials);
   const ssm = new SsmService(org, sessions, dataChannel, () => endpoint);
   const ec2 = new Ec2Service(org);
+  const iam = new IamService(org);
   const lambda = new LambdaService(org, root, credentials, () => endpoint, log);
 
   const server = createSandboxServer({
@@ -123,6 +133,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       portal: (ctx) => portal.handle(ctx),
       sts: (call, form) => sts.handle(call.ctx, form, call.caller, call.scope.region),
       ec2: (call, form) => ec2.handle(call, form),
+      iam: (call, form) => iam.handle(call, form),
       ssm: (call, operation) => ssm.handle(call, operation),
       lambda: (call) => lambda.handle(call),
     },
@@ -157,6 +168,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     users: org.users.map((u) => u.userName),
     org,
     sessions,
+    iam: {
+      getRole: (accountId, roleName) => IamRoles.of(org).get(accountId, roleName),
+      recreateRole: (accountId, roleName, replacement) =>
+        IamRoles.of(org).recreate(accountId, roleName, replacement),
+    },
     cloudTrail: () => cloudTrail.list(),
     revokeRefreshTokens: (userName) => oidc.revokeRefreshTokens(userName),
     close: () =>

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { defineCall, defineEvent } from '../define';
 import { settingsPatchSchema } from '../../settings/schema';
 import type { SettingsView } from '../../settings/types';
+import type { SecretStorageInfo } from '../../auth/secretStorage';
+
+export type { SecretStorageInfo } from '../../auth/secretStorage';
 
 export type { SettingsView } from '../../settings/types';
 export type {
@@ -21,6 +24,8 @@ export interface AppInfo {
   platform: string;
   /** The app data folder (settings, token cache). */
   dataDir: string;
+  /** How tokens are encrypted at rest (OS keystore, or RoleShell's key file), for Settings to say. */
+  secretStorage: SecretStorageInfo;
 }
 
 export const settingsCalls = {

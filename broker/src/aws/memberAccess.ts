@@ -2,16 +2,18 @@
  * MemberAccess over AWS SDK v3: sts:AssumeRole into the member account's
  * target role with RoleSessionName = SourceIdentity = the user, credentials
  * cached per (account, user) until 5 minutes before they expire, and SSM/EC2
- * clients cached with them. Endpoints come from the environment
+ * clients (and the account's IAM client) cached with them. Endpoints come from the environment
  * (AWS_ENDPOINT_URL in the sandbox), so the code is the same on AWS.
  */
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
   DescribeInstanceInformationCommand,
   DescribeSessionsCommand,
   GetDocumentCommand,
   ListTagsForResourceCommand,
   paginateDescribeInstanceInformation,
+  ResumeSessionCommand,
   SSMClient,
   StartSessionCommand,
   TerminateSessionCommand,
@@ -52,7 +54,15 @@ interface CachedMember {
   credentials: Credentials;
   assumedRoleArn: string;
   clients: Map<string, { ssm: SSMClient; ec2: EC2Client }>;
+  iam?: IAMClient;
 }
+
+/** IAM is global; each partition signs it for one region. */
+const IAM_SIGNING_REGION = new Map([
+  ['aws', 'us-east-1'],
+  ['aws-cn', 'cn-north-1'],
+  ['aws-us-gov', 'us-gov-west-1'],
+]);
 
 function tagsToRecord(tags: readonly Tag[] | undefined): Record<string, string> {
   const record: Record<string, string> = {};
@@ -79,6 +89,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       ssm.destroy();
       ec2.destroy();
     }
+    member.iam?.destroy();
   });
   const inFlight = new Map<string, Promise<CachedMember>>();
 
@@ -160,9 +171,28 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       return entry;
     };
 
+    const iam = () =>
+      (member.iam ??= new IAMClient({
+        region: IAM_SIGNING_REGION.get(partition) ?? 'us-east-1',
+        credentials: member.credentials,
+        ...options.clientConfig,
+      }));
+
     const account: MemberAccount = {
       accountId,
       sessionArn: member.assumedRoleArn,
+
+      async getRole(roleName) {
+        try {
+          const { Role } = await iam().send(new GetRoleCommand({ RoleName: roleName }));
+          if (!Role?.Path || !Role.RoleId) throw new Error('GetRole returned no role');
+          return { path: Role.Path, roleId: Role.RoleId };
+        } catch (error) {
+          if (awsErrorName(error) === 'NoSuchEntityException' || awsErrorName(error) === 'NoSuchEntity')
+            return undefined;
+          throw error;
+        }
+      },
 
       async getSessionDocument(region, name) {
         try {
@@ -270,6 +300,19 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
 
       async terminateSession(region, sessionId) {
         await clients(region).ssm.send(new TerminateSessionCommand({ SessionId: sessionId }));
+      },
+
+      async resumeSession(region, sessionId) {
+        let output;
+        try {
+          output = await clients(region).ssm.send(new ResumeSessionCommand({ SessionId: sessionId }));
+        } catch (error) {
+          if (awsErrorName(error) === 'DoesNotExistException') return undefined;
+          throw error;
+        }
+        if (!output.SessionId || !output.StreamUrl || !output.TokenValue)
+          throw new Error('ResumeSession returned no session');
+        return { SessionId: output.SessionId, StreamUrl: output.StreamUrl, TokenValue: output.TokenValue };
       },
     };
     return account;

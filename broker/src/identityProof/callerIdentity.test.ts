@@ -4,7 +4,7 @@ import { parseCallerIdentity } from './callerIdentity';
 
 const identity = (arn: string, account = '111122223333') => ({
   Arn: arn,
-  UserId: 'AROAEXAMPLE:alice',
+  UserId: `AROAEXAMPLE:${arn.split('/').at(-1)}`,
   Account: account,
 });
 
@@ -28,6 +28,8 @@ describe('parseCallerIdentity', () => {
     ).toEqual({
       arn: 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/alice',
       userId: 'AROAEXAMPLE:alice',
+      roleId: 'AROAEXAMPLE',
+      roleName: 'AWSReservedSSO_AdministratorAccess_0123456789abcdef',
       accountId: '111122223333',
       partition: 'aws',
       permissionSet: 'AdministratorAccess',
@@ -51,6 +53,18 @@ describe('parseCallerIdentity', () => {
         ),
       ).permissionSet,
     ).toBe('Dev_0123456789abcdef');
+  });
+
+  it("takes the role's unique ID from UserId, which must name the same session", () => {
+    const arn = 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Dev_0123456789abcdef/alice';
+    expect(
+      parseCallerIdentity({ Arn: arn, UserId: 'AROAXYZ123:alice', Account: '111122223333' }).roleId,
+    ).toBe('AROAXYZ123');
+    for (const UserId of ['AROAXYZ123:bob', 'AIDAXYZ123:alice', 'AROAXYZ123', ':alice']) {
+      expect(
+        rejection(() => parseCallerIdentity({ Arn: arn, UserId, Account: '111122223333' })).reason,
+      ).toMatch(/UserId .* is not <role id>:alice/);
+    }
   });
 
   it('accepts other partitions', () => {

@@ -58,6 +58,8 @@ const proofFor = (origin: string): CheckedProof => ({
   },
   body: 'Action=GetCallerIdentity&Version=2011-06-15',
   accessKeyId: 'ASIA',
+  signature: '0'.repeat(64),
+  signedAt: new Date('2026-01-30T10:15:00Z'),
 });
 
 async function refusal(promise: Promise<unknown>): Promise<BrokerError> {

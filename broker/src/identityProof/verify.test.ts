@@ -4,7 +4,16 @@ import { Hash } from '@smithy/hash-node';
 import { describe, expect, it } from 'vitest';
 import type { IdentityProof } from '../contract';
 import { BrokerError } from '../errors';
-import { AUDIENCE_HEADER, GET_CALLER_IDENTITY_BODY, signIdentityProof } from './sign';
+import {
+  AUDIENCE_HEADER,
+  canonicalRequest,
+  GET_CALLER_IDENTITY_BODY,
+  NONCE_HEADER,
+  proofRequestFor,
+  REQUEST_HEADER,
+  requestDigest,
+  signIdentityProof,
+} from './sign';
 import {
   checkIdentityProof,
   isAllowedStsOrigin,
@@ -18,14 +27,27 @@ import {
 const AUDIENCE = 'arn:aws:lambda:eu-west-1:999988887777:function:roleshell-broker';
 const NOW = new Date('2026-01-30T10:15:00Z');
 const credentials = { accessKeyId: 'ASIAEXAMPLEEXAMPLE01', secretAccessKey: 'secret', sessionToken: 'token' };
+const REQUEST = proofRequestFor({
+  action: 'startSession',
+  region: 'eu-west-1',
+  instanceId: 'i-0123456789abcdef0',
+});
 const options: ProofCheckOptions = {
   audience: AUDIENCE,
   extraStsEndpoints: ['http://127.0.0.1:4566'],
+  requestDigest: requestDigest(REQUEST),
   now: NOW,
 };
 
 const sign = (overrides: Partial<Parameters<typeof signIdentityProof>[0]> = {}) =>
-  signIdentityProof({ credentials, region: 'eu-west-1', audience: AUDIENCE, signingDate: NOW, ...overrides });
+  signIdentityProof({
+    credentials,
+    region: 'eu-west-1',
+    audience: AUDIENCE,
+    request: REQUEST,
+    signingDate: NOW,
+    ...overrides,
+  });
 
 function refusal(proof: IdentityProof, opts: ProofCheckOptions = options): BrokerError {
   try {
@@ -50,8 +72,9 @@ describe('signIdentityProof', () => {
     const authorization = parseAuthorizationHeader(proof.headers.authorization!);
     expect(authorization?.service).toBe('sts');
     expect(authorization?.signedHeaders).toEqual(
-      expect.arrayContaining(['host', 'x-amz-date', AUDIENCE_HEADER, 'x-amz-security-token']),
+      expect.arrayContaining(['host', 'x-amz-date', AUDIENCE_HEADER, REQUEST_HEADER, 'x-amz-security-token']),
     );
+    expect(proof.headers[REQUEST_HEADER]).toBe(requestDigest(REQUEST));
   });
 
   it('signs for a given endpoint (the sandbox)', async () => {
@@ -60,11 +83,75 @@ describe('signIdentityProof', () => {
     expect(proof.headers.host).toBe('127.0.0.1:4566');
   });
 
-  it('is deterministic for a given date and credentials, and differs with other credentials', async () => {
-    const a = await sign();
-    expect((await sign()).headers.authorization).toBe(a.headers.authorization);
-    const b = await sign({ credentials: { ...credentials, secretAccessKey: 'other' } });
+  it('is deterministic for a given date, credentials and nonce, and differs with other credentials', async () => {
+    const nonce = '0123456789abcdef0123456789abcdef';
+    const a = await sign({ nonce });
+    expect((await sign({ nonce })).headers.authorization).toBe(a.headers.authorization);
+    const b = await sign({ nonce, credentials: { ...credentials, secretAccessKey: 'other' } });
     expect(b.headers.authorization).not.toBe(a.headers.authorization);
+  });
+
+  it('gives two proofs for the same request in the same second different signatures (the nonce)', async () => {
+    const [a, b] = [await sign(), await sign()];
+    expect(a.headers[NONCE_HEADER]).toMatch(/^[0-9a-f]{32}$/);
+    expect(a.headers[NONCE_HEADER]).not.toBe(b.headers[NONCE_HEADER]);
+    expect(checkIdentityProof(a, options).signature).not.toBe(checkIdentityProof(b, options).signature);
+    expect(parseAuthorizationHeader(a.headers.authorization!)?.signedHeaders).toContain(NONCE_HEADER);
+  });
+});
+
+describe('the canonical request', () => {
+  it('is the version line and one name:value line per field, absent fields empty', () => {
+    expect(canonicalRequest(REQUEST)).toBe(
+      [
+        'roleshell-request/1',
+        'action:startSession',
+        'region:eu-west-1',
+        'accountId:',
+        'instanceId:i-0123456789abcdef0',
+        'sessionId:',
+      ].join('\n'),
+    );
+    // The documented example's digest, so another implementation can check itself against it.
+    expect(requestDigest(REQUEST)).toBe('63d1322491c9a0e68ba589be9cc628238b85a03e6eb9d93a57ab95067a2e6535');
+  });
+
+  it('binds every field: changing any one changes the digest', () => {
+    const base = {
+      action: 'terminateSession',
+      region: 'eu-west-1',
+      accountId: '111122223333',
+      instanceId: 'i-0123456789abcdef0',
+      sessionId: 'alice-0123',
+    };
+    const digests = new Set([
+      requestDigest(proofRequestFor(base)),
+      requestDigest(proofRequestFor({ ...base, action: 'resumeSession' })),
+      requestDigest(proofRequestFor({ ...base, region: 'us-east-1' })),
+      requestDigest(proofRequestFor({ ...base, accountId: '444455556666' })),
+      requestDigest(proofRequestFor({ ...base, accountId: undefined })),
+      requestDigest(proofRequestFor({ ...base, instanceId: 'i-0123456789abcdef1' })),
+      requestDigest(proofRequestFor({ ...base, sessionId: 'alice-0124' })),
+    ]);
+    expect(digests.size).toBe(7);
+  });
+
+  it('joins listTargets regions in the order given; regions wins over region', () => {
+    expect(proofRequestFor({ action: 'listTargets', regions: ['eu-west-1', 'us-east-1'] }).region).toBe(
+      'eu-west-1,us-east-1',
+    );
+    expect(
+      proofRequestFor({ action: 'listTargets', region: 'eu-west-1', regions: ['us-east-1'] }).region,
+    ).toBe('us-east-1');
+    expect(proofRequestFor({ action: 'listTargets' }).region).toBe('');
+  });
+
+  it('refuses fields that would make two requests read alike', () => {
+    expect(() => proofRequestFor({ action: 'listTargets', regions: ['eu-west-1,us-east-1'] })).toThrow(
+      /comma/,
+    );
+    expect(() => canonicalRequest({ action: 'startSession\nregion:x' })).toThrow(/line break/);
+    expect(() => canonicalRequest({ action: 'startSession', instanceId: 'i-1,i-2' })).toThrow(/comma/);
   });
 });
 
@@ -167,6 +254,66 @@ describe('checkIdentityProof', () => {
     };
     expect(proof.headers[AUDIENCE_HEADER]).toBe(AUDIENCE);
     expect(refusal(proof).reason).toMatch(/not in SignedHeaders/);
+  });
+
+  it('refuses a proof without the request header', async () => {
+    const proof = await sign();
+    delete proof.headers[REQUEST_HEADER];
+    expect(refusal(proof).reason).toMatch(/no x-roleshell-request/);
+  });
+
+  it('refuses a request header that is not signed', async () => {
+    const request = new HttpRequest({
+      method: 'POST',
+      protocol: 'https:',
+      hostname: 'sts.eu-west-1.amazonaws.com',
+      path: '/',
+      headers: {
+        host: 'sts.eu-west-1.amazonaws.com',
+        'content-type': 'application/x-www-form-urlencoded',
+        [AUDIENCE_HEADER]: AUDIENCE,
+        [REQUEST_HEADER]: requestDigest(REQUEST),
+      },
+      body: GET_CALLER_IDENTITY_BODY,
+    });
+    const signer = new SignatureV4({
+      credentials,
+      region: 'eu-west-1',
+      service: 'sts',
+      sha256: Hash.bind(null, 'sha256'),
+    });
+    const signed = await signer.sign(request, {
+      signingDate: NOW,
+      unsignableHeaders: new Set([REQUEST_HEADER]),
+    });
+    const proof: IdentityProof = {
+      method: 'POST',
+      url: 'https://sts.eu-west-1.amazonaws.com/',
+      headers: signed.headers as Record<string, string>,
+      body: GET_CALLER_IDENTITY_BODY,
+    };
+    expect(refusal(proof).reason).toMatch(/x-roleshell-request is not in SignedHeaders/);
+  });
+
+  it('refuses a proof without a well-formed nonce', async () => {
+    const without = await sign();
+    delete without.headers[NONCE_HEADER];
+    expect(refusal(without).reason).toMatch(/no valid x-roleshell-nonce/);
+    expect(refusal(await sign({ nonce: 'short' })).reason).toMatch(/no valid x-roleshell-nonce/);
+  });
+
+  it('refuses a proof made for another request', async () => {
+    const proof = await sign({ request: { ...REQUEST, instanceId: 'i-0fffffffffffffff0' } });
+    const error = refusal(proof);
+    expect(error.reason).toMatch(/does not match the request received/);
+    expect(error.message).toMatch(/different request/);
+  });
+
+  it('reports the signature and signing time for the single-use check', async () => {
+    const proof = await sign();
+    const checked = checkIdentityProof(proof, options);
+    expect(checked.signature).toBe(/Signature=([0-9a-f]{64})$/.exec(proof.headers.authorization!)?.[1]);
+    expect(checked.signedAt).toEqual(NOW);
   });
 
   it('refuses a proof made for another broker', async () => {

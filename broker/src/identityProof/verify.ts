@@ -5,7 +5,13 @@
  */
 import { BrokerError } from '../errors';
 import type { IdentityProof } from '../contract';
-import { AUDIENCE_HEADER, GET_CALLER_IDENTITY_BODY } from './sign';
+import {
+  AUDIENCE_HEADER,
+  GET_CALLER_IDENTITY_BODY,
+  NONCE_HEADER,
+  NONCE_PATTERN,
+  REQUEST_HEADER,
+} from './sign';
 
 /** Whole proof, serialized as JSON. Real proofs are ~1.5-2.5 KiB. */
 export const MAX_PROOF_BYTES = 8 * 1024;
@@ -36,6 +42,8 @@ export interface ProofCheckOptions {
   audience: string;
   /** Origins (scheme://host[:port]) accepted besides the public STS endpoints. */
   extraStsEndpoints: readonly string[];
+  /** `requestDigest` of the request the broker received; the proof's x-roleshell-request must equal it. */
+  requestDigest: string;
   now: Date;
 }
 
@@ -46,6 +54,10 @@ export interface CheckedProof {
   body: string;
   /** Access key the proof was signed with (for logs; not a secret). */
   accessKeyId: string;
+  /** The SigV4 signature (hex): names this one proof, for the single-use check. */
+  signature: string;
+  /** X-Amz-Date of the proof. */
+  signedAt: Date;
 }
 
 function reject(reason: string, message = 'The identity proof was refused; sign in again and retry.'): never {
@@ -77,6 +89,7 @@ interface AuthorizationHeader {
   accessKeyId: string;
   service: string;
   signedHeaders: string[];
+  signature: string;
 }
 
 /** Parses `AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request, SignedHeaders=a;b, Signature=<hex>`. */
@@ -86,7 +99,12 @@ export function parseAuthorizationHeader(value: string): AuthorizationHeader | u
       value,
     );
   if (!match) return undefined;
-  return { accessKeyId: match[1]!, service: match[4]!, signedHeaders: match[5]!.split(';') };
+  return {
+    accessKeyId: match[1]!,
+    service: match[4]!,
+    signedHeaders: match[5]!.split(';'),
+    signature: match[6]!,
+  };
 }
 
 /** `20260130T101500Z` -> Date. */
@@ -152,6 +170,20 @@ export function checkIdentityProof(proof: IdentityProof, options: ProofCheckOpti
     );
   }
 
+  // The request binding: the proof repeats only the request it was signed for.
+  const boundRequest = headers.get(REQUEST_HEADER);
+  if (boundRequest === undefined) reject(`proof has no ${REQUEST_HEADER} header`);
+  if (!signed.has(REQUEST_HEADER)) reject(`${REQUEST_HEADER} is not in SignedHeaders`);
+  if (boundRequest !== options.requestDigest) {
+    reject(
+      `${REQUEST_HEADER} ${boundRequest} does not match the request received (${options.requestDigest})`,
+      'The identity proof was made for a different request; retry.',
+    );
+  }
+  // Without a nonce, two proofs for one request in one second would share a signature.
+  const nonce = headers.get(NONCE_HEADER);
+  if (nonce === undefined || !NONCE_PATTERN.test(nonce)) reject(`proof has no valid ${NONCE_HEADER} header`);
+  if (!signed.has(NONCE_HEADER)) reject(`${NONCE_HEADER} is not in SignedHeaders`);
   const host = headers.get('host');
   if (host !== undefined && host !== url.host)
     reject(`host header ${host} does not match URL host ${url.host}`);
@@ -186,5 +218,12 @@ export function checkIdentityProof(proof: IdentityProof, options: ProofCheckOpti
     forward[name] = value;
   }
   forward.authorization = authorization;
-  return { url, headers: forward, body: proof.body, accessKeyId: parsedAuthorization.accessKeyId };
+  return {
+    url,
+    headers: forward,
+    body: proof.body,
+    accessKeyId: parsedAuthorization.accessKeyId,
+    signature: parsedAuthorization.signature,
+    signedAt: date,
+  };
 }

@@ -268,6 +268,11 @@ export function SettingsScreen({ auth }: { auth: AuthView | null }) {
                 '/usr/local/bin/session-manager-plugin',
                 'Empty: the bundled plugin, then PATH, then the built-in client.',
               )}
+              {view.secretStorage && (
+                <Box color="text-body-secondary" data-testid="secret-storage">
+                  {view.secretStorage.description}
+                </Box>
+              )}
             </SpaceBetween>
           </Container>
         </Form>

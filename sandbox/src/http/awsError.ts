@@ -70,16 +70,20 @@ export function serializeError(error: AwsError, protocol: Protocol, requestId: s
 export type AuthFailure =
   'missing' | 'malformed' | 'unknownKey' | 'badToken' | 'expired' | 'signature' | 'skew';
 
+const QUERY_AUTH_CODES: Record<AuthFailure, [string, number]> = {
+  missing: ['MissingAuthenticationToken', 403],
+  malformed: ['IncompleteSignature', 400],
+  unknownKey: ['InvalidClientTokenId', 403],
+  badToken: ['InvalidClientTokenId', 403],
+  expired: ['ExpiredToken', 400],
+  signature: ['SignatureDoesNotMatch', 403],
+  skew: ['SignatureDoesNotMatch', 403],
+};
+
 const AUTH_CODES: Record<string, Record<AuthFailure, [string, number]>> = {
-  sts: {
-    missing: ['MissingAuthenticationToken', 403],
-    malformed: ['IncompleteSignature', 400],
-    unknownKey: ['InvalidClientTokenId', 403],
-    badToken: ['InvalidClientTokenId', 403],
-    expired: ['ExpiredToken', 400],
-    signature: ['SignatureDoesNotMatch', 403],
-    skew: ['SignatureDoesNotMatch', 403],
-  },
+  // STS and IAM (both awsQuery) answer alike.
+  sts: QUERY_AUTH_CODES,
+  iam: QUERY_AUTH_CODES,
   ec2: {
     missing: ['AuthFailure', 401],
     malformed: ['IncompleteSignature', 400],

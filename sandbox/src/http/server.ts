@@ -2,7 +2,7 @@
  * The sandbox's one HTTP server on 127.0.0.1, routing requests the way AWS's
  * front ends tell services apart: REST paths (sso-oidc, sso portal, lambda),
  * `X-Amz-Target: AmazonSSM.*` (ssm, JSON 1.1), and `Action=` form posts whose
- * SigV4 credential scope names the service (sts, ec2). WebSocket upgrades go to
+ * SigV4 credential scope names the service (sts, iam, ec2). WebSocket upgrades go to
  * the data-channel host.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -31,6 +31,7 @@ export interface Routes {
   portal(ctx: RequestContext): WireResponse;
   sts(call: SignedCall, form: URLSearchParams): WireResponse | Promise<WireResponse>;
   ec2(call: SignedCall, form: URLSearchParams): WireResponse | Promise<WireResponse>;
+  iam(call: SignedCall, form: URLSearchParams): WireResponse | Promise<WireResponse>;
   ssm(call: SignedCall, operation: string): WireResponse | Promise<WireResponse>;
   lambda(call: SignedCall): WireResponse | Promise<WireResponse>;
 }
@@ -67,7 +68,7 @@ function route(ctx: RequestContext, deps: ServerDeps): Route | undefined {
   if (ctx.method === 'POST' && (path === '/' || path === '')) {
     const form = new URLSearchParams(ctx.body.toString('utf8'));
     if (!form.has('Action')) return undefined;
-    // sts and ec2 share the form protocol; the credential scope says which service was meant.
+    // sts, iam and ec2 share the form protocol; the credential scope says which service was meant.
     let service = 'sts';
     try {
       service = parseAuthorization(ctx.headers)?.service ?? 'sts';
@@ -75,6 +76,7 @@ function route(ctx: RequestContext, deps: ServerDeps): Route | undefined {
       // a malformed header is reported by the verification step
     }
     if (service === 'ec2') return { protocol: 'ec2', service: 'ec2', run: (_c, s) => routes.ec2(s!, form) };
+    if (service === 'iam') return { protocol: 'query', service: 'iam', run: (_c, s) => routes.iam(s!, form) };
     return { protocol: 'query', service: 'sts', run: (_c, s) => routes.sts(s!, form) };
   }
   return undefined;

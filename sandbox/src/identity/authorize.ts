@@ -5,6 +5,7 @@
  */
 import type { Org, OrgInstance, OrgRole } from '../org/schema';
 import { AwsError } from '../http/awsError';
+import { IamRoles } from './iamRoles';
 import { assumedRoleArn, type RoleSession } from './principals';
 
 /** What an IdC permission-set role may call in the sandbox (its policies are AWS-managed). */
@@ -29,16 +30,20 @@ export const PERMISSION_SETS_TAG = 'roleshell:permission-sets';
 const glob = (pattern: string) =>
   new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
 
+/** The org-defined trust and policy of a role as IAM holds it now (IdC's own roles have none here). */
 export function findRole(org: Org, accountId: string, roleName: string): OrgRole | undefined {
-  return org.roles.find((r) => r.name === roleName && r.accounts.includes(accountId));
+  return IamRoles.of(org).get(accountId, roleName)?.definition;
+}
+
+/** A session's role policy; none once its role was deleted (a role made again under the name is another role). */
+function sessionRole(org: Org, session: RoleSession): OrgRole | undefined {
+  const role = IamRoles.of(org).get(session.accountId, session.roleName);
+  return role?.roleId === session.roleId ? role.definition : undefined;
 }
 
 export function allowedActions(org: Org, session: RoleSession): string[] {
   if (session.permissionSet) return PERMISSION_SET_ACTIONS;
-  return [
-    'sts:GetCallerIdentity',
-    ...(findRole(org, session.accountId, session.roleName)?.policy.actions ?? []),
-  ];
+  return ['sts:GetCallerIdentity', ...(sessionRole(org, session)?.policy.actions ?? [])];
 }
 
 export function isActionAllowed(org: Org, session: RoleSession, action: string): boolean {
@@ -65,7 +70,7 @@ export function requireAction(
 export function isDocumentAllowed(org: Org, session: RoleSession, documentName: string): boolean {
   const patterns = session.permissionSet
     ? (org.permissionSets.find((p) => p.name === session.permissionSet)?.sessionDocuments ?? [])
-    : (findRole(org, session.accountId, session.roleName)?.policy.sessionDocuments ?? []);
+    : (sessionRole(org, session)?.policy.sessionDocuments ?? []);
   return patterns.some((p) => glob(p).test(documentName));
 }
 

@@ -46,7 +46,7 @@ export class CredentialStore {
 
   issue(
     session: Omit<RoleSession, 'roleId' | 'createdAt' | 'sessionTags' | 'transitiveTagKeys'> &
-      Partial<Pick<RoleSession, 'sessionTags' | 'transitiveTagKeys'>>,
+      Partial<Pick<RoleSession, 'roleId' | 'sessionTags' | 'transitiveTagKeys'>>,
     lifetimeSeconds: number,
     now = new Date(),
   ): IssuedCredentials {
@@ -59,8 +59,8 @@ export class CredentialStore {
       session: {
         sessionTags: {},
         transitiveTagKeys: [],
-        ...session,
         roleId: roleIdFor(session.accountId, session.roleName),
+        ...session,
         createdAt: now,
       },
     };

@@ -77,10 +77,12 @@ export function generateOrg(options: GenerateOrgOptions): OrgFile {
           actions: [
             'ssm:StartSession',
             'ssm:TerminateSession',
+            'ssm:ResumeSession',
             'ssm:DescribeSessions',
             'ssm:DescribeInstanceInformation',
             'ssm:GetDocument',
             'ec2:DescribeInstances',
+            'iam:GetRole',
           ],
           sessionDocuments: ['RoleShell-*'],
         },

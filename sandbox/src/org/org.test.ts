@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { permissionSetsOf } from '../identity/authorize';
+import { permissionSetRoleName } from '../identity/iamRoles';
 import { generateOrg, loadOrg, OrgFileError, type OrgFile } from './index';
 
 describe('default org', () => {
@@ -115,6 +116,35 @@ describe('org file validation', () => {
     org.functions[0]!.role = 'NoSuchRole';
     expect(() => loadOrg(org)).toThrow(
       /permissionSets\[0\]\.assignments\[1\]\.user: unknown user mallory[\s\S]*functions\[0\]\.role: no role NoSuchRole/,
+    );
+  });
+});
+
+describe('role paths', () => {
+  it('declares the impostor with an ordinary path and gives the target role iam:GetRole', () => {
+    const { org } = loadOrg();
+    const impostor = org.roles.find((r) => r.name === 'AWSReservedSSO_AdministratorAccess_0123456789abcdef');
+    expect(impostor).toMatchObject({ path: '/', accounts: ['222222222222'] });
+    expect(org.roles.find((r) => r.name === 'RoleShellTarget')?.policy.actions).toContain('iam:GetRole');
+  });
+
+  it('refuses a declared role under /aws-reserved/ and one that takes the name of an IdC role', () => {
+    const org = structuredClone(loadOrg().org);
+    org.roles.push({
+      ...structuredClone(org.roles[0]!),
+      name: 'Sneaky',
+      path: '/aws-reserved/sso.amazonaws.com/',
+    });
+    org.roles.push({
+      ...structuredClone(org.roles[0]!),
+      name: permissionSetRoleName(loadOrg().org, '222222222222', 'Developer'),
+      accounts: ['222222222222'],
+    });
+    const n = org.roles.length;
+    expect(() => loadOrg(org)).toThrow(
+      new RegExp(
+        `roles\\[${n - 2}\\]\\.path: paths under /aws-reserved/ are created by AWS only[\\s\\S]*roles\\[${n - 1}\\]\\.accounts\\[0\\]: account 222222222222 already has a role named AWSReservedSSO_Developer_`,
+      ),
     );
   });
 });

@@ -4,6 +4,7 @@
  * ("instances[3].id: …") instead of surfacing later as a confusing AWS error.
  */
 import { z } from 'zod';
+import { permissionSetRoleSuffix } from '../identity/ids';
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account ID');
 const iamName = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_+=,.@-]');
@@ -96,6 +97,16 @@ const principalPattern = z
 
 export const roleSchema = z.object({
   name: iamName,
+  /**
+   * IAM path, `/` by default. Paths under `/aws-reserved/` are AWS's own (IdC
+   * provisions its permission-set roles there), so the org file cannot use them:
+   * an "impostor" named like a permission-set role still has an ordinary path.
+   */
+  path: z
+    .string()
+    .max(512)
+    .regex(/^\/([\w+=,.@-]+\/)*$/, 'must be an IAM path: "/" or "/segment/…/"')
+    .default('/'),
   /** The role exists in each of these accounts. */
   accounts: z.array(accountId).min(1),
   description: z.string().optional(),
@@ -216,6 +227,36 @@ export const orgSchema = z
     org.roles.forEach((r, i) =>
       r.accounts.forEach((id, k) => unknownAccount(id, ['roles', i, 'accounts', k])),
     );
+    // IAM role names are unique per account, and IdC's own roles already take theirs.
+    const idcRoles = new Set(
+      org.permissionSets.flatMap((ps) =>
+        ps.assignments.flatMap((a) =>
+          a.accounts.map(
+            (id) =>
+              `${id}/AWSReservedSSO_${ps.name}_${permissionSetRoleSuffix(org.identityStoreId, id, ps.name)}`,
+          ),
+        ),
+      ),
+    );
+    const declared = new Set<string>();
+    org.roles.forEach((r, i) => {
+      if (r.path.startsWith('/aws-reserved/'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['roles', i, 'path'],
+          message: 'paths under /aws-reserved/ are created by AWS only',
+        });
+      r.accounts.forEach((id, k) => {
+        const roleKey = `${id}/${r.name}`;
+        if (idcRoles.has(roleKey) || declared.has(roleKey))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['roles', i, 'accounts', k],
+            message: `account ${id} already has a role named ${r.name}`,
+          });
+        declared.add(roleKey);
+      });
+    });
     org.instances.forEach((inst, i) => unknownAccount(inst.account, ['instances', i, 'account']));
     org.functions.forEach((f, i) => {
       unknownAccount(f.account, ['functions', i, 'account']);

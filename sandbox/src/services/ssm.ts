@@ -12,7 +12,7 @@ import { AwsError, type WireResponse } from '../http/awsError';
 import { jsonBody } from '../http/context';
 import { page } from '../http/pagination';
 import type { SignedCall } from '../http/server';
-import { isDocumentAllowed, isInstanceReachable, requireAction } from '../identity/authorize';
+import { findRole, isDocumentAllowed, isInstanceReachable, requireAction } from '../identity/authorize';
 import { randomHex } from '../identity/ids';
 import { assumedRoleArn, type RoleSession } from '../identity/principals';
 import type { SandboxSession, SessionDocumentInputs, SessionStore } from '../sessionStore';
@@ -180,9 +180,7 @@ export class SsmService {
     if (!doc.content.inputs.runAsEnabled) return 'ssm-user';
     const roleTag = caller.permissionSet
       ? undefined
-      : this.org.roles.find((r) => r.name === caller.roleName && r.accounts.includes(caller.accountId))?.tags[
-          RUN_AS_TAG
-        ];
+      : findRole(this.org, caller.accountId, caller.roleName)?.tags[RUN_AS_TAG];
     const fromTag = caller.sessionTags[RUN_AS_TAG] ?? roleTag;
     const user = fromTag ?? doc.content.inputs.runAsDefaultUser ?? '';
     if (user === 'root')

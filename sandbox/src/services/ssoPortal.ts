@@ -8,7 +8,7 @@ import type { Org } from '../org/schema';
 import { AwsError, type WireResponse } from '../http/awsError';
 import { header, json, type RequestContext } from '../http/context';
 import { page } from '../http/pagination';
-import { permissionSetRoleSuffix } from '../identity/ids';
+import { IamRoles, permissionSetRoleName } from '../identity/iamRoles';
 import type { CredentialStore } from '../identity/principals';
 import type { IdentityCenterOidc } from './ssoOidc';
 
@@ -18,8 +18,7 @@ export interface PortalOptions {
   roleCredentialLifetimeSeconds?: number;
 }
 
-export const permissionSetRoleName = (org: Org, accountId: string, permissionSet: string) =>
-  `AWSReservedSSO_${permissionSet}_${permissionSetRoleSuffix(org.identityStoreId, accountId, permissionSet)}`;
+export { permissionSetRoleName };
 
 /** The permission sets `userName` holds in each account, in org order. */
 export function assignmentsOf(org: Org, userName: string): Map<string, string[]> {
@@ -134,11 +133,16 @@ export class IdentityCenterPortal {
     const ps = this.org.permissionSets.find((p) => p.name === roleName);
     if (!ps || !(assignments.get(accountId) ?? []).includes(roleName))
       throw new AwsError('ForbiddenException', 'No access', 403);
+    // The role IdC provisioned in the account; one deleted and made again by someone else is not it.
+    const role = IamRoles.of(this.org).get(accountId, permissionSetRoleName(this.org, accountId, ps.name));
+    if (role?.permissionSet !== ps.name)
+      throw new AwsError('ForbiddenException', 'No access: the permission set role is missing', 403);
     const issued = this.credentials.issue(
       {
         accountId,
-        roleName: permissionSetRoleName(this.org, accountId, ps.name),
-        rolePath: `/aws-reserved/sso.amazonaws.com/${this.org.region}/`,
+        roleName: role.roleName,
+        rolePath: role.path,
+        roleId: role.roleId,
         sessionName: user.userName,
         permissionSet: ps.name,
         idcUser: { userName: user.userName, userId: user.userId },

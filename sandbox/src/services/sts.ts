@@ -7,7 +7,8 @@ import type { Org } from '../org/schema';
 import { AwsError, type WireResponse } from '../http/awsError';
 import type { RequestContext } from '../http/context';
 import { toXml, type XmlNode } from '../http/xml';
-import { findRole, isActionAllowed } from '../identity/authorize';
+import { isActionAllowed } from '../identity/authorize';
+import { IamRoles } from '../identity/iamRoles';
 import {
   assumedRoleArn,
   roleArn,
@@ -125,8 +126,10 @@ export class SecurityTokenService {
         `User: ${assumedRoleArn(s)} is not authorized to perform: ${what} on resource: ${roleArnParam}`,
         403,
       );
-    const role = findRole(this.org, accountId, roleName);
-    if (!role) throw denied();
+    const iamRole = IamRoles.of(this.org).get(accountId, roleName);
+    // IdC's own roles trust only its SAML provider: AssumeRoleWithSAML, never AssumeRole.
+    const role = iamRole?.definition;
+    if (!iamRole || !role) throw denied();
     const trusted = role.trust.principals.some(
       (p) =>
         p === '*' ||
@@ -190,7 +193,8 @@ export class SecurityTokenService {
       {
         accountId,
         roleName,
-        rolePath: '/',
+        rolePath: iamRole.path,
+        roleId: iamRole.roleId,
         sessionName,
         sourceIdentity: effectiveSourceIdentity,
         sessionTags: { ...carried, ...tags },

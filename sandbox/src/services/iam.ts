@@ -1,0 +1,101 @@
+/**
+ * IAM (awsQuery, XML, global: signed for us-east-1): GetRole, in the caller's
+ * own account, answered from the sandbox's role registry (identity/iamRoles.ts)
+ * in the shape @aws-sdk/client-iam reads.
+ */
+import type { Org } from '../org/schema';
+import { AwsError, type WireResponse } from '../http/awsError';
+import type { SignedCall } from '../http/server';
+import { IamRoles, samlProviderArn, type IamRole } from '../identity/iamRoles';
+import { requireAction } from '../identity/authorize';
+import { xmlResponse } from './sts';
+
+const NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+
+/** The role's trust policy as IAM returns it: URL-encoded JSON. */
+function trustPolicy(org: Org, role: IamRole): string {
+  const statements = [];
+  if (role.permissionSet) {
+    statements.push({
+      Effect: 'Allow',
+      Principal: { Federated: samlProviderArn(org, role.accountId) },
+      Action: ['sts:AssumeRoleWithSAML', 'sts:TagSession'],
+      Condition: { StringEquals: { 'SAML:aud': 'https://signin.aws.amazon.com/saml' } },
+    });
+  }
+  const trust = role.definition?.trust;
+  if (trust && (trust.principals.length > 0 || trust.services.length > 0)) {
+    const principal: Record<string, string[]> = {};
+    if (trust.principals.length > 0)
+      principal.AWS = trust.principals.map((p) => (/^\d{12}$/.test(p) ? `arn:aws:iam::${p}:root` : p));
+    if (trust.services.length > 0) principal.Service = trust.services;
+    statements.push({
+      Effect: 'Allow',
+      Principal: principal,
+      Action: [
+        'sts:AssumeRole',
+        ...(trust.setSourceIdentity ? ['sts:SetSourceIdentity'] : []),
+        ...(trust.tagSession ? ['sts:TagSession'] : []),
+      ],
+    });
+  }
+  return encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement: statements }));
+}
+
+export class IamService {
+  constructor(private readonly org: Org) {}
+
+  handle(call: SignedCall, form: URLSearchParams): WireResponse {
+    const { ctx, caller } = call;
+    const action = form.get('Action') ?? '';
+    ctx.trail.eventSource = 'iam.amazonaws.com';
+    ctx.trail.eventName = action;
+    ctx.trail.awsRegion = 'us-east-1';
+    if (form.get('Version') !== '2010-05-08' || action !== 'GetRole')
+      throw new AwsError(
+        'InvalidAction',
+        `Could not find operation ${action} for version ${form.get('Version')}`,
+        400,
+      );
+    ctx.trail.readOnly = true;
+    const roleName = form.get('RoleName') ?? '';
+    ctx.trail.requestParameters = { roleName };
+    if (!ROLE_NAME.test(roleName))
+      throw new AwsError(
+        'ValidationError',
+        `1 validation error detected: Value '${roleName}' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
+        400,
+      );
+    const accountId = caller.session.accountId;
+    requireAction(
+      this.org,
+      caller.session,
+      'iam:GetRole',
+      `arn:aws:iam::${accountId}:role/${roleName}`,
+      'AccessDenied',
+    );
+    const role = IamRoles.of(this.org).get(accountId, roleName);
+    if (!role) throw new AwsError('NoSuchEntity', `The role with name ${roleName} cannot be found.`, 404);
+    const tags = Object.entries(role.definition?.tags ?? {});
+    return xmlResponse(
+      'GetRole',
+      {
+        Role: {
+          Path: role.path,
+          RoleName: role.roleName,
+          RoleId: role.roleId,
+          Arn: role.arn,
+          CreateDate: role.createDate,
+          AssumeRolePolicyDocument: trustPolicy(this.org, role),
+          Description: role.description,
+          MaxSessionDuration: role.maxSessionDurationSeconds,
+          Tags: tags.length ? { member: tags.map(([Key, Value]) => ({ Key, Value })) } : undefined,
+          RoleLastUsed: {},
+        },
+      },
+      ctx.requestId,
+      NS,
+    );
+  }
+}
