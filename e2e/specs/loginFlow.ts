@@ -56,7 +56,7 @@ export async function approveInSecondPage(page: Page, userName = 'alice'): Promi
 
 /** The top navigation's identity menu: it names the start URL and only exists while signed in. */
 export function signedInMenu(page: Page) {
-  return page.getByRole('button', { name: /^Signed in to / });
+  return page.getByRole('button', { name: /^Signed in (as \S+ )?to / });
 }
 
 /** From the sign-in panel to the signed-in instance list. */

@@ -47,12 +47,28 @@ export function App() {
     previous.current = status;
   }, [status]);
   const [message, setMessage] = useState<string | null>(null);
+  const [user, setUser] = useState<string | null>(null);
+  useEffect(() => {
+    if (status !== 'signedIn') {
+      setUser(null);
+      return;
+    }
+    let current = true;
+    call('auth.getUser').then(
+      (name) => current && setUser(name),
+      () => current && setUser(null),
+    );
+    return () => {
+      current = false;
+    };
+  }, [status, authEpoch]);
 
   return (
     <SessionsProvider>
       <InventoryProvider signedIn={status === 'signedIn'} authEpoch={authEpoch} onProblem={setMessage}>
         <Frame
           auth={auth}
+          user={user}
           hasBrowsed={hasBrowsed && !signedOutByUser}
           signedOutByUser={signedOutByUser}
           onSignOut={async () => {
@@ -70,6 +86,7 @@ export function App() {
 
 function Frame({
   auth,
+  user,
   hasBrowsed,
   signedOutByUser,
   onSignOut,
@@ -77,6 +94,8 @@ function Frame({
   setMessage,
 }: {
   auth: AuthController;
+  /** The signed-in IdC user's name, once known. */
+  user: string | null;
   hasBrowsed: boolean;
   signedOutByUser: boolean;
   onSignOut: () => Promise<void>;
@@ -185,7 +204,7 @@ function Frame({
                 setView('instances');
               },
             }}
-            utilities={identityUtilities(authView, () => void onSignOut())}
+            utilities={identityUtilities(authView, user, () => void onSignOut())}
           />
         </div>
         <div className="app-body">
@@ -308,7 +327,7 @@ function InstancesContent({
   );
 }
 
-function identityUtilities(view: AuthView | null, onSignOut: () => void) {
+function identityUtilities(view: AuthView | null, user: string | null, onSignOut: () => void) {
   if (!view || view.state.status !== 'signedIn') return [];
   const until = new Date(view.state.expiresAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   let host = view.startUrl;
@@ -330,11 +349,12 @@ function identityUtilities(view: AuthView | null, onSignOut: () => void) {
       : []),
     {
       type: 'menu-dropdown' as const,
-      text: host,
-      description: `Signed in until ${until}`,
+      text: user ?? host,
+      description: user ? `${host} · until ${until}` : `Signed in until ${until}`,
       iconName: 'user-profile' as const,
-      ariaLabel: `Signed in to ${view.startUrl}${view.sandbox ? ' (local sandbox)' : ''} until ${until}`,
+      ariaLabel: `Signed in${user ? ` as ${user}` : ''} to ${view.startUrl}${view.sandbox ? ' (local sandbox)' : ''} until ${until}`,
       items: [
+        ...(user ? [{ id: 'user', text: `IAM Identity Center user: ${user}`, disabled: true }] : []),
         { id: 'start-url', text: `Start URL: ${view.startUrl}`, disabled: true },
         { id: 'region', text: `Region: ${view.region}`, disabled: true },
         { id: 'signout', text: 'Sign out' },

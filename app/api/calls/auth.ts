@@ -33,6 +33,8 @@ export const authCalls = {
   /** Uses the AWS CLI's sign-in for the same start URL instead of a new one. */
   'auth.useCliSignIn': defineCall<AuthView>()(z.undefined()),
   'auth.signOut': defineCall<AuthView>()(z.undefined()),
+  /** The signed-in IdC user's name (for the UI to show who is signed in); null when not signed in or unknown. */
+  'auth.getUser': defineCall<string | null>()(z.undefined()),
   /**
    * First run: starts the local sandbox inside the app with its default org,
    * points every AWS client at it and starts signing in against it.

@@ -221,7 +221,11 @@ export function InstancesView({
         header={
           <Header
             variant="awsui-h1-sticky"
-            counter={loading ? `(${total.toLocaleString('en-US')}…)` : `(${total.toLocaleString('en-US')})`}
+            counter={
+              filtered.length !== total
+                ? `(${filtered.length.toLocaleString('en-US')}/${total.toLocaleString('en-US')})`
+                : `(${total.toLocaleString('en-US')}${loading ? '…' : ''})`
+            }
             description={`Every instance your permission sets reach, in ${accountsCount.toLocaleString('en-US')} account${accountsCount === 1 ? '' : 's'}.`}
             actions={
               <SpaceBetween direction="horizontal" size="xs">

@@ -63,6 +63,7 @@ export function QuickConnect({
       onDismiss={close}
       header="Quick connect"
       size="large"
+      position="top"
       closeAriaLabel="Close quick connect"
     >
       {visible && (

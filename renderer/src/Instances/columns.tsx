@@ -126,7 +126,7 @@ export function instanceColumns(ctx: ColumnContext): TableProps.ColumnDefinition
           <ConnectAs row={row} recents={ctx.recents} onConnect={ctx.onConnect} />
         </span>
       ),
-      width: 260,
+      width: 280,
     }),
   ];
 }
