@@ -65,7 +65,12 @@ export function App() {
 
   return (
     <SessionsProvider>
-      <InventoryProvider signedIn={status === 'signedIn'} authEpoch={authEpoch} onProblem={setMessage}>
+      <InventoryProvider
+        signedIn={status === 'signedIn'}
+        signedOut={status === 'signedOut'}
+        authEpoch={authEpoch}
+        onProblem={setMessage}
+      >
         <Frame
           auth={auth}
           user={user}

@@ -3,11 +3,13 @@
  * mapping (most recently used, else the first), the menu lists every
  * permission set that reaches the instance with its Linux user.
  */
+import { memo } from 'react';
 import ButtonDropdown from '@cloudscape-design/components/button-dropdown';
 import { defaultAccess, userLabel, type Access, type InstanceRow } from './model';
 import type { SavedTarget } from '../../../app/api/calls/browse';
 
-export function ConnectAs({
+/** Memoised: a keystroke in the filter re-renders the table, but a row that stays on the page keeps its button. */
+export const ConnectAs = memo(function ConnectAs({
   row,
   recents,
   onConnect,
@@ -36,4 +38,4 @@ export function ConnectAs({
       }}
     />
   );
-}
+});

@@ -84,7 +84,8 @@ export function InstancesView({
           : indexed;
     return filterInstances(scoped, query, typing);
   }, [indexed, scope, favouriteKeys, recentKeys, query, typing]);
-  const options = useMemo(() => filterOptions(rows), [rows]);
+  // A few suggestions per property: the dropdown filters and draws them on every keystroke.
+  const options = useMemo(() => filterOptions(rows, 25), [rows]);
 
   const searched = [
     ...query.tokens.map((t) => String(t.value ?? '')),
@@ -279,6 +280,7 @@ export function InstancesView({
                 />
               }
               expandToViewport
+              virtualScroll
               i18nStrings={{ clearFiltersText: 'Clear filters' }}
             />
           </div>
@@ -309,7 +311,8 @@ export function InstancesView({
             pageSizePreference={{
               title: 'Instances per page',
               options: [
-                { value: 25, label: '25' },
+                { value: 10, label: '10' },
+                { value: 20, label: '20' },
                 { value: 50, label: '50' },
                 { value: 100, label: '100' },
               ],

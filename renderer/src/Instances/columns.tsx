@@ -151,7 +151,7 @@ export interface TablePreferences {
 }
 
 const defaultPreferences: TablePreferences = {
-  pageSize: 50,
+  pageSize: 20,
   contentDisplay: [
     { id: 'favourite', visible: true },
     { id: 'name', visible: true },

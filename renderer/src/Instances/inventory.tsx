@@ -61,11 +61,14 @@ export function useInventory(): Inventory {
 
 export function InventoryProvider({
   signedIn,
+  signedOut,
   authEpoch,
   onProblem,
   children,
 }: {
   signedIn: boolean;
+  /** Signed out (not merely lapsed): what the previous identity could see is dropped. */
+  signedOut: boolean;
   /** Changes on every new sign-in: what failed for lack of a token is loaded again. */
   authEpoch: number;
   onProblem: (message: string) => void;
@@ -162,6 +165,19 @@ export function InventoryProvider({
     // Only a new sign-in triggers this.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [authEpoch, signedIn]);
+
+  useEffect(() => {
+    if (!signedOut) return;
+    loadId.current++;
+    pending.current = [];
+    rowsRef.current = new Map();
+    indexRef.current = new Map();
+    setSnapshot({ rows: [], indexed: [] });
+    setAccounts(null);
+    setFailures([]);
+    setError(null);
+    setPrefs({ favourites: [], recents: [] });
+  }, [signedOut]);
 
   const toggleFavourite = useCallback(
     async (row: InstanceRow, access: Access) => {
