@@ -8,7 +8,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../sandbox/src/index';
+import { parse } from 'yaml';
+import { defaultOrgPath, startSandbox, type OrgFile, type Sandbox } from '../../sandbox/src/index';
 import type { Account, BrowsePreferences, SavedTarget, TargetList } from '../api/calls/browse';
 import { sandboxEnv, startApp, type AppUnderTest } from '../testing/appUnderTest';
 
@@ -102,5 +103,36 @@ describe('one identity after another on the same RoleShell', () => {
     await expect(
       call('browse.listTargets', { accountId: prod, permissionSet: 'Support_Tier1' }),
     ).rejects.toMatchObject({ code: expect.any(String) });
+  });
+
+  it('says why favourites cannot be kept for a user with no account, and lists none', async () => {
+    // The default org plus carol, who is assigned nothing: nothing tells RoleShell who she is.
+    const org = parse(await readFile(defaultOrgPath, 'utf8'), { merge: true }) as OrgFile & {
+      users: { userName: string; userId: string }[];
+    };
+    org.users.push({ ...org.users[0]!, userName: 'carol', userId: `${org.users[0]!.userId.slice(0, -2)}99` });
+    sandbox = await startSandbox({ org });
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'roleshell-identity-'));
+    app = startApp(dataDir, sandboxEnv(sandbox));
+    await app.signInAs(sandbox, 'carol');
+    expect(await app.call('browse.listAccounts', {})).toEqual([]);
+    expect(await app.call<BrowsePreferences>('browse.getPreferences')).toEqual({
+      favourites: [],
+      recents: [],
+    });
+    const target = {
+      key: `${prod}/ReadOnly/eu-west-1/i-0123456789abcdef0`,
+      accountId: prod,
+      accountName: 'prod-workloads',
+      permissionSet: 'ReadOnly',
+      region: 'eu-west-1',
+      instanceId: 'i-0123456789abcdef0',
+      name: 'prod-web-1',
+      linuxUser: 'auditor',
+    };
+    await expect(app.call('browse.setFavourite', { target, favourite: true })).rejects.toMatchObject({
+      code: 'Unavailable',
+      message: expect.stringMatching(/could not tell which IAM Identity Center user is signed in/),
+    });
   });
 });

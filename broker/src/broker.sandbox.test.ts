@@ -51,6 +51,8 @@ const PROD_LEGACY_1 = 'i-0a1b2c3d4e5f60004'; // ConnectionLost
 const STAGING_APP_1 = 'i-0b1b2c3d4e5f60006'; // another account, tagged Developer
 const DEV_BUILD_1 = 'i-0c1b2c3d4e5f60009'; // no roleshell tag
 
+const BUILT_IN_NAMES = ['constructor', 'toString', '__proto__'];
+
 const LINUX_USERS: Record<string, string> = {
   AdministratorAccess: 'ops-admin',
   ReadOnly: 'auditor',
@@ -121,6 +123,8 @@ beforeAll(async () => {
         ...org.permissionSets,
         { name: 'NoShell', assignments: [{ user: 'alice', accounts: [PROD] }] },
         { name: 'NoRunAs', assignments: [{ user: 'alice', accounts: [PROD] }] },
+        // Valid permission set names that a plain object answers with built-ins.
+        ...BUILT_IN_NAMES.map((name) => ({ name, assignments: [{ user: 'alice', accounts: [PROD] }] })),
       ],
       sessionDocuments: [
         ...org.sessionDocuments,
@@ -869,6 +873,29 @@ describe('resumeSession', () => {
       'TargetNotFound',
     );
   });
+});
+
+describe('permission sets named like Object built-ins', () => {
+  it.each(BUILT_IN_NAMES)(
+    'treats %s as an unmapped permission set: AccessDenied, not Internal',
+    async (name) => {
+      const credentials = await roleCredentials(sandbox, aliceToken, PROD, name);
+      const record = await expectRefused(
+        credentials,
+        await withProof(credentials, startRequest()),
+        'AccessDenied',
+      );
+      expect(record).toMatchObject({ permissionSet: name, user: 'alice' });
+      expect(record.reason).toBe(`document RoleShell-${name} not found in ${PROD}/${REGION}`);
+      expect(await invoker.call(credentials, { action: 'listTargets', region: REGION })).toMatchObject({
+        ok: false,
+        error: {
+          code: 'AccessDenied',
+          message: expect.stringContaining(`Permission set ${name} has no Linux user`),
+        },
+      });
+    },
+  );
 });
 
 // Last in the file: it recreates one of alice's permission-set roles.

@@ -12,7 +12,7 @@ describe('loadBrokerConfig', () => {
       targetRoleName: 'RoleShellTarget',
       regions: ['eu-west-1'],
       documentPrefix: 'RoleShell-',
-      documentOverrides: {},
+      documentOverrides: new Map(),
       crossAccount: false,
       extraStsEndpoints: [],
       mappingCacheSeconds: 300,
@@ -38,6 +38,20 @@ describe('loadBrokerConfig', () => {
 
   it('says the JSON does not parse', () => {
     expect(() => loadBrokerConfig(env('{"targetRoleName":'))).toThrow(/not valid JSON/);
+  });
+
+  it('keeps overrides for permission sets named like Object built-ins, and nothing else', () => {
+    const config = loadBrokerConfig({
+      ROLESHELL_BROKER_CONFIG:
+        '{"targetRoleName":"T","regions":["eu-west-1"],"documentOverrides":{"__proto__":"Proto-Shell","constructor":"Ctor-Shell"}}',
+    });
+    expect(documentNameFor(config, '__proto__')).toBe('Proto-Shell');
+    expect(documentNameFor(config, 'constructor')).toBe('Ctor-Shell');
+    expect(documentNameFor(config, 'toString')).toBe('RoleShell-toString');
+    expect(documentNameFor(config, 'hasOwnProperty')).toBe('RoleShell-hasOwnProperty');
+    expect(() =>
+      loadBrokerConfig(env({ targetRoleName: 'T', regions: ['eu-west-1'], documentOverrides: [] })),
+    ).toThrow(/documentOverrides: must be an object/);
   });
 
   it('names every bad field', () => {

@@ -38,6 +38,34 @@ const stsEndpoint = z.pipe(
   z.transform((value: string) => new URL(value).origin),
 );
 
+/**
+ * A JSON object of permission set name -> document name, read into a Map: the
+ * names come from IAM Identity Center, and `constructor`, `toString` or
+ * `__proto__` are valid permission set names that a plain object would answer
+ * with built-ins (or, for `__proto__`, silently drop).
+ */
+const documentOverrides = z.pipe(
+  z.custom<object>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'must be an object of permission set name -> session document name',
+  ),
+  z.transform((raw: object, ctx) => {
+    const overrides = new Map<string, string>();
+    for (const [permissionSet, document] of Object.entries(raw)) {
+      const parsed = documentName.safeParse(document);
+      if (parsed.success) overrides.set(permissionSet, parsed.data);
+      else
+        ctx.issues.push({
+          code: 'custom',
+          message: parsed.error.issues[0]?.message ?? 'must be an SSM document name',
+          input: document,
+          path: [permissionSet],
+        });
+    }
+    return overrides;
+  }),
+);
+
 export const brokerConfigSchema = z.strictObject({
   /** Role in each member account the broker assumes to start sessions. */
   targetRoleName: z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')),
@@ -45,7 +73,7 @@ export const brokerConfigSchema = z.strictObject({
   regions: z.array(regionName).check(z.minLength(1, 'must list at least one region')),
   documentPrefix: z._default(z.string(), 'RoleShell-'),
   /** Permission set name -> session document name, replacing prefix + name. */
-  documentOverrides: z._default(z.record(z.string(), documentName), {}),
+  documentOverrides: z._default(documentOverrides, () => new Map<string, string>()),
   /** true lets a caller start sessions on instances outside its own account. */
   crossAccount: z._default(z.boolean(), false),
   extraStsEndpoints: z._default(z.array(stsEndpoint), []),
@@ -88,5 +116,5 @@ export function loadBrokerConfig(env: Record<string, string | undefined>): Broke
 
 /** The session document a permission set maps to. */
 export function documentNameFor(config: BrokerConfig, permissionSet: string): string {
-  return config.documentOverrides[permissionSet] ?? `${config.documentPrefix}${permissionSet}`;
+  return config.documentOverrides.get(permissionSet) ?? `${config.documentPrefix}${permissionSet}`;
 }

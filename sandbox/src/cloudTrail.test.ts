@@ -152,3 +152,12 @@ describe('redact', () => {
     });
   });
 });
+
+describe('redact with keys named like Object built-ins', () => {
+  it("keeps a __proto__ key as a key, never as the copy's prototype", () => {
+    const copy = redact(JSON.parse('{"__proto__":{"x":"y"},"constructor":"c"}') as Record<string, unknown>);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.keys(copy)).toEqual(['__proto__', 'constructor']);
+    expect(Object.getOwnPropertyDescriptor(copy, '__proto__')?.value).toEqual({ x: 'y' });
+  });
+});

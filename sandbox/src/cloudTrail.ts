@@ -66,11 +66,13 @@ const SECRET_KEYS = new Set(
 export function redact<T>(value: T): T {
   if (Array.isArray(value)) return value.map(redact) as T;
   if (value && typeof value === 'object' && !(value instanceof Date)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = SECRET_KEYS.has(k.toLowerCase()) && v !== undefined && v !== null ? HIDDEN : redact(v);
-    }
-    return out as T;
+    // fromEntries defines own properties, so a `__proto__` key from a request stays a key.
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        SECRET_KEYS.has(k.toLowerCase()) && v !== undefined && v !== null ? HIDDEN : redact(v),
+      ]),
+    ) as T;
   }
   return value;
 }

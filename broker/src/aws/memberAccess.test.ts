@@ -1,6 +1,6 @@
 import { AssumeRoleCommand, type AssumeRoleCommandInput, type STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
-import { CREDENTIAL_REFRESH_MARGIN_MS, createMemberAccess } from './memberAccess';
+import { CREDENTIAL_REFRESH_MARGIN_MS, createMemberAccess, tagsToRecord } from './memberAccess';
 
 /** Stands in for STS only; the SSM/EC2 side is exercised through the sandbox. */
 function fakeSts(lifetimeMs: number, now: () => number) {
@@ -99,5 +99,22 @@ describe('createMemberAccess', () => {
     const member = await access('111122223333', 'aws', 'alice');
     expect(member.sessionArn).toBe('arn:aws:sts::111122223333:assumed-role/RoleShellTarget/alice');
     expect(calls).toHaveLength(2);
+  });
+});
+
+describe('tagsToRecord', () => {
+  it('keeps tag keys named like Object built-ins as own keys', () => {
+    const tags = tagsToRecord([
+      { Key: '__proto__', Value: 'p' },
+      { Key: 'constructor', Value: 'c' },
+      { Key: 'Name', Value: undefined },
+      { Value: 'no key' },
+    ]);
+    expect(Object.getPrototypeOf(tags)).toBe(Object.prototype);
+    expect(Object.entries(tags)).toEqual([
+      ['__proto__', 'p'],
+      ['constructor', 'c'],
+      ['Name', ''],
+    ]);
   });
 });

@@ -64,10 +64,11 @@ const IAM_SIGNING_REGION = new Map([
   ['aws-us-gov', 'us-gov-west-1'],
 ]);
 
-function tagsToRecord(tags: readonly Tag[] | undefined): Record<string, string> {
-  const record: Record<string, string> = {};
-  for (const tag of tags ?? []) if (tag.Key !== undefined) record[tag.Key] = tag.Value ?? '';
-  return record;
+/** Own properties only (fromEntries): a tag key such as `__proto__` is kept as a tag, never a prototype. */
+export function tagsToRecord(tags: readonly Tag[] | undefined): Record<string, string> {
+  return Object.fromEntries(
+    (tags ?? []).flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : [])),
+  );
 }
 
 function toManaged(info: InstanceInformation): ManagedInstance | undefined {

@@ -50,6 +50,20 @@ describe('SigV4 verification', () => {
     );
   });
 
+  it('refuses a SignedHeaders entry named like an Object built-in as a missing header', async () => {
+    const sts = new STSClient(clientConfig(sandbox, 'eu-west-1', creds));
+    tamperAfterSigning(sts, (r) => {
+      r.headers.authorization = r.headers.authorization!.replace(
+        'SignedHeaders=',
+        'SignedHeaders=constructor;',
+      );
+    });
+    const err = await errorOf(sts.send(new GetCallerIdentityCommand({})));
+    expect(err?.name).toBe('SignatureDoesNotMatch');
+    expect(err?.message).toBe('Signed header constructor is missing.');
+    sts.destroy();
+  });
+
   it('refuses a tampered body (payload hash mismatch)', async () => {
     const ssm = new SSMClient(clientConfig(sandbox, 'eu-west-1', creds));
     tamperAfterSigning(ssm, (r) => {

@@ -94,8 +94,9 @@ export async function verifySignature(
   store: CredentialStore,
   now = new Date(),
 ): Promise<VerifiedRequest> {
+  // Header names come from the request's SignedHeaders: own properties only (not `constructor`).
   const header = (name: string) => {
-    const v = req.headers[name];
+    const v = Object.hasOwn(req.headers, name) ? req.headers[name] : undefined;
     return Array.isArray(v) ? v.join(',') : v;
   };
   const amzDate = header('x-amz-date');

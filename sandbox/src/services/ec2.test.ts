@@ -98,6 +98,14 @@ describe('ec2 DescribeInstances', () => {
       'InvalidParameterValue',
     );
   });
+  it('matches tag filters on own tags only: tag:constructor finds nothing', async () => {
+    for (const key of ['constructor', 'toString', '__proto__']) {
+      const out = await ec2.send(
+        new DescribeInstancesCommand({ Filters: [{ Name: `tag:${key}`, Values: ['*'] }] }),
+      );
+      expect(ids(out)).toEqual([]);
+    }
+  });
 });
 
 describe('ec2 DescribeInstances pagination', () => {

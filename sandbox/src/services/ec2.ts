@@ -69,8 +69,9 @@ export class Ec2Service {
     const tests = filters.map(({ name, values }) => {
       if (name.startsWith('tag:')) {
         const key = name.slice(4);
+        // The key is the caller's: an own tag only, never a built-in such as `constructor`.
         return (i: OrgInstance) =>
-          i.tags[key] !== undefined && values.some((v) => wildcard(v).test(i.tags[key]!));
+          Object.hasOwn(i.tags, key) && values.some((v) => wildcard(v).test(i.tags[key]!));
       }
       switch (name) {
         case 'tag-key':

@@ -282,6 +282,16 @@ describe('ssm sessions', () => {
     );
     expect(badKey?.name).toBe('InvalidInstanceInformationFilterValue');
   });
+  it('matches tag filters on own tags only: tag:constructor and tag-key toString find nothing', async () => {
+    const c = ssm(aliceReadOnly);
+    for (const Filters of [
+      [{ Key: 'tag:constructor', Values: ['function Object() { [native code] }'] }],
+      [{ Key: 'tag-key', Values: ['toString', '__proto__'] }],
+    ]) {
+      const out = await c.send(new DescribeInstanceInformationCommand({ Filters }));
+      expect(out.InstanceInformationList).toEqual([]);
+    }
+  });
 });
 
 describe('ssm DescribeInstanceInformation pagination', () => {

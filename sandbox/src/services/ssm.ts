@@ -365,11 +365,12 @@ export class SsmService {
         throw new AwsError('InvalidFilterValue', `Filter ${key} needs at least one value.`, 400);
       if (key.startsWith('tag:')) {
         const tag = key.slice(4);
-        return (i: OrgInstance) => i.tags[tag] !== undefined && values.includes(i.tags[tag]!);
+        // The key is the caller's: an own tag only, never a built-in such as `constructor`.
+        return (i: OrgInstance) => Object.hasOwn(i.tags, tag) && values.includes(i.tags[tag]!);
       }
       switch (key) {
         case 'tag-key':
-          return (i: OrgInstance) => values.some((v) => v in i.tags);
+          return (i: OrgInstance) => values.some((v) => Object.hasOwn(i.tags, v));
         case 'InstanceIds':
           return (i: OrgInstance) => values.includes(i.id);
         case 'PingStatus':

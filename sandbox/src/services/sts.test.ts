@@ -169,4 +169,46 @@ describe('sts AssumeRole', () => {
     );
     expect(err?.name).toBe('AccessDenied');
   });
+
+  it('treats tag keys named like Object built-ins as plain keys', async () => {
+    const tagged = await assumeRole(sandbox, alice, {
+      RoleArn: `arn:aws:iam::${PROD}:role/ChainTarget`,
+      RoleSessionName: 'alice',
+      Tags: [
+        { Key: 'constructor', Value: 'c' },
+        { Key: '__proto__', Value: 'p' },
+      ],
+      TransitiveTagKeys: ['constructor', '__proto__'],
+    });
+    // A second hop carries both transitive tags and refuses to override either.
+    for (const Key of ['constructor', '__proto__']) {
+      const err = await errorOf(
+        sts(tagged).send(
+          new AssumeRoleCommand({
+            RoleArn: `arn:aws:iam::${PROD}:role/ChainTarget`,
+            RoleSessionName: 'alice',
+            Tags: [{ Key, Value: 'other' }],
+          }),
+        ),
+      );
+      expect(err?.message).toBe(`Transitive session tag ${Key} cannot be overridden`);
+    }
+    // A key that is only a built-in (not a tag of the session) is not carried and may be set.
+    await assumeRole(sandbox, tagged, {
+      RoleArn: `arn:aws:iam::${PROD}:role/ChainTarget`,
+      RoleSessionName: 'alice',
+      Tags: [{ Key: 'toString', Value: 't' }],
+    });
+    const err = await errorOf(
+      sts(alice).send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${PROD}:role/ChainTarget`,
+          RoleSessionName: 'alice',
+          Tags: [{ Key: 'Team', Value: 'web' }],
+          TransitiveTagKeys: ['toString'],
+        }),
+      ),
+    );
+    expect(err?.message).toBe('TransitiveTagKeys toString is not among the session Tags');
+  });
 });

@@ -85,9 +85,10 @@ export class SecurityTokenService {
     const sessionName = form.get('RoleSessionName') ?? '';
     const sourceIdentity = form.get('SourceIdentity') ?? undefined;
     const durationRaw = form.get('DurationSeconds');
-    const tags: Record<string, string> = {};
+    // Tag keys are the caller's: a Map, so `__proto__` or `constructor` are keys like any other.
+    const tags = new Map<string, string>();
     for (let i = 1; form.has(`Tags.member.${i}.Key`); i++) {
-      tags[form.get(`Tags.member.${i}.Key`)!] = form.get(`Tags.member.${i}.Value`) ?? '';
+      tags.set(form.get(`Tags.member.${i}.Key`)!, form.get(`Tags.member.${i}.Value`) ?? '');
     }
     const transitive = memberList(form, 'TransitiveTagKeys');
     ctx.trail.requestParameters = {
@@ -95,9 +96,9 @@ export class SecurityTokenService {
       roleSessionName: sessionName,
       ...(durationRaw ? { durationSeconds: Number(durationRaw) } : {}),
       ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
-      ...(Object.keys(tags).length
+      ...(tags.size
         ? {
-            tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+            tags: [...tags].map(([key, value]) => ({ key, value })),
             transitiveTagKeys: transitive,
           }
         : {}),
@@ -157,16 +158,17 @@ export class SecurityTokenService {
     }
 
     // Transitive tags from the caller's session carry over and cannot be overridden.
-    const carried: Record<string, string> = {};
-    for (const key of s.transitiveTagKeys) if (key in s.sessionTags) carried[key] = s.sessionTags[key]!;
-    if (Object.keys(tags).length > 0) {
+    const carried = new Map<string, string>();
+    for (const key of s.transitiveTagKeys)
+      if (Object.hasOwn(s.sessionTags, key)) carried.set(key, s.sessionTags[key]!);
+    if (tags.size > 0) {
       if (!role.trust.tagSession || !isActionAllowed(this.org, s, 'sts:TagSession'))
         throw denied('sts:TagSession');
-      if (Object.keys(tags).length > 50) throw validation('Tags may contain at most 50 tags');
-      for (const key of Object.keys(tags)) {
+      if (tags.size > 50) throw validation('Tags may contain at most 50 tags');
+      for (const key of tags.keys()) {
         if (key.toLowerCase().startsWith('aws:'))
           throw validation(`Tag key ${key} uses the reserved prefix aws:`);
-        if (key in carried)
+        if (carried.has(key))
           throw new AwsError(
             'InvalidParameterValue',
             `Transitive session tag ${key} cannot be overridden`,
@@ -174,7 +176,7 @@ export class SecurityTokenService {
           );
       }
     }
-    const badTransitive = transitive.find((k) => !(k in tags));
+    const badTransitive = transitive.find((k) => !tags.has(k));
     if (badTransitive) throw validation(`TransitiveTagKeys ${badTransitive} is not among the session Tags`);
 
     // Every sandbox caller is itself a role session, so this is role chaining: one hour at most.
@@ -197,8 +199,9 @@ export class SecurityTokenService {
         roleId: iamRole.roleId,
         sessionName,
         sourceIdentity: effectiveSourceIdentity,
-        sessionTags: { ...carried, ...tags },
-        transitiveTagKeys: [...new Set([...Object.keys(carried), ...transitive])],
+        // fromEntries: own properties, whatever the keys are called.
+        sessionTags: Object.fromEntries([...carried, ...tags]),
+        transitiveTagKeys: [...new Set([...carried.keys(), ...transitive])],
       },
       duration,
     );
@@ -220,7 +223,7 @@ export class SecurityTokenService {
           SessionToken: issued.sessionToken,
           Expiration: issued.expiration,
         },
-        PackedPolicySize: Object.keys(tags).length ? 6 : undefined,
+        PackedPolicySize: tags.size ? 6 : undefined,
       },
       ctx.requestId,
     );
