@@ -171,6 +171,23 @@ test('Connect as opens a Sessions tab for that user and instance, and becomes th
   await expect(page.getByRole('tab', { name: 'auditor@prod-web-1' })).toHaveCount(2);
 });
 
+test('an offline instance cannot be connected and says why', async ({ launchApp }) => {
+  sandbox = await startTestSandbox();
+  const { page } = await launchApp({ env: sandbox.env });
+  await signIn(page);
+  await instancesLoaded(page);
+  const main = instanceRow(page, 'prod-legacy-1').getByRole('button', { name: /^Connect as / });
+  await expect(main).toBeDisabled();
+  const reason = /^prod-legacy-1 is Offline in Systems Manager: its SSM agent is not connected/;
+  // Said to screen readers as the button's description, and shown on hover.
+  await expect(main).toHaveAccessibleDescription(reason);
+  await main.hover();
+  await expect(page.getByRole('tooltip')).toHaveText(reason);
+  // An online instance beside it still connects.
+  await expect(instanceRow(page, 'prod-web-1').getByRole('button', { name: /^Connect as / })).toBeEnabled();
+  await expect(page.getByRole('tab')).toHaveCount(0);
+});
+
 test('the property filter and quick connect find an instance by a tag value', async ({ launchApp }) => {
   sandbox = await startTestSandbox();
   const { page } = await launchApp({ env: sandbox.env });

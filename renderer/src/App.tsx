@@ -22,7 +22,7 @@ import { InstanceDetails } from './Instances/InstanceDetails';
 import { InstancesView, progressText } from './Instances/InstancesView';
 import { InventoryProvider, useInventory } from './Instances/inventory';
 import type { Access, InstanceRow } from './Instances/model';
-import { userLabel } from './Instances/model';
+import { notConnectableReason, userLabel } from './Instances/model';
 import { QuickConnect } from './Instances/QuickConnect';
 import { LoginPanel } from './Login/LoginPanel';
 import { useAuthView, type AuthController } from './Login/useAuthView';
@@ -145,6 +145,12 @@ function Frame({
 
   const connect = useCallback(
     (row: InstanceRow, access: Access) => {
+      // The quick-connect palette and the details panel reach here too: an offline instance says why instead.
+      const unavailable = notConnectableReason(row);
+      if (unavailable) {
+        setMessage(unavailable);
+        return;
+      }
       sessions.connect({
         accountId: row.accountId,
         accountName: row.accountName,
@@ -157,7 +163,7 @@ function Frame({
       void inventory.recordRecent(row, access);
       setView('sessions');
     },
-    [sessions, inventory],
+    [sessions, inventory, setMessage],
   );
 
   const selected =

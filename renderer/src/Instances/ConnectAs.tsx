@@ -5,7 +5,7 @@
  */
 import { memo } from 'react';
 import ButtonDropdown from '@cloudscape-design/components/button-dropdown';
-import { defaultAccess, userLabel, type Access, type InstanceRow } from './model';
+import { defaultAccess, notConnectableReason, userLabel, type Access, type InstanceRow } from './model';
 import type { SavedTarget } from '../../../app/api/calls/browse';
 
 /** Memoised: a keystroke in the filter re-renders the table, but a row that stays on the page keeps its button. */
@@ -19,6 +19,7 @@ export const ConnectAs = memo(function ConnectAs({
   onConnect: (row: InstanceRow, access: Access) => void;
 }) {
   const main = defaultAccess(row, recents);
+  const unavailable = notConnectableReason(row);
   return (
     <ButtonDropdown
       variant="normal"
@@ -27,10 +28,14 @@ export const ConnectAs = memo(function ConnectAs({
       mainAction={{
         text: `Connect as ${userLabel(main)}`,
         onClick: () => onConnect(row, main),
+        disabled: unavailable !== null,
+        disabledReason: unavailable ?? undefined,
       }}
       items={row.access.map((a) => ({
         id: a.permissionSet,
         text: `${userLabel(a)} — ${a.permissionSet}`,
+        disabled: unavailable !== null,
+        disabledReason: unavailable ?? undefined,
       }))}
       onItemClick={({ detail }) => {
         const access = row.access.find((a) => a.permissionSet === detail.id);

@@ -112,6 +112,13 @@ export const statusLabel: Record<string, string> = {
   NotRegistered: 'Not in SSM',
 };
 
+/** Why no session can start on the instance (its SSM agent is not connected), or null when it can. */
+export function notConnectableReason(row: Pick<InstanceRow, 'name' | 'pingStatus'>): string | null {
+  if (row.pingStatus === 'Online') return null;
+  const status = Object.hasOwn(statusLabel, row.pingStatus) ? statusLabel[row.pingStatus] : row.pingStatus;
+  return `${row.name} is ${status ?? 'not online'} in Systems Manager: its SSM agent is not connected, so no session can start.`;
+}
+
 /**
  * The broker's refusal for an account that has no RoleShell member role. It is
  * not an error the user can fix, so the launcher shows it as a notice in that
