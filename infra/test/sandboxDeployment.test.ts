@@ -3,7 +3,7 @@
  * session documents and target-role policy, the broker's Lambda resource
  * policy and the SCP, read from the synthesized templates and given to the
  * sandbox (its `iamPolicies` option), which then decides StartSession,
- * TerminateSession, ResumeSession and Invoke with a real IAM evaluator
+ * TerminateSession, ResumeSession, tag:GetResources and Invoke with a real IAM evaluator
  * (@cloud-copilot/iam-simulate). The real broker (bundled, invoked through the
  * sandbox's Lambda) runs its end-to-end flow against it.
  */
@@ -13,6 +13,10 @@ import path from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient, StartSessionCommand, TerminateSessionCommand } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -300,6 +304,34 @@ describe('the synthesized deployment, enforced by the sandbox', () => {
     expect(await assumeRole(admin, targetArn, 'alice').catch((e: Error) => e)).toMatchObject({
       name: 'AccessDenied',
     });
+  });
+
+  it("lists targets through the broker: tags from tag:GetResources, only in the broker's regions", async () => {
+    const listed = await invoker.call(alice.Developer!, { action: 'listTargets', region: REGION });
+    expect(listed).toMatchObject({ ok: true });
+    expect(JSON.stringify(listed)).toContain(PROD_WEB_1);
+    const target = await targetRoleAs('mallory');
+    const tagging = (region: string) =>
+      new ResourceGroupsTaggingAPIClient({
+        region,
+        endpoint: sandbox.endpoint,
+        credentials: target,
+        maxAttempts: 1,
+      });
+    const inRegion = tagging(REGION);
+    const elsewhere = tagging('ap-southeast-2');
+    try {
+      const { ResourceTagMappingList } = await inRegion.send(new GetResourcesCommand({}));
+      expect(ResourceTagMappingList?.map((r) => r.ResourceARN)).toContain(
+        `arn:aws:ec2:${REGION}:${PROD}:instance/${PROD_WEB_1}`,
+      );
+      const error = await elsewhere.send(new GetResourcesCommand({})).catch((e: Error) => e);
+      expect(error).toMatchObject({ name: 'AccessDeniedException' });
+      expect((error as Error).message).toContain('tag:GetResources');
+    } finally {
+      inRegion.destroy();
+      elsewhere.destroy();
+    }
   });
 
   it('lets the target role terminate only the sessions its own role session started', async () => {
