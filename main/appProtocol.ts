@@ -12,7 +12,7 @@ export const appEntryUrl = `${appOrigin}/index.html`;
 
 /** Same policy as renderer/index.html's meta tag; also sent as a header. */
 export const contentSecurityPolicy =
-  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; frame-ancestors 'none'";
 
 /** What the app protocol answers: a file inside the renderer folder, or an error status. */
 export type RendererRequest = { status: 200; file: string } | { status: 400 | 404 };

@@ -110,11 +110,11 @@ describe('single-instance lock', () => {
 });
 
 describe('preload', () => {
-  it('exposes only window.roleshell with call and on, never ipcRenderer', async () => {
+  it('exposes only window.roleshell with call, on and onOutput, never ipcRenderer', async () => {
     await import('./preload');
     expect([...recorded.exposed.keys()]).toEqual(['roleshell']);
     const bridge = recorded.exposed.get('roleshell') as Record<string, unknown>;
-    expect(Object.keys(bridge).sort()).toEqual(['call', 'on']);
+    expect(Object.keys(bridge).sort()).toEqual(['call', 'on', 'onOutput']);
     await expect(
       (bridge.call as (n: string, i: unknown) => Promise<unknown>)('getAppInfo', undefined),
     ).resolves.toBe('answer');

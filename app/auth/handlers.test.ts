@@ -84,7 +84,14 @@ describe('auth calls', () => {
       },
     });
     expect(((await call('auth.getView')).value as AuthView).configured).toBe(false);
+    expect((await call('auth.getUser')).value).toBeNull();
     const view = (await call('auth.tryLocalSandbox')).value as AuthView;
+    // The sandbox's settings are what is in use now.
+    expect(view.inUse).toMatchObject({
+      mode: 'broker',
+      endpoint: sandbox!.endpoint,
+      brokerArn: sandbox!.brokerFunctionArn,
+    });
     expect(view).toMatchObject({ configured: true, sandbox: true, state: { status: 'awaitingApproval' } });
     for (
       let i = 0;
@@ -100,6 +107,8 @@ describe('auth calls', () => {
       'prod-workloads',
       'staging-workloads',
     ]);
+    // Who is signed in, as IdC named the permission-set session.
+    expect((await call('auth.getUser')).value).toBe('bob');
   });
 
   it('says so when the local sandbox cannot start, and stays on the first-run screen', async () => {

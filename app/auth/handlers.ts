@@ -15,6 +15,7 @@ export function createAuthHandlers(
   | 'auth.openVerificationPage'
   | 'auth.useCliSignIn'
   | 'auth.signOut'
+  | 'auth.getUser'
   | 'auth.tryLocalSandbox'
 > {
   const signIn = async () => {
@@ -52,6 +53,12 @@ export function createAuthHandlers(
       await connection.session.signOut();
       connection.portal.clear();
       return center.viewOf(connection);
+    },
+    async 'auth.getUser'() {
+      if (!center.config()) return null;
+      const connection = await center.current();
+      if (connection.session.state.status !== 'signedIn') return null;
+      return (await center.idcUserOf(connection)) ?? null;
     },
     async 'auth.tryLocalSandbox'() {
       await center.useLocalSandbox();

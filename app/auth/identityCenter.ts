@@ -231,6 +231,14 @@ export class IdentityCenter {
       startUrl: config?.startUrl ?? '',
       region: config?.region ?? '',
       sandbox: !!config?.sandbox,
+      inUse: config
+        ? {
+            mode: config.mode,
+            endpoint: config.endpoint ?? '',
+            brokerArn: config.brokerArn,
+            regions: config.regions,
+          }
+        : null,
       cliSignInExpiresAt:
         connection?.session.state.status === 'signedIn' ? null : (connection?.cliSignInExpiresAt ?? null),
     };

@@ -38,6 +38,7 @@ export function toTargetList(result: ListTargetsResult, input: BrokerListingInpu
       name: t.name || t.instanceId,
       platform: t.platform || 'Unknown',
       pingStatus: t.pingStatus || 'Unknown',
+      tags: t.tags ?? {},
     });
   }
   rows.sort((a, b) => a.name.localeCompare(b.name) || a.instanceId.localeCompare(b.instanceId));

@@ -149,6 +149,12 @@ describe('sign in and browse against the sandbox', () => {
     });
     expect(again.rows.length).toBeGreaterThan(0);
     expect(sandbox.cloudTrail().filter((e) => e.eventName === 'Invoke')).toHaveLength(1);
+    // Each list is also announced as it arrives (the renderer shows rows before the whole load ends),
+    // with the instances' tags for searching.
+    const arrived = events.filter((e) => e.event === 'browse.targets');
+    expect(arrived.length).toBe(all.lists.length);
+    const tagged = arrived.flatMap((e) => (e.payload as { rows: { tags: Record<string, string> }[] }).rows);
+    expect(tagged.every((r) => typeof r.tags['roleshell:permission-sets'] === 'string')).toBe(true);
   });
 
   it('refreshes an expiring token silently, and after revocation asks to sign in again', async () => {

@@ -142,6 +142,7 @@ async function regionRows(
           name: tags.Name || instance.InstanceId,
           platform: info?.platform ?? instance.PlatformDetails ?? 'Unknown',
           pingStatus: info?.pingStatus ?? 'NotRegistered',
+          tags,
         });
       }
     }

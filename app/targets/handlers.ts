@@ -137,6 +137,8 @@ export function createBrowseHandlers(
       const outcomes = new Map<string, TargetList | Error>();
       const record = (pair: { accountId: string; permissionSet: string }, outcome: TargetList | Error) => {
         outcomes.set(`${pair.accountId}/${pair.permissionSet}`, outcome);
+        // Each list is announced as it arrives, so the renderer shows rows before the whole load ends.
+        if (!(outcome instanceof Error)) ctx.emit('browse.targets', outcome);
         targetProgress.update({ loaded: ++loaded, total: pairs.length });
       };
       try {

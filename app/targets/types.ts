@@ -13,6 +13,8 @@ export interface TargetRow {
   platform: string;
   /** SSM ping status: Online, ConnectionLost, Inactive; NotRegistered for EC2 instances SSM does not know. */
   pingStatus: string;
+  /** The instance's EC2/SSM tags (searchable in the launcher). */
+  tags: Record<string, string>;
 }
 
 /** The instances of one (account, permission set), with the mapped Linux user. */

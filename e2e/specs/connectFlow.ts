@@ -6,7 +6,7 @@
  */
 import type { Locator, Page } from '@playwright/test';
 import { expect } from '../fixtures';
-import { openPermissionSet } from './loginFlow';
+import { instanceRow, instancesLoaded } from './loginFlow';
 
 export interface ConnectTarget {
   accountName: string;
@@ -15,12 +15,20 @@ export interface ConnectTarget {
   linuxUser: string;
 }
 
-/** From the browse view: open the permission set, press "Connect as <linuxUser>" on the instance's row. */
+/**
+ * From the instance table: open the row's Connect-as menu and choose "<linuxUser> — <permissionSet>"
+ * (the menu names every mapping explicitly, whichever one is the row's default).
+ */
 export async function connectAs(page: Page, target: ConnectTarget): Promise<Locator> {
-  await showScreen(page, 'Connect');
-  await openPermissionSet(page, target.accountName, target.permissionSet);
-  const row = page.getByTestId('target-row').filter({ hasText: target.instanceName }).first();
-  await row.getByRole('button', { name: `Connect as ${target.linuxUser}` }).click();
+  await showScreen(page, 'Instances');
+  await instancesLoaded(page);
+  const row = instanceRow(page, target.instanceName).filter({ hasText: target.accountName }).first();
+  await row
+    .getByRole('button', { name: `More ways to connect to ${target.instanceName}`, exact: true })
+    .click();
+  await page
+    .getByRole('menuitem', { name: `${target.linuxUser} — ${target.permissionSet}`, exact: true })
+    .click();
   const pane = activePane(page);
   await expect(pane).toHaveAttribute('aria-label', `${target.linuxUser}@${target.instanceName}`);
   return pane;
@@ -34,8 +42,12 @@ export function tab(page: Page, title: string): Locator {
   return page.getByRole('tab', { name: title });
 }
 
-export async function showScreen(page: Page, name: 'Connect' | 'Sessions' | 'Settings'): Promise<void> {
-  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name, exact: true }).click();
+export async function showScreen(page: Page, name: 'Instances' | 'Sessions' | 'Settings'): Promise<void> {
+  // The Sessions link may carry a count of open tabs ("Sessions 2").
+  await page
+    .getByRole('navigation', { name: 'Views' })
+    .getByRole('link', { name: new RegExp(`^${name}\\b`) })
+    .click();
 }
 
 export async function waitForStatus(pane: Locator, status: string, timeout = 20_000): Promise<void> {

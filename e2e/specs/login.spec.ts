@@ -13,7 +13,10 @@ import { pollForToken, registerClient, startDeviceAuthorization } from '../../ap
 import { expect, test } from '../fixtures';
 import {
   approveInSecondPage,
-  openPermissionSet,
+  connectMenuItems,
+  instanceRow,
+  instancesLoaded,
+  signedInMenu,
   signIn,
   startTestSandbox,
   type TestSandbox,
@@ -36,8 +39,9 @@ test('first run: "Try the local sandbox" signs in through the approval page and 
   await expect(page.getByTestId('user-code')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('code-expiry')).toContainText(/expires in \d+:\d\d/);
   await approveInSecondPage(page, 'alice');
-  await expect(page.getByTestId('signed-in')).toContainText('local sandbox');
-  await expect(page.getByTestId('account-list')).toContainText('prod-workloads');
+  await expect(signedInMenu(page)).toHaveAccessibleName(/local sandbox/);
+  await instancesLoaded(page);
+  await expect(instanceRow(page, 'prod-web-1')).toContainText('prod-workloads');
 
   // The sandbox runs in its own process, started by the core, and ends with the app.
   const started = app.logs.map((line) => /sandbox: running as process (\d+)/.exec(line)).find(Boolean);
@@ -98,26 +102,26 @@ test('an expiring token is refreshed silently; a revoked one asks to sign in and
   sandbox = await startTestSandbox({ accessTokenLifetimeSeconds: 3 });
   const { page } = await launchApp({ env: sandbox.env });
   await signIn(page);
-  await openPermissionSet(page, 'prod-workloads', 'ReadOnly');
-  await expect(page.getByTestId('linux-user')).toHaveText('auditor');
+  await instancesLoaded(page, 7);
+  expect(await connectMenuItems(page, 'prod-web-1')).toContain('auditor — ReadOnly');
 
-  // Past the token's lifetime, a refresh of the accounts still works without any prompt.
+  // Past the token's lifetime, a refresh of everything still works without any prompt.
   await page.waitForTimeout(3_500);
-  await page.getByRole('button', { name: 'Refresh', exact: true }).first().click();
-  await expect(page.getByTestId('account-list')).toContainText('staging-workloads');
-  await expect(page.getByTestId('signed-in')).toBeVisible();
+  await page.getByRole('button', { name: 'Refresh instances' }).click();
+  await instancesLoaded(page, 7);
+  await expect(signedInMenu(page)).toBeVisible();
   expect(sandbox.sandbox.cloudTrail().some((e) => JSON.stringify(e).includes('refresh_token'))).toBe(true);
 
-  // The IdC session ends: the next refresh fails, the app asks to sign in again, keeping the view.
+  // The IdC session ends: the next refresh fails, the app asks to sign in again over the same view.
   sandbox.sandbox.revokeRefreshTokens('alice');
   await page.waitForTimeout(3_500);
-  await page.getByTestId('target-header').getByRole('button', { name: 'Refresh' }).click();
+  await page.getByRole('button', { name: 'Refresh instances' }).click();
   await expect(page.getByRole('button', { name: 'Sign in again' })).toBeVisible();
   await expect(page.getByRole('alert').first()).toContainText(/Sign in again/);
   await signIn(page);
-  await expect(page.getByTestId('linux-user')).toHaveText('auditor');
-  await expect(page.getByTestId('target-header')).toContainText('prod-workloads');
-  await expect(page.getByTestId('target-row')).toHaveCount(4);
+  await instancesLoaded(page, 7);
+  expect(await connectMenuItems(page, 'prod-web-1')).toContain('auditor — ReadOnly');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
 });
 
 test('an AWS CLI sign-in is not offered through an endpoint override: its refresh token belongs to AWS', async ({
@@ -157,6 +161,7 @@ test('an AWS CLI sign-in is not offered through an endpoint override: its refres
   await expect(page.getByRole('button', { name: /Use my AWS CLI sign-in/ })).toHaveCount(0);
   // A sign-in of its own instead (the sandbox approves it as alice).
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await expect(page.getByTestId('signed-in')).toBeVisible({ timeout: 20_000 });
-  await expect(page.getByTestId('account-list')).toContainText('prod-workloads');
+  await expect(signedInMenu(page)).toBeVisible({ timeout: 20_000 });
+  await instancesLoaded(page);
+  await expect(instanceRow(page, 'prod-web-1')).toContainText('prod-workloads');
 });

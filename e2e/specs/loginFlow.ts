@@ -54,23 +54,48 @@ export async function approveInSecondPage(page: Page, userName = 'alice'): Promi
   }
 }
 
-/** From the sign-in panel to the signed-in browse view. */
+/** The top navigation's identity menu: it names the start URL and only exists while signed in. */
+export function signedInMenu(page: Page) {
+  return page.getByRole('button', { name: /^Signed in (as \S+ )?to / });
+}
+
+/** From the sign-in panel to the signed-in instance list. */
 export async function signIn(page: Page, userName = 'alice'): Promise<void> {
   await page.getByRole('button', { name: /^Sign in( again)?$/ }).click();
   await expect(page.getByTestId('user-code')).toBeVisible();
   await approveInSecondPage(page, userName);
-  await expect(page.getByTestId('signed-in')).toBeVisible({ timeout: 20_000 });
+  await expect(signedInMenu(page)).toBeVisible({ timeout: 20_000 });
 }
 
-export async function openPermissionSet(
-  page: Page,
-  accountName: string,
-  permissionSet: string,
-): Promise<void> {
-  const accounts = page.getByTestId('account-list');
-  await accounts.getByRole('button', { name: new RegExp(`^${accountName}\\b`) }).click();
-  await accounts
-    .getByTestId('permission-sets')
-    .getByRole('button', { name: permissionSet, exact: true })
-    .click();
+/** The instance table's row for `name` (its name cell is the row header). */
+export function instanceRow(page: Page, name: string) {
+  return page
+    .getByRole('table', { name: 'Instances' })
+    .getByRole('row')
+    .filter({ has: page.getByRole('link', { name: `${name}: show details`, exact: true }) });
+}
+
+/** Waits until "load all" has finished and `count` instances are listed. */
+export async function instancesLoaded(page: Page, count?: number): Promise<void> {
+  await expect(page.getByRole('status')).toHaveText(
+    count === undefined ? /^\d+ instances? in \d+ accounts?$/ : new RegExp(`^${count} instances? in `),
+    { timeout: 45_000 },
+  );
+}
+
+/** Opens the Connect-as menu of an instance row and returns its item texts. */
+export async function connectMenuItems(page: Page, name: string): Promise<string[]> {
+  await page.getByRole('button', { name: `More ways to connect to ${name}`, exact: true }).click();
+  const items = page.getByRole('menuitem');
+  await expect(items.first()).toBeVisible();
+  const texts = (await items.allTextContents()).map((t) => t.trim());
+  await page.keyboard.press('Escape');
+  return texts;
+}
+
+/** Types a property-filter token ("Tag value = web") or free text and applies it with Enter. */
+export async function filterInstances(page: Page, text: string): Promise<void> {
+  const input = page.getByRole('combobox', { name: 'Filter instances' });
+  await input.fill(text);
+  await input.press('Enter');
 }

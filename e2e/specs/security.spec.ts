@@ -26,7 +26,7 @@ function tryConnect(url: string, headers: Record<string, string>): Promise<numbe
 
 test('window.roleshell has exactly the preload shape and cannot be replaced', async ({ launchApp }) => {
   const { page } = await launchApp();
-  await expect(page.getByRole('heading', { name: 'Connect', level: 1 })).toBeVisible();
+  await expect(page.getByTestId('first-run')).toBeVisible();
   const shape = await page.evaluate(() => {
     const page = globalThis as unknown as { roleshell: Record<string, unknown>; require?: unknown };
     const bridge = page.roleshell;
@@ -51,7 +51,7 @@ test('window.roleshell has exactly the preload shape and cannot be replaced', as
 
 test('an unknown call and bad input come back as API errors, not exceptions', async ({ launchApp }) => {
   const { page } = await launchApp();
-  await expect(page.getByRole('heading', { name: 'Connect', level: 1 })).toBeVisible();
+  await expect(page.getByTestId('first-run')).toBeVisible();
   const results = await page.evaluate(async () => {
     const bridge = (globalThis as unknown as PageGlobal).roleshell;
     return [

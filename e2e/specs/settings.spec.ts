@@ -3,9 +3,9 @@ import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from '../fixtures';
 
-/** The app lands on the Connect screen (first run); settings are one click away in the sidebar. */
+/** The app lands on Instances (first run); settings are one click away in the side navigation. */
 async function openSettings(page: Page): Promise<void> {
-  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Settings' }).click();
   await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
 }
 
@@ -17,7 +17,8 @@ test('edits settings, reloads, and sees them persisted through the real API', as
   await page.getByLabel('IAM Identity Center start URL').fill('https://my-org.awsapps.com/start');
   await page.getByLabel('IAM Identity Center region').fill('eu-west-1');
   await page.getByLabel('Regions').fill('eu-west-1, us-east-1');
-  await page.getByLabel('Session mode for this start URL').selectOption('direct');
+  await page.getByLabel('Session mode for this start URL').click();
+  await page.getByRole('option', { name: /^Direct:/ }).click();
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Settings saved.' })).toBeVisible();
 
@@ -37,7 +38,7 @@ test('edits settings, reloads, and sees them persisted through the real API', as
     'https://my-org.awsapps.com/start',
   );
   await expect(page.getByLabel('Regions')).toHaveValue('eu-west-1, us-east-1');
-  await expect(page.getByLabel('Session mode for this start URL')).toHaveValue('direct');
+  await expect(page.getByLabel('Session mode for this start URL')).toContainText(/^Direct:/);
 
   // And after the whole app restarts on the same data folder.
   await app.restart();

@@ -10,7 +10,7 @@ import type { Page } from '@playwright/test';
 import { expect, test } from '../fixtures';
 
 async function openSettings(page: Page): Promise<void> {
-  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Settings' }).click();
   await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
 }
 

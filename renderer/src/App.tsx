@@ -1,82 +1,401 @@
 /**
- * The app shell: header, sidebar (one entry per registered screen), content
- * area and status line. Screens are registered in screens.tsx, not here.
+ * The app frame, on Cloudscape like the AWS console: top navigation with the
+ * signed-in identity and Sign out, side navigation (Instances, Sessions,
+ * Settings), the content area where the terminal tabs stay mounted, the
+ * instance split panel, the Ctrl/Cmd+K palette and a status bar. Only content
+ * areas scroll, never the window.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import AppLayout from '@cloudscape-design/components/app-layout';
+import Box from '@cloudscape-design/components/box';
+import Header from '@cloudscape-design/components/header';
+import Modal from '@cloudscape-design/components/modal';
+import SideNavigation from '@cloudscape-design/components/side-navigation';
+import Spinner from '@cloudscape-design/components/spinner';
+import SplitPanel from '@cloudscape-design/components/split-panel';
+import TopNavigation from '@cloudscape-design/components/top-navigation';
 import type { AppInfo } from '../../app/api/calls/settings';
+import type { AuthView } from '../../app/api/calls/auth';
 import { call, errorMessage } from './bridge';
-import { initialScreenId, screens } from './screens';
+import { FirstRun } from './FirstRun/FirstRun';
+import { InstanceDetails } from './Instances/InstanceDetails';
+import { InstancesView, progressText } from './Instances/InstancesView';
+import { InventoryProvider, useInventory } from './Instances/inventory';
+import type { Access, InstanceRow } from './Instances/model';
+import { notConnectableReason, userLabel } from './Instances/model';
+import { QuickConnect } from './Instances/QuickConnect';
+import { LoginPanel } from './Login/LoginPanel';
+import { useAuthView, type AuthController } from './Login/useAuthView';
+import { viewFromLocation, views, type ViewId } from './screens';
+import { SettingsScreen } from './Settings/SettingsScreen';
 import { ShellContext, type Shell } from './shell';
-import { SessionsProvider, TerminalTabs } from './Terminal';
-
-/** The screen named in the URL's fragment, so a reload keeps the user where they were. */
-function screenFromLocation(): string {
-  const id = decodeURIComponent(window.location.hash.slice(1));
-  return screens.some((screen) => screen.id === id) ? id : initialScreenId;
-}
+import { SessionsProvider, TerminalTabs, useSessions } from './Terminal';
 
 export function App() {
-  const [screenId, setScreenId] = useState(screenFromLocation);
-  const [status, setStatus] = useState<string | null>(null);
-  const [info, setInfo] = useState<AppInfo | null>(null);
-
+  const auth = useAuthView();
+  const status = auth.view?.state.status;
+  const [authEpoch, setAuthEpoch] = useState(0);
+  const [hasBrowsed, setHasBrowsed] = useState(false);
+  const [signedOutByUser, setSignedOutByUser] = useState(false);
+  const previous = useRef(status);
   useEffect(() => {
-    // replaceState: the fragment records the current screen; it is not navigation (main/ blocks that).
-    window.history.replaceState(null, '', `#${encodeURIComponent(screenId)}`);
-  }, [screenId]);
-
+    if (status === 'signedIn' && previous.current !== 'signedIn') setAuthEpoch((n) => n + 1);
+    if (status === 'signedIn') {
+      setHasBrowsed(true);
+      setSignedOutByUser(false);
+    }
+    previous.current = status;
+  }, [status]);
+  const [message, setMessage] = useState<string | null>(null);
+  const [user, setUser] = useState<string | null>(null);
   useEffect(() => {
-    call('getAppInfo').then(setInfo, (error: unknown) => setStatus(errorMessage(error)));
-  }, []);
+    if (status !== 'signedIn') {
+      setUser(null);
+      return;
+    }
+    let current = true;
+    call('auth.getUser').then(
+      (name) => current && setUser(name),
+      () => current && setUser(null),
+    );
+    return () => {
+      current = false;
+    };
+  }, [status, authEpoch]);
 
-  const shell = useMemo<Shell>(
-    () => ({
-      navigate: (id) => {
-        if (screens.some((screen) => screen.id === id)) setScreenId(id);
-      },
-      setStatus,
-    }),
-    [],
+  return (
+    <SessionsProvider>
+      <InventoryProvider
+        signedIn={status === 'signedIn'}
+        signedOut={status === 'signedOut'}
+        authEpoch={authEpoch}
+        onProblem={setMessage}
+      >
+        <Frame
+          auth={auth}
+          user={user}
+          hasBrowsed={hasBrowsed && !signedOutByUser}
+          signedOutByUser={signedOutByUser}
+          onSignOut={async () => {
+            await auth.run(() => call('auth.signOut'));
+            setSignedOutByUser(true);
+            setHasBrowsed(false);
+          }}
+          message={message}
+          setMessage={setMessage}
+        />
+      </InventoryProvider>
+    </SessionsProvider>
   );
-  const current = screens.find((screen) => screen.id === screenId) ?? screens[0]!;
+}
+
+function Frame({
+  auth,
+  user,
+  hasBrowsed,
+  signedOutByUser,
+  onSignOut,
+  message,
+  setMessage,
+}: {
+  auth: AuthController;
+  /** The signed-in IdC user's name, once known. */
+  user: string | null;
+  hasBrowsed: boolean;
+  signedOutByUser: boolean;
+  onSignOut: () => Promise<void>;
+  message: string | null;
+  setMessage: (text: string | null) => void;
+}) {
+  const [view, setView] = useState<ViewId>(viewFromLocation);
+  const [info, setInfo] = useState<AppInfo | null>(null);
+  const [selectedKey, setSelectedKey] = useState<string | null>(null);
+  const [paletteOpen, setPaletteOpen] = useState(false);
+  const [navigationOpen, setNavigationOpen] = useState(true);
+  const sessions = useSessions();
+  const inventory = useInventory();
+  const authView = auth.view;
+  const signedIn = authView?.state.status === 'signedIn';
+
+  useEffect(() => {
+    // replaceState: the fragment records the current view; it is not navigation (main/ blocks that).
+    window.history.replaceState(null, '', `#${encodeURIComponent(view)}`);
+  }, [view]);
+  useEffect(() => {
+    call('getAppInfo').then(setInfo, (error: unknown) => setMessage(errorMessage(error)));
+  }, [setMessage]);
+  useEffect(() => {
+    if (!message) return;
+    const timer = setTimeout(() => setMessage(null), 8000);
+    return () => clearTimeout(timer);
+  }, [message, setMessage]);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'k') {
+        event.preventDefault();
+        if (signedIn) setPaletteOpen(true);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [signedIn]);
+
+  const shell = useMemo<Shell>(() => ({ navigate: setView, setStatus: setMessage }), [setMessage]);
+
+  const connect = useCallback(
+    (row: InstanceRow, access: Access) => {
+      // The quick-connect palette and the details panel reach here too: an offline instance says why instead.
+      const unavailable = notConnectableReason(row);
+      if (unavailable) {
+        setMessage(unavailable);
+        return;
+      }
+      sessions.connect({
+        accountId: row.accountId,
+        accountName: row.accountName,
+        permissionSet: access.permissionSet,
+        linuxUser: userLabel(access),
+        region: row.region,
+        instanceId: row.instanceId,
+        instanceName: row.name,
+      });
+      void inventory.recordRecent(row, access);
+      setView('sessions');
+    },
+    [sessions, inventory, setMessage],
+  );
+
+  const selected =
+    view === 'instances' && signedIn && selectedKey
+      ? inventory.rows.find((r) => r.key === selectedKey)
+      : undefined;
+
+  let content: React.ReactNode;
+  if (view === 'settings') {
+    content = (
+      <>
+        <Box margin={{ bottom: 'l' }}>
+          <Header variant="h1">Settings</Header>
+        </Box>
+        <SettingsScreen auth={authView} />
+      </>
+    );
+  } else if (view === 'sessions') {
+    content = (
+      <Box margin={{ bottom: 'm' }}>
+        <Header variant="h1" counter={`(${sessions.tabs.length})`}>
+          Sessions
+        </Header>
+      </Box>
+    );
+  } else {
+    content = (
+      <InstancesContent
+        auth={auth}
+        hasBrowsed={hasBrowsed}
+        signedOutByUser={signedOutByUser}
+        onSelect={(row) => setSelectedKey(row?.key ?? null)}
+        onConnect={connect}
+        onQuickConnect={() => setPaletteOpen(true)}
+      />
+    );
+  }
 
   return (
     <ShellContext.Provider value={shell}>
-      <SessionsProvider>
-        <div className="app">
-          <header className="app-header">
-            <span className="app-name">RoleShell</span>
-          </header>
-          <nav className="app-sidebar" aria-label="Screens">
-            <ul>
-              {screens.map((screen) => (
-                <li key={screen.id}>
-                  <button
-                    type="button"
-                    aria-current={screen.id === current.id ? 'page' : undefined}
-                    onClick={() => setScreenId(screen.id)}
-                  >
-                    {screen.title}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          </nav>
-          <main className="app-content" aria-labelledby="screen-title">
-            <h1 id="screen-title">{current.title}</h1>
-            <current.Component />
-            <TerminalTabs visible={current.id === 'sessions'} />
-          </main>
-          <footer className="app-status" role="status" aria-label="Status">
-            <span>{status ?? 'Ready'}</span>
-            {info && (
-              <span className="app-status-info">
-                {info.name} {info.version} · {info.mode}
-              </span>
-            )}
-          </footer>
+      <div className="app">
+        <div id="top-nav" className="app-top">
+          <TopNavigation
+            identity={{
+              href: '#instances',
+              title: 'RoleShell',
+              onFollow: (e) => {
+                e.preventDefault();
+                setView('instances');
+              },
+            }}
+            utilities={identityUtilities(authView, user, () => void onSignOut())}
+          />
         </div>
-      </SessionsProvider>
+        <div className="app-body">
+          <AppLayout
+            disableBodyScroll
+            headerSelector="#top-nav"
+            footerSelector="#status-bar"
+            toolsHide
+            navigationWidth={220}
+            contentType={view === 'instances' && signedIn ? 'table' : 'default'}
+            navigationOpen={navigationOpen}
+            onNavigationChange={({ detail }) => setNavigationOpen(detail.open)}
+            ariaLabels={{
+              navigation: 'Views',
+              navigationClose: 'Close navigation',
+              navigationToggle: 'Open navigation',
+            }}
+            navigation={
+              <SideNavigation
+                header={{ text: 'RoleShell', href: '#instances' }}
+                activeHref={`#${view}`}
+                onFollow={(event) => {
+                  event.preventDefault();
+                  const id = event.detail.href.slice(1) as ViewId;
+                  if (views.some((v) => v.id === id)) setView(id);
+                }}
+                items={views.map((v) => ({
+                  type: 'link' as const,
+                  text: v.title,
+                  href: `#${v.id}`,
+                  info:
+                    v.id === 'sessions' && sessions.tabs.length > 0 ? (
+                      <Box color="text-status-info" fontSize="body-s">
+                        {sessions.tabs.length}
+                      </Box>
+                    ) : undefined,
+                }))}
+              />
+            }
+            splitPanelOpen={!!selected}
+            onSplitPanelToggle={({ detail }) => {
+              if (!detail.open) setSelectedKey(null);
+            }}
+            splitPanelPreferences={{ position: 'bottom' }}
+            splitPanel={
+              selected ? (
+                <SplitPanel
+                  header={selected.name}
+                  hidePreferencesButton
+                  closeBehavior="hide"
+                  i18nStrings={{
+                    closeButtonAriaLabel: 'Close instance details',
+                    openButtonAriaLabel: 'Open instance details',
+                    resizeHandleAriaLabel: 'Resize instance details',
+                    resizeHandleTooltipText: 'Drag or use the arrow keys to resize',
+                  }}
+                >
+                  <InstanceDetails row={selected} recents={inventory.prefs.recents} onConnect={connect} />
+                </SplitPanel>
+              ) : undefined
+            }
+            content={
+              <main aria-label={views.find((v) => v.id === view)?.title}>
+                {content}
+                <TerminalTabs visible={view === 'sessions'} />
+              </main>
+            }
+          />
+        </div>
+        <footer id="status-bar" className="app-status" aria-label="Status">
+          <span role="status">{message ?? statusText(authView, inventory)}</span>
+          {info && (
+            <span>
+              {info.name} {info.version} · {info.mode}
+            </span>
+          )}
+        </footer>
+        {signedIn && (
+          <QuickConnect visible={paletteOpen} onClose={() => setPaletteOpen(false)} onConnect={connect} />
+        )}
+      </div>
     </ShellContext.Provider>
   );
+}
+
+function InstancesContent({
+  auth,
+  hasBrowsed,
+  signedOutByUser,
+  ...view
+}: {
+  auth: AuthController;
+  hasBrowsed: boolean;
+  signedOutByUser: boolean;
+} & React.ComponentProps<typeof InstancesView>) {
+  const authView = auth.view;
+  if (!authView) return <Spinner size="large" />;
+  const status = authView.state.status;
+  if (status === 'signedIn') return <InstancesView {...view} />;
+  if (hasBrowsed) {
+    // The sign-in lapsed mid-use: ask again over the same view, which stays as it was.
+    return (
+      <>
+        <Modal visible header="Sign in again" size="medium" closeAriaLabel="Close">
+          <LoginPanel auth={auth} view={authView} />
+        </Modal>
+        <InstancesView {...view} />
+      </>
+    );
+  }
+  if (status === 'awaitingApproval') return <LoginPanel auth={auth} view={authView} />;
+  if (!authView.configured || signedOutByUser) return <FirstRun auth={auth} signedOut={signedOutByUser} />;
+  return (
+    <>
+      <Box margin={{ bottom: 'l' }}>
+        <Header variant="h1">Sign in</Header>
+      </Box>
+      <LoginPanel auth={auth} view={authView} />
+    </>
+  );
+}
+
+function identityUtilities(view: AuthView | null, user: string | null, onSignOut: () => void) {
+  if (!view || view.state.status !== 'signedIn') return [];
+  const until = new Date(view.state.expiresAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  let host = view.startUrl;
+  try {
+    host = new URL(view.startUrl).host;
+  } catch {
+    // Not a URL: show it as it is.
+  }
+  return [
+    ...(view.sandbox
+      ? [
+          {
+            type: 'button' as const,
+            text: 'Local sandbox',
+            iconName: 'status-info' as const,
+            disableUtilityCollapse: true,
+          },
+        ]
+      : []),
+    {
+      type: 'menu-dropdown' as const,
+      text: user ?? host,
+      description: user ? `${host} · until ${until}` : `Signed in until ${until}`,
+      iconName: 'user-profile' as const,
+      ariaLabel: `Signed in${user ? ` as ${user}` : ''} to ${view.startUrl}${view.sandbox ? ' (local sandbox)' : ''} until ${until}`,
+      items: [
+        ...(user ? [{ id: 'user', text: `IAM Identity Center user: ${user}`, disabled: true }] : []),
+        { id: 'start-url', text: `Start URL: ${view.startUrl}`, disabled: true },
+        { id: 'region', text: `Region: ${view.region}`, disabled: true },
+        { id: 'signout', text: 'Sign out' },
+      ],
+      onItemClick: ({ detail }: { detail: { id: string } }) => {
+        if (detail.id === 'signout') onSignOut();
+      },
+    },
+  ];
+}
+
+/** What the status bar says: what is happening now, never "Ready" while waiting for the user. */
+function statusText(view: AuthView | null, inventory: ReturnType<typeof useInventory>): string {
+  if (!view) return 'Starting…';
+  switch (view.state.status) {
+    case 'awaitingApproval':
+      return 'Waiting for you to approve the sign-in in your browser';
+    case 'signInRequired':
+      return 'Sign in again to continue';
+    case 'signedOut':
+      return view.configured ? 'Signed out' : 'Not set up yet: try the local sandbox or enter your start URL';
+    case 'signedIn': {
+      if (inventory.loading)
+        return inventory.progress && inventory.progress.total > 0
+          ? `Loading instances: ${progressText(inventory.progress)}`
+          : 'Loading accounts…';
+      if (inventory.error) return 'Instances could not be loaded';
+      const n = inventory.rows.length.toLocaleString('en-US');
+      const a = (inventory.accounts?.length ?? 0).toLocaleString('en-US');
+      return `${n} instance${inventory.rows.length === 1 ? '' : 's'} in ${a} account${inventory.accounts?.length === 1 ? '' : 's'}`;
+    }
+  }
 }

@@ -1,31 +1,17 @@
 /**
- * The screen registry: the sidebar lists these in order and the content area
- * shows the selected one. To add a screen (login, browse, sessions …), import
- * its component from its own folder (e.g. `./Login/LoginScreen`) and add one
- * entry here; put the screen users should land on first and set
- * `initialScreenId` if it is not the first entry.
+ * The views of the side navigation, in order. The current one lives in the
+ * URL fragment, so a reload keeps the user where they were.
  */
-import type { ComponentType } from 'react';
-import { SettingsScreen } from './Settings/SettingsScreen';
-import { BrowseScreen } from './Browse/BrowseScreen';
+export const views = [
+  { id: 'instances', title: 'Instances' },
+  { id: 'sessions', title: 'Sessions' },
+  { id: 'settings', title: 'Settings' },
+] as const;
+export type ViewId = (typeof views)[number]['id'];
 
-/** The Sessions screen shows the always-mounted TerminalTabs of App.tsx, so terminals survive screen switches. */
-function SessionsScreen() {
-  return null;
+export const initialView: ViewId = 'instances';
+
+export function viewFromLocation(): ViewId {
+  const id = decodeURIComponent(window.location.hash.slice(1));
+  return views.find((v) => v.id === id)?.id ?? initialView;
 }
-
-export interface ScreenEntry {
-  /** Stable id for navigation (`useShell().navigate(id)`) and test ids. */
-  id: string;
-  /** Sidebar label and the content area's heading. */
-  title: string;
-  Component: ComponentType;
-}
-
-export const screens: ScreenEntry[] = [
-  { id: 'connect', title: 'Connect', Component: BrowseScreen },
-  { id: 'sessions', title: 'Sessions', Component: SessionsScreen },
-  { id: 'settings', title: 'Settings', Component: SettingsScreen },
-];
-
-export const initialScreenId: string = screens[0]!.id;

@@ -1,13 +1,13 @@
 /**
- * What every screen may ask of the app shell: switch screens and set the
- * status line. Kept in a context so screens do not import App.tsx.
+ * What every view may ask of the app shell: switch views and set the status
+ * line. Kept in a context so views do not import App.tsx.
  */
 import { createContext, useContext } from 'react';
+import type { ViewId } from './screens';
 
 export interface Shell {
-  /** Shows another registered screen (an id from screens.tsx). */
-  navigate(screenId: string): void;
-  /** Sets the status line; `null` clears it. */
+  navigate(view: ViewId): void;
+  /** Sets a transient status message; `null` clears it. */
   setStatus(text: string | null): void;
 }
 

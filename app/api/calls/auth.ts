@@ -14,6 +14,11 @@ export interface AuthView {
   region: string;
   /** True while RoleShell's own local sandbox is the AWS endpoint. */
   sandbox: boolean;
+  /**
+   * What the app core is really connected with (the sandbox's values while the sandbox is in use), for
+   * Settings to show; null before a start URL is set.
+   */
+  inUse: { mode: 'broker' | 'direct'; endpoint: string; brokerArn: string; regions: string[] } | null;
   /** Set when the AWS CLI holds a usable sign-in for this start URL (epoch ms it expires). */
   cliSignInExpiresAt: number | null;
 }
@@ -28,6 +33,8 @@ export const authCalls = {
   /** Uses the AWS CLI's sign-in for the same start URL instead of a new one. */
   'auth.useCliSignIn': defineCall<AuthView>()(z.undefined()),
   'auth.signOut': defineCall<AuthView>()(z.undefined()),
+  /** The signed-in IdC user's name (for the UI to show who is signed in); null when not signed in or unknown. */
+  'auth.getUser': defineCall<string | null>()(z.undefined()),
   /**
    * First run: starts the local sandbox inside the app with its default org,
    * points every AWS client at it and starts signing in against it.

@@ -75,4 +75,6 @@ export interface BrowseProgress {
 
 export const browseEvents = {
   'browse.progress': defineEvent<BrowseProgress>(),
+  /** During `browse.loadAllTargets`: one (account, permission set) listed, so its rows can appear at once. */
+  'browse.targets': defineEvent<TargetList>(),
 };

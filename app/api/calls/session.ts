@@ -4,7 +4,7 @@
  * is not an event: it streams as bytes to the one connection that owns the
  * session (`RoleShellBridge.onOutput`). No token or credential crosses here.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineCall, defineEvent } from '../define';
 import type { SessionStatus } from '../../session/sessionState';
 

@@ -4,7 +4,7 @@
  * message dropped (and logged by type only), never half-applied. Terminal
  * bytes travel as Uint8Array (structured clone), never as JSON text.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const id = z.string().min(1).max(64);
 const bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'bytes');

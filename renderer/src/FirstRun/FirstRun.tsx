@@ -1,15 +1,27 @@
 /**
- * What a newcomer sees with no start URL configured: try everything against
- * the local sandbox in one click, or enter their organisation's start URL.
+ * The first-run choice, also shown after signing out: try everything against
+ * the local sandbox in one click, or enter the organisation's start URL (and,
+ * after a sign-out, sign in again to the start URL in use).
  */
 import { useState, type FormEvent } from 'react';
+import Alert from '@cloudscape-design/components/alert';
+import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
+import ColumnLayout from '@cloudscape-design/components/column-layout';
+import Container from '@cloudscape-design/components/container';
+import Form from '@cloudscape-design/components/form';
+import FormField from '@cloudscape-design/components/form-field';
+import Header from '@cloudscape-design/components/header';
+import Input from '@cloudscape-design/components/input';
+import SpaceBetween from '@cloudscape-design/components/space-between';
 import { ApiError, call } from '../bridge';
 import type { AuthController } from '../Login/useAuthView';
 
-export function FirstRun({ auth }: { auth: AuthController }) {
+export function FirstRun({ auth, signedOut }: { auth: AuthController; signedOut?: boolean }) {
   const [startUrl, setStartUrl] = useState('');
   const [region, setRegion] = useState('us-east-1');
   const [errors, setErrors] = useState<{ startUrl?: string; ssoRegion?: string; form?: string }>({});
+  const view = auth.view;
 
   async function save(event: FormEvent) {
     event.preventDefault();
@@ -35,52 +47,77 @@ export function FirstRun({ auth }: { auth: AuthController }) {
 
   return (
     <div className="first-run" data-testid="first-run">
-      <section className="first-run-card">
-        <h2>Try the local sandbox</h2>
-        <p>
-          Runs a local stand-in for IAM Identity Center, the session broker and a few instances on this
-          machine, so you can see the whole flow without an AWS account.
-        </p>
-        <button
-          type="button"
-          className="primary"
-          disabled={auth.busy}
-          onClick={() => void auth.run(() => call('auth.tryLocalSandbox'))}
+      <SpaceBetween size="l">
+        <Header
+          variant="h1"
+          description="RoleShell opens a shell on your EC2 instances as the Linux user your permission set maps to."
         >
-          {auth.busy ? 'Starting the sandbox…' : 'Try the local sandbox'}
-        </button>
-        {auth.error && (
-          <p className="error-text" role="alert">
-            {auth.error}
-          </p>
+          {signedOut ? 'You are signed out' : 'Welcome to RoleShell'}
+        </Header>
+        {signedOut && view?.configured && view.startUrl && (
+          <Container header={<Header variant="h2">Sign in again</Header>}>
+            <SpaceBetween size="s">
+              <Box>
+                To <b>{view.startUrl}</b> ({view.region}){view.sandbox ? ', the local sandbox' : ''}.
+              </Box>
+              <Button
+                variant="primary"
+                disabled={auth.busy}
+                onClick={() => void auth.run(() => call('auth.signIn'))}
+              >
+                Sign in
+              </Button>
+            </SpaceBetween>
+          </Container>
         )}
-      </section>
-      <form className="first-run-card" onSubmit={(e) => void save(e)} noValidate>
-        <h2>Use your organisation</h2>
-        <div className="field">
-          <label htmlFor="first-run-start-url">IAM Identity Center start URL</label>
-          <input
-            id="first-run-start-url"
-            placeholder="https://my-org.awsapps.com/start"
-            value={startUrl}
-            onChange={(e) => setStartUrl(e.target.value)}
-            aria-invalid={!!errors.startUrl}
-          />
-          {errors.startUrl && <span className="error-text">{errors.startUrl}</span>}
-        </div>
-        <div className="field">
-          <label htmlFor="first-run-region">Identity Center region</label>
-          <input
-            id="first-run-region"
-            value={region}
-            onChange={(e) => setRegion(e.target.value)}
-            aria-invalid={!!errors.ssoRegion}
-          />
-          {errors.ssoRegion && <span className="error-text">{errors.ssoRegion}</span>}
-        </div>
-        {errors.form && <p className="error-text">{errors.form}</p>}
-        <button type="submit">Continue</button>
-      </form>
+        <ColumnLayout columns={2}>
+          <Container header={<Header variant="h2">Try the local sandbox</Header>} fitHeight>
+            <SpaceBetween size="m">
+              <Box variant="p">
+                Runs a local stand-in for IAM Identity Center, the session broker and a few instances on this
+                machine, so you can see the whole flow without an AWS account.
+              </Box>
+              <Button
+                variant={signedOut ? 'normal' : 'primary'}
+                loading={auth.busy}
+                loadingText="Starting the sandbox"
+                onClick={() => void auth.run(() => call('auth.tryLocalSandbox'))}
+              >
+                Try the local sandbox
+              </Button>
+              {auth.error && (
+                <Alert type="error" statusIconAriaLabel="Error">
+                  <span role="alert">{auth.error}</span>
+                </Alert>
+              )}
+            </SpaceBetween>
+          </Container>
+          <Container header={<Header variant="h2">Use your organisation</Header>} fitHeight>
+            <form onSubmit={(e) => void save(e)} noValidate>
+              <Form actions={<Button formAction="submit">Continue</Button>} errorText={errors.form}>
+                <SpaceBetween size="m">
+                  <FormField label="IAM Identity Center start URL" errorText={errors.startUrl}>
+                    <Input
+                      value={startUrl}
+                      placeholder="https://my-org.awsapps.com/start"
+                      onChange={({ detail }) => setStartUrl(detail.value)}
+                      invalid={!!errors.startUrl}
+                      type="url"
+                    />
+                  </FormField>
+                  <FormField label="Identity Center region" errorText={errors.ssoRegion}>
+                    <Input
+                      value={region}
+                      onChange={({ detail }) => setRegion(detail.value)}
+                      invalid={!!errors.ssoRegion}
+                    />
+                  </FormField>
+                </SpaceBetween>
+              </Form>
+            </form>
+          </Container>
+        </ColumnLayout>
+      </SpaceBetween>
     </div>
   );
 }

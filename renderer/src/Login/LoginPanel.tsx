@@ -5,6 +5,13 @@
  * can be opened (and for the e2e, which opens it in a second page).
  */
 import { useEffect, useState } from 'react';
+import Alert from '@cloudscape-design/components/alert';
+import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
+import Container from '@cloudscape-design/components/container';
+import CopyToClipboard from '@cloudscape-design/components/copy-to-clipboard';
+import Header from '@cloudscape-design/components/header';
+import SpaceBetween from '@cloudscape-design/components/space-between';
 import type { AuthView } from '../../../app/api/calls/auth';
 import { call, errorMessage } from '../bridge';
 import type { AuthController } from './useAuthView';
@@ -28,53 +35,60 @@ export function LoginPanel({ auth, view }: { auth: AuthController; view: AuthVie
   const { state } = view;
   const waiting = state.status === 'awaitingApproval';
   const now = useNow(waiting);
-  const [copied, setCopied] = useState(false);
   const [openProblem, setOpenProblem] = useState<string | null>(null);
+  const where = `${view.startUrl} (${view.region})${view.sandbox ? ', the local sandbox' : ''}`;
 
   if (state.status === 'awaitingApproval') {
     const url = state.verificationUriComplete ?? state.verificationUri;
     const remaining = state.expiresAt - now;
     return (
       <section className="login" aria-label="Sign in" data-testid="login-approval">
-        <p>Confirm this code on the IAM Identity Center sign-in page:</p>
-        <div className="login-code-row">
-          <output className="login-code" data-testid="user-code" aria-label="User code">
-            {state.userCode}
-          </output>
-          <button
-            type="button"
-            onClick={() => {
-              navigator.clipboard?.writeText(state.userCode).then(
-                () => setCopied(true),
-                () => setCopied(false),
-              );
-            }}
-          >
-            {copied ? 'Copied' : 'Copy code'}
-          </button>
-        </div>
-        <div className="login-actions">
-          <button
-            type="button"
-            className="primary"
-            onClick={() => {
-              setOpenProblem(null);
-              call('auth.openVerificationPage').catch((e: unknown) => setOpenProblem(errorMessage(e)));
-            }}
-          >
-            Open sign-in page
-          </button>
-          <button type="button" onClick={() => void auth.run(() => call('auth.cancelSignIn'))}>
-            Cancel
-          </button>
-        </div>
-        <p className="login-url">
-          Or open <code data-testid="verification-url">{url}</code> in your browser.
-        </p>
-        {openProblem && <p className="error-text">{openProblem}</p>}
-        <p className="muted" data-testid="code-expiry">
-          {remaining > 0 ? `The code expires in ${countdown(remaining)}.` : 'The code has expired.'}
-        </p>
+        <Container
+          header={
+            <Header variant="h2" description={`Signing in to ${where}.`}>
+              Confirm this code
+            </Header>
+          }
+        >
+          <SpaceBetween size="m">
+            <Box variant="p">
+              Check that the IAM Identity Center sign-in page shows this code, then approve it there:
+            </Box>
+            <SpaceBetween direction="horizontal" size="s" alignItems="center">
+              <output className="login-code" data-testid="user-code" aria-label="User code">
+                {state.userCode}
+              </output>
+              <CopyToClipboard
+                variant="button"
+                copyButtonText="Copy code"
+                copySuccessText="Code copied"
+                copyErrorText="The code could not be copied"
+                textToCopy={state.userCode}
+              />
+            </SpaceBetween>
+            <SpaceBetween direction="horizontal" size="xs">
+              <Button
+                variant="primary"
+                iconName="external"
+                iconAlign="right"
+                onClick={() => {
+                  setOpenProblem(null);
+                  call('auth.openVerificationPage').catch((e: unknown) => setOpenProblem(errorMessage(e)));
+                }}
+              >
+                Open sign-in page
+              </Button>
+              <Button onClick={() => void auth.run(() => call('auth.cancelSignIn'))}>Cancel</Button>
+            </SpaceBetween>
+            <Box variant="p" color="text-body-secondary">
+              Or open <code data-testid="verification-url">{url}</code> in your browser.
+            </Box>
+            {openProblem && <Alert type="error">{openProblem}</Alert>}
+            <Box color="text-body-secondary" data-testid="code-expiry">
+              {remaining > 0 ? `The code expires in ${countdown(remaining)}.` : 'The code has expired.'}
+            </Box>
+          </SpaceBetween>
+        </Container>
       </section>
     );
   }
@@ -83,39 +97,40 @@ export function LoginPanel({ auth, view }: { auth: AuthController; view: AuthVie
     state.status === 'signInRequired' || state.status === 'signedOut' ? state.message : undefined;
   return (
     <section className="login" aria-label="Sign in" data-testid="login">
-      <p>
-        Sign in to <strong>{view.startUrl}</strong> ({view.region})
-        {view.sandbox ? ' — the local sandbox' : ''}.
-      </p>
-      {message && (
-        <p className={state.status === 'signInRequired' ? 'notice' : 'error-text'} role="alert">
-          {message}
-        </p>
-      )}
-      <div className="login-actions">
-        <button
-          type="button"
-          className="primary"
-          disabled={auth.busy}
-          onClick={() => void auth.run(() => call('auth.signIn'))}
-        >
-          {state.status === 'signInRequired' ? 'Sign in again' : 'Sign in'}
-        </button>
-        {view.cliSignInExpiresAt && (
-          <button
-            type="button"
-            disabled={auth.busy}
-            onClick={() => void auth.run(() => call('auth.useCliSignIn'))}
-          >
-            Use my AWS CLI sign-in (valid until {new Date(view.cliSignInExpiresAt).toLocaleTimeString()})
-          </button>
-        )}
-      </div>
-      {auth.error && (
-        <p className="error-text" role="alert">
-          {auth.error}
-        </p>
-      )}
+      <Container
+        header={
+          <Header variant="h2" description={`To ${where}.`}>
+            Sign in with IAM Identity Center
+          </Header>
+        }
+      >
+        <SpaceBetween size="m">
+          {message && (
+            <Alert type={state.status === 'signInRequired' ? 'warning' : 'error'}>
+              <span role="alert">{message}</span>
+            </Alert>
+          )}
+          <SpaceBetween direction="horizontal" size="xs">
+            <Button
+              variant="primary"
+              loading={auth.busy}
+              onClick={() => void auth.run(() => call('auth.signIn'))}
+            >
+              {state.status === 'signInRequired' ? 'Sign in again' : 'Sign in'}
+            </Button>
+            {view.cliSignInExpiresAt && (
+              <Button disabled={auth.busy} onClick={() => void auth.run(() => call('auth.useCliSignIn'))}>
+                Use my AWS CLI sign-in (valid until {new Date(view.cliSignInExpiresAt).toLocaleTimeString()})
+              </Button>
+            )}
+          </SpaceBetween>
+          {auth.error && (
+            <Alert type="error">
+              <span role="alert">{auth.error}</span>
+            </Alert>
+          )}
+        </SpaceBetween>
+      </Container>
     </section>
   );
 }

@@ -1,10 +1,24 @@
 /**
- * Settings: edits the fields through `saveSettings`; the API's field issues
- * appear next to their fields, fields set by environment variables are shown
- * read-only with the variable's name, and a settings file that could not be
- * read is reported before anything is saved over it.
+ * Settings: first what the app is really using right now (the sandbox's
+ * values while the sandbox runs), then the saved settings, edited through
+ * `saveSettings`; the API's field issues appear next to their fields, fields
+ * set by environment variables are read-only with the variable's name, and a
+ * settings file that could not be read is reported before anything is saved over it.
  */
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import Alert from '@cloudscape-design/components/alert';
+import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
+import Container from '@cloudscape-design/components/container';
+import Form from '@cloudscape-design/components/form';
+import FormField from '@cloudscape-design/components/form-field';
+import Header from '@cloudscape-design/components/header';
+import Input from '@cloudscape-design/components/input';
+import KeyValuePairs from '@cloudscape-design/components/key-value-pairs';
+import Select from '@cloudscape-design/components/select';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import StatusIndicator from '@cloudscape-design/components/status-indicator';
+import type { AuthView } from '../../../app/api/calls/auth';
 import type {
   OverridableField,
   SessionMode,
@@ -21,11 +35,12 @@ interface FormValues {
   regions: string;
   awsEndpoint: string;
   sessionManagerPluginPath: string;
-  sessionBackend: string;
+  sessionBackend: SessionBackend;
   terminalFontSize: string;
   terminalScrollback: string;
   mode: SessionMode;
 }
+type SessionBackend = SettingsView['settings']['sessionBackend'];
 type FormField = keyof FormValues;
 
 function formFrom(view: SettingsView): FormValues {
@@ -60,8 +75,8 @@ function patchFrom(values: FormValues, view: SettingsView): SettingsPatch {
   if (editable('awsEndpoint')) patch.awsEndpoint = values.awsEndpoint.trim();
   if (editable('sessionManagerPluginPath'))
     patch.sessionManagerPluginPath = values.sessionManagerPluginPath.trim();
-  if (editable('sessionBackend'))
-    patch.sessionBackend = values.sessionBackend.trim() as SettingsPatch['sessionBackend'];
+  if (editable('sessionBackend')) patch.sessionBackend = values.sessionBackend;
+  // An empty or non-numeric entry goes to the schema as NaN, which answers with the field's own message.
   patch.terminalFontSize = Number(values.terminalFontSize.trim() || Number.NaN);
   patch.terminalScrollback = Number(values.terminalScrollback.trim() || Number.NaN);
   const startUrl = view.overriddenBy.startUrl ? view.settings.startUrl : values.startUrl.trim();
@@ -95,7 +110,7 @@ const emptyForm: FormValues = {
   mode: 'broker',
 };
 
-export function SettingsScreen() {
+export function SettingsScreen({ auth }: { auth: AuthView | null }) {
   const { setStatus } = useShell();
   const [view, setView] = useState<SettingsView | null>(null);
   const [values, setValues] = useState<FormValues>(emptyForm);
@@ -158,198 +173,197 @@ export function SettingsScreen() {
     }
   }
 
-  if (loadError) return <p role="alert">{loadError}</p>;
-  if (!view) return <p>Loading settings…</p>;
+  if (loadError) return <Alert type="error">{loadError}</Alert>;
+  if (!view) return <StatusIndicator type="loading">Loading settings</StatusIndicator>;
+
+  const field = (
+    name: OverridableField | 'terminalFontSize' | 'terminalScrollback',
+    label: string,
+    placeholder: string,
+    hint?: string,
+  ) => {
+    const overriddenBy = Object.hasOwn(view.overriddenBy, name)
+      ? view.overriddenBy[name as OverridableField]
+      : undefined;
+    return (
+      <FormField
+        label={label}
+        errorText={errors[name]}
+        description={
+          overriddenBy ? `Set by the environment variable ${overriddenBy} (read-only here).` : hint
+        }
+        data-field={name}
+      >
+        <Input
+          value={values[name]}
+          placeholder={placeholder}
+          readOnly={Boolean(overriddenBy)}
+          invalid={Boolean(errors[name])}
+          spellcheck={false}
+          autoComplete={false}
+          onChange={({ detail }) => edit(name, detail.value)}
+        />
+      </FormField>
+    );
+  };
+  const backendOptions: { value: SessionBackend; label: string }[] = [
+    { value: 'auto', label: 'Automatic: session-manager-plugin when one is found, else the built-in client' },
+    { value: 'builtIn', label: 'Built-in client (also resumes a dropped connection)' },
+  ];
+  const backendOverride = view.overriddenBy.sessionBackend;
+  const modeOptions = [
+    { value: 'broker', label: 'Broker: the session broker starts sessions' },
+    { value: 'direct', label: 'Direct: start sessions with the permission set’s own credentials' },
+  ];
 
   return (
-    <form className="settings" onSubmit={onSubmit} noValidate aria-label="Settings">
+    <SpaceBetween size="l">
+      <InUse auth={auth} />
       {view.problem && (
-        <div className="banner banner-error" role="alert">
-          {view.problem}
-        </div>
+        <Alert type="error">
+          <span role="alert">{view.problem}</span>
+        </Alert>
       )}
       {view.envProblems.map((issue) => (
-        <div key={issue.path} className="banner banner-warning" role="alert">
-          {issue.message}
-        </div>
+        <Alert key={issue.path} type="warning">
+          <span role="alert">{issue.message}</span>
+        </Alert>
       ))}
-      <TextField
-        field="startUrl"
-        label="IAM Identity Center start URL"
-        placeholder="https://my-org.awsapps.com/start"
-        hint="Leave empty to use the local sandbox."
-        {...fieldProps('startUrl')}
-      />
-      <TextField
-        field="ssoRegion"
-        label="IAM Identity Center region"
-        placeholder="eu-west-1"
-        {...fieldProps('ssoRegion')}
-      />
-      <TextField
-        field="brokerArn"
-        label="Session broker function ARN"
-        placeholder="arn:aws:lambda:eu-west-1:123456789012:function:RoleShellBroker"
-        {...fieldProps('brokerArn')}
-      />
-      <SelectField
-        label="Session mode for this start URL"
-        value={values.mode}
-        error={errors.mode}
-        onChange={(value) => edit('mode', value)}
-      />
-      <TextField
-        field="regions"
-        label="Regions"
-        placeholder="eu-west-1, us-east-1"
-        hint="Comma separated. Empty: the IAM Identity Center region only."
-        {...fieldProps('regions')}
-      />
-      <TextField
-        field="awsEndpoint"
-        label="AWS endpoint"
-        placeholder="http://127.0.0.1:4566"
-        hint="One endpoint for every AWS call (the local sandbox). Empty: real AWS."
-        {...fieldProps('awsEndpoint')}
-      />
-      <TextField
-        field="sessionManagerPluginPath"
-        label="session-manager-plugin path"
-        placeholder="/usr/local/bin/session-manager-plugin"
-        hint="Empty: the bundled plugin, then PATH, then the built-in client."
-        {...fieldProps('sessionManagerPluginPath')}
-      />
-      <TextField
-        field="sessionBackend"
-        label="Session backend"
-        placeholder="auto"
-        hint="auto: session-manager-plugin when one is found, else the built-in client. builtIn: always the built-in client (it also resumes dropped connections)."
-        {...fieldProps('sessionBackend')}
-      />
-      <TextField field="terminalFontSize" label="Terminal font size" {...fieldProps('terminalFontSize')} />
-      <TextField
-        field="terminalScrollback"
-        label="Terminal scrollback (lines)"
-        {...fieldProps('terminalScrollback')}
-      />
-      {formError && (
-        <p className="form-error" role="alert">
-          {formError}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="submit" disabled={saving}>
-          {saving ? 'Saving…' : 'Save'}
-        </button>
-        {saved && (
-          <span className="saved" role="status">
-            {saved}
-          </span>
-        )}
-      </div>
-      <p className="settings-file">Settings file: {view.file}</p>
-      {view.secretStorage && <p className="settings-file">{view.secretStorage.description}</p>}
-    </form>
+      <form onSubmit={onSubmit} noValidate aria-label="Settings">
+        <Form
+          actions={
+            <SpaceBetween direction="horizontal" size="s" alignItems="center">
+              {saved && (
+                <span role="status">
+                  <StatusIndicator type="success">{saved}</StatusIndicator>
+                </span>
+              )}
+              <Button variant="primary" formAction="submit" loading={saving}>
+                Save
+              </Button>
+            </SpaceBetween>
+          }
+          errorText={formError ? <span role="alert">{formError}</span> : undefined}
+        >
+          <Container
+            header={
+              <Header
+                variant="h2"
+                description={`Saved in ${view.file}. Used when you sign in to your organisation.`}
+              >
+                Saved settings
+              </Header>
+            }
+          >
+            <SpaceBetween size="l">
+              {field(
+                'startUrl',
+                'IAM Identity Center start URL',
+                'https://my-org.awsapps.com/start',
+                'Leave empty to use the local sandbox.',
+              )}
+              {field('ssoRegion', 'IAM Identity Center region', 'eu-west-1')}
+              {field(
+                'brokerArn',
+                'Session broker function ARN',
+                'arn:aws:lambda:eu-west-1:123456789012:function:RoleShellBroker',
+              )}
+              <FormField label="Session mode for this start URL" errorText={errors.mode} data-field="mode">
+                <Select
+                  selectedOption={modeOptions.find((o) => o.value === values.mode) ?? modeOptions[0]!}
+                  options={modeOptions}
+                  invalid={Boolean(errors.mode)}
+                  onChange={({ detail }) => edit('mode', detail.selectedOption.value as SessionMode)}
+                />
+              </FormField>
+              {field(
+                'regions',
+                'Regions',
+                'eu-west-1, us-east-1',
+                'Comma separated. Empty: the IAM Identity Center region only.',
+              )}
+              {field(
+                'awsEndpoint',
+                'AWS endpoint',
+                'http://127.0.0.1:4566',
+                'One endpoint for every AWS call (the local sandbox). Empty: real AWS.',
+              )}
+              {field(
+                'sessionManagerPluginPath',
+                'session-manager-plugin path',
+                '/usr/local/bin/session-manager-plugin',
+                'Empty: the bundled plugin, then PATH, then the built-in client.',
+              )}
+              <FormField
+                label="Session backend"
+                errorText={errors.sessionBackend}
+                description={
+                  backendOverride
+                    ? `Set by the environment variable ${backendOverride} (read-only here).`
+                    : undefined
+                }
+                data-field="sessionBackend"
+              >
+                <Select
+                  selectedOption={
+                    backendOptions.find((o) => o.value === values.sessionBackend) ?? backendOptions[0]!
+                  }
+                  options={backendOptions}
+                  disabled={Boolean(backendOverride)}
+                  onChange={({ detail }) =>
+                    edit('sessionBackend', detail.selectedOption.value as SessionBackend)
+                  }
+                />
+              </FormField>
+              {field('terminalFontSize', 'Terminal font size', '13')}
+              {field('terminalScrollback', 'Terminal scrollback (lines)', '5000')}
+              {view.secretStorage && (
+                <Box color="text-body-secondary" data-testid="secret-storage">
+                  {view.secretStorage.description}
+                </Box>
+              )}
+            </SpaceBetween>
+          </Container>
+        </Form>
+      </form>
+    </SpaceBetween>
   );
-
-  function fieldProps(field: OverridableField | 'terminalFontSize' | 'terminalScrollback') {
-    return {
-      value: values[field],
-      error: errors[field],
-      overriddenBy:
-        field in (view?.overriddenBy ?? {}) ? view?.overriddenBy[field as OverridableField] : undefined,
-      onChange: (value: string) => edit(field, value),
-    };
-  }
 }
 
-interface TextFieldProps {
-  field: string;
-  label: string;
-  value: string;
-  placeholder?: string;
-  hint?: string;
-  error: string | undefined;
-  overriddenBy: string | undefined;
-  onChange(value: string): void;
-}
-
-function TextField({
-  field,
-  label,
-  value,
-  placeholder,
-  hint,
-  error,
-  overriddenBy,
-  onChange,
-}: TextFieldProps) {
-  const id = useId();
-  const hintId = `${id}-hint`;
-  const errorId = `${id}-error`;
-  const describedBy = [error ? errorId : null, overriddenBy || hint ? hintId : null]
-    .filter(Boolean)
-    .join(' ');
+/** What the app core is connected with right now: read-only, from the sign-in view. */
+function InUse({ auth }: { auth: AuthView | null }) {
+  const inUse = auth?.inUse;
   return (
-    <div className={`field${error ? ' field-invalid' : ''}`} data-field={field}>
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        type="text"
-        value={value}
-        placeholder={placeholder}
-        readOnly={Boolean(overriddenBy)}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy || undefined}
-        spellCheck={false}
-        autoComplete="off"
-        onChange={(event) => onChange(event.target.value)}
-      />
-      {overriddenBy ? (
-        <p id={hintId} className="field-hint">
-          Set by the environment variable {overriddenBy} (read-only here).
-        </p>
+    <Container
+      data-testid="settings-in-use"
+      header={
+        <Header
+          variant="h2"
+          description={
+            auth?.sandbox
+              ? 'The local sandbox is in use: these values are the sandbox’s and cannot be changed here.'
+              : 'What RoleShell is connected with right now.'
+          }
+        >
+          In use now
+        </Header>
+      }
+    >
+      {!auth || !inUse ? (
+        <Box color="text-body-secondary">Nothing yet: set a start URL below, or try the local sandbox.</Box>
       ) : (
-        hint && (
-          <p id={hintId} className="field-hint">
-            {hint}
-          </p>
-        )
+        <KeyValuePairs
+          columns={3}
+          items={[
+            { label: 'Start URL', value: auth.startUrl },
+            { label: 'IAM Identity Center region', value: auth.region },
+            { label: 'Session mode', value: inUse.mode === 'broker' ? 'Broker' : 'Direct' },
+            { label: 'AWS endpoint', value: inUse.endpoint || 'Real AWS' },
+            { label: 'Broker function', value: inUse.brokerArn || 'None' },
+            { label: 'Regions', value: inUse.regions.join(', ') },
+          ]}
+        />
       )}
-      {error && (
-        <p id={errorId} className="field-error">
-          {error}
-        </p>
-      )}
-    </div>
-  );
-}
-
-function SelectField(props: {
-  label: string;
-  value: SessionMode;
-  error: string | undefined;
-  onChange(value: SessionMode): void;
-}) {
-  const id = useId();
-  return (
-    <div className={`field${props.error ? ' field-invalid' : ''}`} data-field="mode">
-      <label htmlFor={id}>{props.label}</label>
-      <select
-        id={id}
-        value={props.value}
-        aria-invalid={props.error ? true : undefined}
-        aria-describedby={props.error ? `${id}-error` : undefined}
-        onChange={(event) => props.onChange(event.target.value as SessionMode)}
-      >
-        <option value="broker">Broker: the session broker starts sessions</option>
-        <option value="direct">Direct: start sessions with the permission set’s own credentials</option>
-      </select>
-      {props.error && (
-        <p id={`${id}-error`} className="field-error">
-          {props.error}
-        </p>
-      )}
-    </div>
+    </Container>
   );
 }

@@ -1,0 +1,198 @@
+/** The instance table's columns and the preferences (order, visibility, widths, page size) kept per user. */
+import Button from '@cloudscape-design/components/button';
+import Link from '@cloudscape-design/components/link';
+import StatusIndicator from '@cloudscape-design/components/status-indicator';
+import type { TableProps } from '@cloudscape-design/components/table';
+import type { SavedTarget } from '../../../app/api/calls/browse';
+import { ConnectAs } from './ConnectAs';
+import { statusLabel, type Access, type InstanceRow } from './model';
+
+export interface ColumnContext {
+  favourites: ReadonlySet<string>;
+  recents: readonly SavedTarget[];
+  onConnect(row: InstanceRow, access: Access): void;
+  onToggleFavourite(row: InstanceRow): void;
+  onShowDetails(row: InstanceRow): void;
+}
+
+/** Wide enough for the header text in Cloudscape's header font, plus the sort and resize handles. */
+const minFor = (header: string) => Math.max(80, Math.ceil(header.length * 8.5) + 44);
+
+export function pingIndicator(pingStatus: string) {
+  const online = pingStatus === 'Online';
+  return (
+    <StatusIndicator type={online ? 'success' : pingStatus === 'NotRegistered' ? 'info' : 'stopped'}>
+      {statusLabel[pingStatus] ?? pingStatus}
+    </StatusIndicator>
+  );
+}
+
+export function instanceColumns(ctx: ColumnContext): TableProps.ColumnDefinition<InstanceRow>[] {
+  const column = (
+    def: Omit<TableProps.ColumnDefinition<InstanceRow>, 'header' | 'minWidth'> & { header: string },
+  ): TableProps.ColumnDefinition<InstanceRow> => ({ ...def, minWidth: minFor(def.header) });
+  return [
+    {
+      id: 'favourite',
+      header: <span className="visually-hidden">Favourite</span>,
+      ariaLabel: () => 'Favourite',
+      width: 52,
+      minWidth: 52,
+      cell: (row) => {
+        const on = ctx.favourites.has(row.key);
+        return (
+          <Button
+            variant="icon"
+            iconName={on ? 'star-filled' : 'star'}
+            ariaLabel={on ? `Remove ${row.name} from favourites` : `Add ${row.name} to favourites`}
+            onClick={() => ctx.onToggleFavourite(row)}
+          />
+        );
+      },
+    },
+    column({
+      id: 'name',
+      header: 'Name',
+      cell: (row) => (
+        <Link
+          href={`#instances/${row.key}`}
+          onFollow={(event) => {
+            event.preventDefault();
+            ctx.onShowDetails(row);
+          }}
+          ariaLabel={`${row.name}: show details`}
+        >
+          {row.name}
+        </Link>
+      ),
+      sortingField: 'name',
+      isRowHeader: true,
+      width: 180,
+    }),
+    column({
+      id: 'instanceId',
+      header: 'Instance ID',
+      cell: (row) => row.instanceId,
+      sortingField: 'instanceId',
+      width: 200,
+    }),
+    column({
+      id: 'status',
+      header: 'Status',
+      cell: (row) => pingIndicator(row.pingStatus),
+      sortingField: 'pingStatus',
+      width: 130,
+    }),
+    column({
+      id: 'account',
+      header: 'Account',
+      cell: (row) => (
+        <span title={row.accountId}>
+          {row.accountName} <span className="muted">{row.accountId}</span>
+        </span>
+      ),
+      sortingField: 'accountName',
+      width: 240,
+    }),
+    column({ id: 'region', header: 'Region', cell: (row) => row.region, sortingField: 'region', width: 120 }),
+    column({
+      id: 'platform',
+      header: 'Platform',
+      cell: (row) => row.platform,
+      sortingField: 'platform',
+      width: 160,
+    }),
+    column({
+      id: 'users',
+      header: 'Linux users',
+      cell: (row) => [...new Set(row.access.map((a) => a.linuxUser ?? 'unknown'))].join(', '),
+      width: 180,
+    }),
+    column({
+      id: 'tags',
+      header: 'Tags',
+      cell: (row) =>
+        Object.entries(row.tags)
+          .filter(([key]) => !key.startsWith('roleshell:') && key !== 'Name')
+          .map(([key, value]) => `${key}=${value}`)
+          .join(', '),
+      width: 220,
+    }),
+    column({
+      id: 'connect',
+      header: 'Connect as',
+      cell: (row) => (
+        <span className="connect-as">
+          <ConnectAs row={row} recents={ctx.recents} onConnect={ctx.onConnect} />
+        </span>
+      ),
+      width: 280,
+    }),
+  ];
+}
+
+export const columnLabels: Record<string, string> = {
+  favourite: 'Favourite',
+  name: 'Name',
+  instanceId: 'Instance ID',
+  status: 'Status',
+  account: 'Account',
+  region: 'Region',
+  platform: 'Platform',
+  users: 'Linux users',
+  tags: 'Tags',
+  connect: 'Connect as',
+};
+
+export interface TablePreferences {
+  pageSize: number;
+  contentDisplay: { id: string; visible: boolean }[];
+  widths: Record<string, number>;
+}
+
+const defaultPreferences: TablePreferences = {
+  pageSize: 20,
+  contentDisplay: [
+    { id: 'favourite', visible: true },
+    { id: 'name', visible: true },
+    { id: 'instanceId', visible: true },
+    { id: 'status', visible: true },
+    { id: 'account', visible: true },
+    { id: 'region', visible: true },
+    { id: 'platform', visible: true },
+    { id: 'users', visible: false },
+    { id: 'tags', visible: false },
+    { id: 'connect', visible: true },
+  ],
+  widths: {},
+};
+
+const storageKey = 'roleshell.instanceTable';
+
+/** Column layout is a display preference of this window's user: kept in the renderer's own storage. */
+export function loadPreferences(): TablePreferences {
+  try {
+    const saved = JSON.parse(localStorage.getItem(storageKey) ?? 'null') as Partial<TablePreferences> | null;
+    if (!saved) return defaultPreferences;
+    const known = new Set(defaultPreferences.contentDisplay.map((c) => c.id));
+    const display = (saved.contentDisplay ?? []).filter((c) => known.has(c.id));
+    // Columns added since the preference was saved are appended with their default visibility.
+    for (const c of defaultPreferences.contentDisplay)
+      if (!display.some((d) => d.id === c.id)) display.push(c);
+    return {
+      pageSize: typeof saved.pageSize === 'number' ? saved.pageSize : defaultPreferences.pageSize,
+      contentDisplay: display,
+      widths: saved.widths ?? {},
+    };
+  } catch {
+    return defaultPreferences;
+  }
+}
+
+export function savePreferences(prefs: TablePreferences): void {
+  try {
+    localStorage.setItem(storageKey, JSON.stringify(prefs));
+  } catch {
+    // Storage full or disabled: the layout simply is not remembered.
+  }
+}
