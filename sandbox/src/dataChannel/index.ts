@@ -45,6 +45,12 @@ export interface DataChannelHost {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** Ends the session's shell and closes its channel; resolves when the shell process is gone. */
   terminate(sessionId: string): Promise<void>;
+  /**
+   * Fault injection for tests: drops the session's WebSocket abruptly from the agent side (no close
+   * frame, as a dead network path would); the shell keeps running and the session goes Disconnected
+   * until the client resumes. Returns false when the session has no socket attached.
+   */
+  dropDataChannel(sessionId: string): boolean;
   /** Ends every shell and channel. */
   close(): Promise<void>;
   /** Sessions whose agent is held (opened and not yet ended). */
@@ -169,6 +175,10 @@ export function createDataChannelHost(options: DataChannelOptions): DataChannelH
 
     liveSessionCount() {
       return agents.size;
+    },
+
+    dropDataChannel(sessionId) {
+      return agents.get(sessionId)?.dropSocket() ?? false;
     },
 
     faultCounts(sessionId) {

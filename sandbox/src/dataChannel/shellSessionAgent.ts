@@ -161,6 +161,19 @@ export class ShellSessionAgent {
     this.flushOutput();
   }
 
+  /**
+   * Fault injection: destroys the current socket without a close frame, as a
+   * dead network path would. The shell keeps running; the socket's close
+   * handler marks the session Disconnected and a resume picks it up.
+   * Returns false when no socket is attached or the session is ending.
+   */
+  dropSocket(): boolean {
+    if (this.ending || !this.socket) return false;
+    this.log('fault injection: dropping the data channel socket');
+    this.socket.terminate();
+    return true;
+  }
+
   /** TerminateSession: ends the shell's whole session and closes the channel. */
   async terminate(output = ''): Promise<void> {
     if (this.ending) {
