@@ -273,6 +273,27 @@ describe('data channel: lifecycle', () => {
     expect(server.host.dropDataChannel(dropped.session.sessionId)).toBe(false);
   });
 
+  it('faults.dropAfterMessages cuts the first socket mid-output; the resumed socket gets all of it, in order', async () => {
+    const dropping = await startDataChannelServer({ faults: { dropAfterMessages: 10 } });
+    try {
+      const { session, client, transcript } = await connect(dropping);
+      const disconnected = new Promise<{ code: number }>((resolve) => client.once('disconnected', resolve));
+      client.sendInput('seq 1 20000; echo "done-$((6*7))"\r');
+      expect((await disconnected).code).toBe(1006);
+      expect(transcript.text).not.toMatch(/done-42\r\n/); // cut before the output was through
+      await expect.poll(() => dropping.sessions.get(session.sessionId)?.status).toBe('Disconnected');
+      await client.resume(dropping.resumeSession(session.sessionId));
+      await transcript.waitFor(/done-42\r\n/);
+      const numbers = transcript.text.match(/^\d+(?=\r$)/gm)?.map(Number) ?? [];
+      expect(numbers).toEqual(Array.from({ length: 20000 }, (_, i) => i + 1));
+      // Once per session: the resumed socket stays up.
+      expect(await run(client, transcript, 'echo after')).toBe('after\r\n');
+      expect(dropping.sessions.get(session.sessionId)?.status).toBe('Connected');
+    } finally {
+      await dropping.close();
+    }
+  });
+
   it("reports a resume with a token that is not the session's as a disconnect with the reason", async () => {
     const { session, client, transcript } = await connect(server);
     const first = new Promise((resolve) => client.once('disconnected', resolve));

@@ -24,6 +24,11 @@ export interface FaultOptions {
   delayMs?: number;
   seed?: number;
   direction?: 'toClient' | 'toAgent' | 'both';
+  /**
+   * Socket drop: after sending this many frames on a session's first socket, the agent destroys
+   * it without a close frame (once per session, so a resumed socket always makes progress).
+   */
+  dropAfterMessages?: number;
 }
 
 export interface DataChannelOptions {

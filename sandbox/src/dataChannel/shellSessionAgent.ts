@@ -121,10 +121,20 @@ export class ShellSessionAgent {
     // Frames of one event-loop turn (a burst of output, acks) go out in one write.
     const writer = new FrameWriter(() => socket);
     this.writer = writer;
+    const dropAfter = resuming ? undefined : this.options.faults?.dropAfterMessages;
+    let sent = 0;
     this.toClient = new FaultyLink(
       this.options.faults,
       'toClient',
-      (frame) => writer.send(frame),
+      (frame) => {
+        writer.send(frame);
+        if (dropAfter !== undefined && ++sent === dropAfter) {
+          // Not from inside the channel's send: cut the socket once this turn is done.
+          setImmediate(() => {
+            if (this.socket === socket) this.dropSocket();
+          });
+        }
+      },
       this.faultCounts.toClient,
     );
     const toAgent = new FaultyLink(
