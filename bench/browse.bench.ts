@@ -28,8 +28,8 @@ const rowsShownScript = `document.querySelectorAll('table[aria-label="Instances"
 /**
  * Keystroke → filtered table painted, in the page: set the property filter's value through the native
  * setter (as typing does, so React sees the change), fire the input event, wait until the table on screen
- * is filtered by that text (the view's data-filtered-text: the table update is a transition, so the input
- * echo alone paints first), and stop the clock after the next frame has painted.
+ * is filtered by that text (the view's data-filtered-text: should the table update be deferred, the input
+ * echo alone would paint first), and stop the clock after the next frame has painted.
  */
 const keystrokeScript = `async function (queries) {
   const input = document.querySelector('input[aria-label="Filter instances"]');
