@@ -144,8 +144,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const policies = options.iamPolicies ? new PolicyEnforcer(org, options.iamPolicies) : undefined;
   const ssm = new SsmService(org, sessions, dataChannel, () => endpoint, policies);
   const ec2 = new Ec2Service(org);
-  const tagging = new TaggingService(org);
-  const iam = new IamService(org);
+  const tagging = new TaggingService(org, policies);
+  const iam = new IamService(org, policies);
   const lambda = new LambdaService(
     org,
     root,
