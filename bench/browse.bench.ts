@@ -27,13 +27,27 @@ const rowsShownScript = `document.querySelectorAll('table[aria-label="Instances"
 
 /**
  * Keystroke → filtered table painted, in the page: set the property filter's value through the native
- * setter (as typing does, so React sees the change), fire the input event, and stop the clock after the
- * next frame has painted.
+ * setter (as typing does, so React sees the change), fire the input event, wait until the table on screen
+ * is filtered by that text (the view's data-filtered-text: should the table update be deferred, the input
+ * echo alone would paint first), and stop the clock after the next frame has painted.
  */
 const keystrokeScript = `async function (queries) {
   const input = document.querySelector('input[aria-label="Filter instances"]');
   const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
   const painted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  const view = document.querySelector('.instances-view');
+  const filteredBy = (text) =>
+    new Promise((resolve, reject) => {
+      if (view.dataset.filteredText === text) return resolve();
+      const timer = setTimeout(() => { observer.disconnect(); reject(new Error('table never filtered by ' + text)); }, 10000);
+      const observer = new MutationObserver(() => {
+        if (view.dataset.filteredText !== text) return;
+        observer.disconnect();
+        clearTimeout(timer);
+        resolve();
+      });
+      observer.observe(view, { attributes: true, attributeFilter: ['data-filtered-text'] });
+    });
   const times = [];
   input.focus();
   for (const query of queries) {
@@ -41,11 +55,13 @@ const keystrokeScript = `async function (queries) {
       const start = performance.now();
       setValue.call(input, query.slice(0, i));
       input.dispatchEvent(new Event('input', { bubbles: true }));
+      await filteredBy(query.slice(0, i));
       await painted();
       times.push(performance.now() - start);
     }
     setValue.call(input, '');
     input.dispatchEvent(new Event('input', { bubbles: true }));
+    await filteredBy('');
     await painted();
   }
   return times;
@@ -132,13 +148,13 @@ export default async function browseBench(): Promise<BenchRow[]> {
         figure: `keystroke → filtered table painted over ${rows} instances × 3 permission sets (median)`,
         value: round(median),
         unit: 'ms',
-        comparedTo: `before: ${before.median} ms over 36,000 rows (${round(median / before.median, 2)}×); ${samples.length} keystrokes; "host-12345" → ${narrowed?.trim()}`,
+        comparedTo: `hand-written list: ${before.median} ms over 36,000 rows (${round(median / before.median, 2)}×); ${samples.length} keystrokes; "host-12345" → ${narrowed?.trim()}`,
       },
       {
         figure: `keystroke → filtered table painted over ${rows} instances × 3 permission sets (p95)`,
         value: round(p95),
         unit: 'ms',
-        comparedTo: `before: ${before.p95} ms (${round(p95 / before.p95, 2)}×); target < 16 ms`,
+        comparedTo: `hand-written list: ${before.p95} ms (${round(p95 / before.p95, 2)}×); target < 16 ms`,
       },
     ];
   } finally {

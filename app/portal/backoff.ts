@@ -38,23 +38,8 @@ export async function withBackoff<T>(fn: () => Promise<T>, options: BackoffOptio
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapWithConcurrency<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+// One bounded-concurrency map for the launcher and the broker (the broker bundles it on its own).
+export { mapWithConcurrency } from '../../broker/src/concurrency';
 
 /** At most `limit` calls of `run` in flight at once, however many callers share it; the rest wait in order. */
 export function createLimiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {

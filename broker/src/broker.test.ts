@@ -937,13 +937,28 @@ describe('role origin', () => {
     expect(errorCode(await broker.handle(await list(), ctx))).toBe('IdentityRejected');
   });
 
-  it('fails closed when GetRole fails', async () => {
+  it('refuses a role IAM denies the target role to read (outside the IdC path), audited and remembered', async () => {
+    const { broker, account, audit } = setup();
+    account(ACCOUNT).roles!.set(DEV_ROLE, 'AccessDenied');
+    expect(errorCode(await broker.handle(await list(), ctx))).toBe('IdentityRejected');
+    expect(errorCode(await broker.handle(await list(), ctx))).toBe('IdentityRejected');
+    expect(account(ACCOUNT).calls).toEqual([`getRole ${DEV_ROLE}`]);
+    expect(audit.records).toEqual([
+      expect.objectContaining({
+        outcome: 'denied',
+        code: 'IdentityRejected',
+        user: 'alice',
+        reason: expect.stringMatching(/not under IAM Identity Center's .*denied the target role iam:GetRole/),
+      }),
+      expect.objectContaining({ outcome: 'denied', code: 'IdentityRejected' }),
+    ]);
+  });
+
+  it('fails closed when GetRole fails otherwise', async () => {
     const { broker, account } = setup();
     account(ACCOUNT).roles = {
       get: () => {
-        throw Object.assign(new Error('User ... is not authorized to perform: iam:GetRole'), {
-          name: 'AccessDenied',
-        });
+        throw Object.assign(new Error('IAM is unavailable'), { name: 'ServiceFailure' });
       },
     } as unknown as Map<string, RoleFacts>;
     const response = await broker.handle(await list(), ctx);

@@ -40,6 +40,12 @@ export interface SessionInfo {
   target: string;
 }
 
+/**
+ * Why iam:GetRole gave no role to check: there is none by that name, or IAM
+ * denied the read (the target role may read only roles under IdC's path).
+ */
+export type RoleUnreadable = 'NoSuchEntity' | 'AccessDenied';
+
 /** What IAM says about a role (iam:GetRole). */
 export interface RoleFacts {
   /** IAM path, e.g. `/aws-reserved/sso.amazonaws.com/eu-west-1/`. */
@@ -62,8 +68,8 @@ export interface MemberAccount {
   startSession(region: string, start: SessionStart): Promise<StartedSession>;
   describeSession(region: string, sessionId: string): Promise<SessionInfo | undefined>;
   terminateSession(region: string, sessionId: string): Promise<void>;
-  /** The role of this account named `roleName`, or undefined when there is none. */
-  getRole(roleName: string): Promise<RoleFacts | undefined>;
+  /** The role of this account named `roleName`, or why IAM gave none. */
+  getRole(roleName: string): Promise<RoleFacts | RoleUnreadable>;
   /** A new token (and stream URL) for a live session; undefined when SSM says it no longer exists. */
   resumeSession(region: string, sessionId: string): Promise<StartedSession | undefined>;
 }

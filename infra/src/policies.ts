@@ -97,22 +97,17 @@ export function targetRolePolicy(config: InfraConfig, scope: PolicyScope): Polic
         Condition: ownSessions,
       },
       {
-        Sid: 'ReadInstanceTags',
-        Effect: 'Allow',
-        Action: 'ssm:ListTagsForResource',
-        Resource: instanceArns(config, scope),
-      },
-      {
         Sid: 'CheckCallerIsAnIdentityCenterRole',
         Effect: 'Allow',
         Action: 'iam:GetRole',
         Resource: `arn:${scope.partition}:iam::${scope.account}:role${SSO_ROLE_PATH}*`,
       },
       {
-        // These three support no resource-level permissions.
+        // These three support no resource-level permissions. Tags come from the tagging API
+        // (EC2 and mi- instances alike): the broker makes no EC2 or ssm:ListTagsForResource call.
         Sid: 'DescribeTargetsAndSessions',
         Effect: 'Allow',
-        Action: ['ssm:DescribeInstanceInformation', 'ssm:DescribeSessions', 'ec2:DescribeInstances'],
+        Action: ['ssm:DescribeInstanceInformation', 'ssm:DescribeSessions', 'tag:GetResources'],
         Resource: '*',
         Condition: { StringEquals: { 'aws:RequestedRegion': config.regions } },
       },

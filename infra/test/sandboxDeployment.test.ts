@@ -3,7 +3,7 @@
  * session documents and target-role policy, the broker's Lambda resource
  * policy and the SCP, read from the synthesized templates and given to the
  * sandbox (its `iamPolicies` option), which then decides StartSession,
- * TerminateSession, ResumeSession and Invoke with a real IAM evaluator
+ * TerminateSession, ResumeSession, tag:GetResources, iam:GetRole and Invoke with a real IAM evaluator
  * (@cloud-copilot/iam-simulate). The real broker (bundled, invoked through the
  * sandbox's Lambda) runs its end-to-end flow against it.
  */
@@ -13,6 +13,10 @@ import path from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient, StartSessionCommand, TerminateSessionCommand } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -44,6 +48,7 @@ const PROD_WEB_1 = 'i-0a1b2c3d4e5f60001'; // tagged for all four permission sets
 let dir: string;
 let sandbox: Sandbox;
 let invoker: BrokerInvoker;
+const logLines: string[] = [];
 const alice: Record<string, RoleCredentials> = {};
 
 const allow = (actions: string[]) => ({
@@ -82,6 +87,7 @@ beforeAll(async () => {
       : allow(['ssm:*', 'ec2:Describe*', 'lambda:InvokeFunction', 'sts:GetCallerIdentity', 'sts:AssumeRole']);
 
   sandbox = await startSandbox({
+    log: (line) => logLines.push(line),
     org: {
       ...org,
       sessionDocuments: Object.entries(sessionDocumentsOf(member)).map(([name, content]) => ({
@@ -300,6 +306,84 @@ describe('the synthesized deployment, enforced by the sandbox', () => {
     expect(await assumeRole(admin, targetArn, 'alice').catch((e: Error) => e)).toMatchObject({
       name: 'AccessDenied',
     });
+  });
+
+  it("lists targets through the broker: tags from tag:GetResources, only in the broker's regions", async () => {
+    const listed = await invoker.call(alice.Developer!, { action: 'listTargets', region: REGION });
+    expect(listed).toMatchObject({ ok: true });
+    expect(JSON.stringify(listed)).toContain(PROD_WEB_1);
+    const target = await targetRoleAs('mallory');
+    const tagging = (region: string) =>
+      new ResourceGroupsTaggingAPIClient({
+        region,
+        endpoint: sandbox.endpoint,
+        credentials: target,
+        maxAttempts: 1,
+      });
+    const inRegion = tagging(REGION);
+    const elsewhere = tagging('ap-southeast-2');
+    try {
+      const { ResourceTagMappingList } = await inRegion.send(new GetResourcesCommand({}));
+      expect(ResourceTagMappingList?.map((r) => r.ResourceARN)).toContain(
+        `arn:aws:ec2:${REGION}:${PROD}:instance/${PROD_WEB_1}`,
+      );
+      const error = await elsewhere.send(new GetResourcesCommand({})).catch((e: Error) => e);
+      expect(error).toMatchObject({ name: 'AccessDeniedException' });
+      expect((error as Error).message).toContain('tag:GetResources');
+    } finally {
+      inRegion.destroy();
+      elsewhere.destroy();
+    }
+  });
+
+  it('refuses an impostor role (IdC name, path /) as IdentityRejected: IAM denies the target role GetRole on it', async () => {
+    const IMPOSTOR = 'AWSReservedSSO_AdministratorAccess_0123456789abcdef';
+    // Anyone in prod-workloads may assume it, under any session name: "alice" makes it look like hers.
+    const sts = new STSClient({ region: REGION, endpoint: sandbox.endpoint, credentials: alice.Developer! });
+    let impostor: RoleCredentials;
+    try {
+      const { Credentials: c } = await sts.send(
+        new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${PROD}:role/${IMPOSTOR}`, RoleSessionName: 'alice' }),
+      );
+      impostor = {
+        accessKeyId: c!.AccessKeyId!,
+        secretAccessKey: c!.SecretAccessKey!,
+        sessionToken: c!.SessionToken!,
+      };
+    } finally {
+      sts.destroy();
+    }
+    const auditBefore = logLines.length;
+    const response = await invoker.call(impostor, {
+      action: 'startSession',
+      region: REGION,
+      instanceId: PROD_WEB_1,
+    });
+    expect(response).toEqual({ ok: false, error: { code: 'IdentityRejected', message: expect.any(String) } });
+    const audit = logLines
+      .slice(auditBefore)
+      .map((line) => /^\[lambda roleshell-broker\] (\{"audit":"roleshell-broker".*)$/.exec(line)?.[1])
+      .filter((json): json is string => json !== undefined)
+      .map((json) => JSON.parse(json) as Record<string, unknown>);
+    expect(audit).toEqual([
+      expect.objectContaining({
+        outcome: 'denied',
+        code: 'IdentityRejected',
+        user: 'alice',
+        permissionSet: 'AdministratorAccess',
+        reason: expect.stringMatching(/denied the target role iam:GetRole/),
+      }),
+    ]);
+    // Real IAM's answer, as the sandbox recorded it: the synthesized policy reads only IdC's path.
+    const getRole = sandbox
+      .cloudTrail()
+      .filter(
+        (e) =>
+          e.eventName === 'GetRole' &&
+          (e.requestParameters as { roleName?: string } | null)?.roleName === IMPOSTOR,
+      );
+    expect(getRole).toHaveLength(1);
+    expect(getRole[0]!.errorCode).toBe('AccessDenied');
   });
 
   it('lets the target role terminate only the sessions its own role session started', async () => {

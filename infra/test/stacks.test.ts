@@ -17,6 +17,7 @@ import { directModeServiceControlPolicy, guardRailFiles } from '../src/policies'
 import { MAX_TEMPLATE_BODY_BYTES, OrganizationStack } from '../src/stacks/organizationStack';
 import { PROVISIONING_DOCUMENT } from '../src/provisioning';
 import { brokerRuntimeConfig } from '../src/stacks/brokerStack';
+import { generateOrg, loadOrg, type Org } from '../../sandbox/src/org/index';
 
 const config = loadInfraConfig(defaultConfigPath);
 const rawDefaultConfig = () =>
@@ -273,13 +274,25 @@ describe('member template', () => {
         'ssm:GetDocument',
         'ssm:TerminateSession',
         'ssm:ResumeSession',
-        'ssm:ListTagsForResource',
         'iam:GetRole',
         'ssm:DescribeInstanceInformation',
         'ssm:DescribeSessions',
-        'ec2:DescribeInstances',
+        'tag:GetResources',
       ]),
     );
+    // The sandbox's target role (sandbox/org/default.yaml, written by generate.ts) allows the same calls.
+    const permissions = statementsOf(member)
+      .map((s) => s.statement)
+      .filter((s) => s.Effect === 'Allow' && !list(s.Action).some((a) => a.startsWith('sts:')))
+      .flatMap((s) => list(s.Action));
+    const sandboxTarget = (org: Org) => org.roles.find((r) => r.name === config.member.targetRoleName)!;
+    expect(new Set(sandboxTarget(loadOrg().org).policy.actions)).toEqual(new Set(permissions));
+    expect(
+      new Set(
+        sandboxTarget(loadOrg(generateOrg({ accounts: 3, permissionSets: 2, instances: 4 })).org).policy
+          .actions,
+      ),
+    ).toEqual(new Set(permissions));
   });
 
   it('provisions the mapped Linux users with a command document and a State Manager association on tagged instances', () => {

@@ -98,6 +98,12 @@ export interface Sandbox {
     recreateRole(accountId: string, roleName: string, replacement?: RoleReplacement): IamRole;
   };
   cloudTrail(): CloudTrailEvent[];
+  /**
+   * Fault injection: closes the session's data-channel WebSocket abruptly from the agent side (the
+   * shell keeps running, the session goes Disconnected until ResumeSession and a redial). Returns
+   * false when the session has no socket attached (unknown, ended, or already disconnected).
+   */
+  dropDataChannel(sessionId: string): boolean;
   /** Next refresh of these users' tokens -> InvalidGrantException. */
   revokeRefreshTokens(userName?: string): void;
   /** Ends shells, workers and sockets; nothing is left running. */
@@ -144,8 +150,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const policies = options.iamPolicies ? new PolicyEnforcer(org, options.iamPolicies) : undefined;
   const ssm = new SsmService(org, sessions, dataChannel, () => endpoint, policies);
   const ec2 = new Ec2Service(org);
-  const tagging = new TaggingService(org);
-  const iam = new IamService(org);
+  const tagging = new TaggingService(org, policies);
+  const iam = new IamService(org, policies);
   const lambda = new LambdaService(
     org,
     root,
@@ -218,6 +224,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         IamRoles.of(org).recreate(accountId, roleName, replacement),
     },
     cloudTrail: () => cloudTrail.list(),
+    dropDataChannel: (sessionId) => dataChannel.dropDataChannel(sessionId),
     revokeRefreshTokens: (userName) => oidc.revokeRefreshTokens(userName),
     close: () =>
       (closing ??= (async () => {

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AssumeRoleCommand, type AssumeRoleCommandInput, type STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
 import { CREDENTIAL_REFRESH_MARGIN_MS, createMemberAccess, tagsToRecord } from './memberAccess';
@@ -116,5 +118,57 @@ describe('tagsToRecord', () => {
       ['constructor', 'c'],
       ['Name', ''],
     ]);
+  });
+});
+
+describe('getRole', () => {
+  /** Answers every IAM call with one fixed awsQuery error, as IAM does on the wire. */
+  async function iamAnswering(status: number, code: string) {
+    const server = createServer((_req, res) => {
+      res.writeHead(status, { 'content-type': 'text/xml' });
+      res.end(
+        `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${code} from IAM</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`,
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { server, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  }
+
+  it.each([
+    [404, 'NoSuchEntity', 'NoSuchEntity'],
+    // The deployed target role may read only roles under IdC's path: a look-alike elsewhere is denied.
+    [403, 'AccessDenied', 'AccessDenied'],
+  ])('maps IAM %i %s to %s', async (status, code, expected) => {
+    const { server, endpoint } = await iamAnswering(status, code);
+    try {
+      const { sts } = fakeSts(3600_000, Date.now);
+      const access = createMemberAccess({
+        sts,
+        targetRoleName: 'RoleShellTarget',
+        clientConfig: { endpoint },
+      });
+      const member = await access('111122223333', 'aws', 'alice');
+      expect(await member.getRole('AWSReservedSSO_AdministratorAccess_0123456789abcdef')).toBe(expected);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('throws any other IAM error (the caller gets Internal, not a verdict on the role)', async () => {
+    const { server, endpoint } = await iamAnswering(400, 'InvalidInput');
+    try {
+      const { sts } = fakeSts(3600_000, Date.now);
+      const access = createMemberAccess({
+        sts,
+        targetRoleName: 'RoleShellTarget',
+        clientConfig: { endpoint },
+      });
+      const member = await access('111122223333', 'aws', 'alice');
+      await expect(member.getRole('AWSReservedSSO_Developer_0123456789abcdef')).rejects.toMatchObject({
+        name: 'InvalidInputException',
+      });
+    } finally {
+      server.close();
+    }
   });
 });

@@ -221,8 +221,10 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
           if (!Role?.Path || !Role.RoleId) throw new Error('GetRole returned no role');
           return { path: Role.Path, roleId: Role.RoleId };
         } catch (error) {
-          if (awsErrorName(error) === 'NoSuchEntityException' || awsErrorName(error) === 'NoSuchEntity')
-            return undefined;
+          const name = awsErrorName(error);
+          if (name === 'NoSuchEntityException' || name === 'NoSuchEntity') return 'NoSuchEntity';
+          // The deployed target role may read only roles under IdC's path: a denial names a role outside it.
+          if (name === 'AccessDenied' || name === 'AccessDeniedException') return 'AccessDenied';
           throw error;
         }
       },

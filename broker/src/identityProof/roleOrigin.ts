@@ -7,9 +7,12 @@
  * iam:GetRole in the caller's account (as the member target role) and also
  * requires its RoleId to be the one STS reported for the caller, so a role
  * deleted and created again under the name is not taken for the one checked.
+ * The deployed target role may call GetRole only on roles under that path, so
+ * IAM answers AccessDenied for a look-alike elsewhere: that too is a refusal
+ * (IdentityRejected, audited), not a broker failure.
  */
 import { BrokerError } from '../errors';
-import type { RoleFacts } from '../memberAccount';
+import type { RoleFacts, RoleUnreadable } from '../memberAccount';
 import { TtlCache } from '../ttlCache';
 import type { Caller } from './callerIdentity';
 
@@ -24,28 +27,42 @@ const refused = (reason: string) =>
     reason,
   );
 
+/** IAM's answer for a role, and the caller RoleId it was asked for. */
+interface CachedAnswer {
+  askedFor: string;
+  answer: RoleFacts | 'AccessDenied';
+}
+
 export class RoleOriginCheck {
-  private readonly cache: TtlCache<RoleFacts>;
+  private readonly cache: TtlCache<CachedAnswer>;
 
   constructor(
     /** Reads the caller's role in its own account (GetRole as the member target role). */
-    private readonly getRole: (caller: Caller) => Promise<RoleFacts | undefined>,
+    private readonly getRole: (caller: Caller) => Promise<RoleFacts | RoleUnreadable>,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.cache = new TtlCache<RoleFacts>(2000, now);
+    this.cache = new TtlCache<CachedAnswer>(2000, now);
   }
 
   /** Throws IdentityRejected unless the caller's role is the IdC-provisioned role STS named. */
   async verify(caller: Caller): Promise<void> {
     const key = `${caller.partition}|${caller.accountId}|${caller.roleName}`;
-    let facts = this.cache.get(key);
+    const cached = this.cache.get(key);
+    let facts = cached?.askedFor === caller.roleId ? cached.answer : undefined;
     // What IAM said is reused only for the same role; another RoleId means asking again.
-    if (facts?.roleId !== caller.roleId) {
-      facts = await this.getRole(caller);
-      if (facts) this.cache.set(key, facts, this.now() + this.ttlMs);
+    if (facts === undefined) {
+      const answer = await this.getRole(caller);
+      // A missing role is not remembered: IdC may be about to create it.
+      if (answer === 'NoSuchEntity')
+        throw refused(`role ${caller.roleName} does not exist in ${caller.accountId}`);
+      facts = answer;
+      this.cache.set(key, { askedFor: caller.roleId, answer }, this.now() + this.ttlMs);
     }
-    if (!facts) throw refused(`role ${caller.roleName} does not exist in ${caller.accountId}`);
+    if (facts === 'AccessDenied')
+      throw refused(
+        `role ${caller.roleName} in ${caller.accountId} is not under IAM Identity Center's /aws-reserved/sso.amazonaws.com/: IAM denied the target role iam:GetRole on it (it may read only roles there)`,
+      );
     if (!IDENTITY_CENTER_ROLE_PATH.test(facts.path))
       throw refused(
         `role ${caller.roleName} has path ${facts.path}, not IAM Identity Center's /aws-reserved/sso.amazonaws.com/`,

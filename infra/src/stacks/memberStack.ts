@@ -84,7 +84,7 @@ export class MemberStack extends Stack {
         acknowledge(
           this.targetRole,
           resource(arn),
-          'Instances are not known in advance: StartSession on them needs the roleshell:permission-sets tag and SessionDocumentAccessCheck (RoleShell documents only); ListTagsForResource only reads tags.',
+          'Instances are not known in advance: StartSession on them needs the roleshell:permission-sets tag and SessionDocumentAccessCheck (RoleShell documents only).',
         );
       }
       acknowledge(
@@ -101,7 +101,7 @@ export class MemberStack extends Stack {
     acknowledge(
       this.targetRole,
       resource('*'),
-      'ssm:DescribeInstanceInformation, ssm:DescribeSessions and ec2:DescribeInstances support no resource-level permissions; aws:RequestedRegion limits them to the broker’s regions.',
+      'ssm:DescribeInstanceInformation, ssm:DescribeSessions and tag:GetResources support no resource-level permissions; aws:RequestedRegion limits them to the broker’s regions.',
     );
   }
 }

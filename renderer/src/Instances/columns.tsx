@@ -1,4 +1,5 @@
 /** The instance table's columns and the preferences (order, visibility, widths, page size) kept per user. */
+import { memo } from 'react';
 import Button from '@cloudscape-design/components/button';
 import Link from '@cloudscape-design/components/link';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
@@ -27,6 +28,54 @@ export function pingIndicator(pingStatus: string) {
   );
 }
 
+/*
+ * Cells are memoised components: the table re-renders every row on each keystroke in the filter, and a row
+ * that stays on the page (same row object, same callbacks) then keeps its Cloudscape subtree untouched.
+ */
+const FavouriteCell = memo(function FavouriteCell({
+  row,
+  on,
+  onToggle,
+}: {
+  row: InstanceRow;
+  on: boolean;
+  onToggle: (row: InstanceRow) => void;
+}) {
+  return (
+    <Button
+      variant="icon"
+      iconName={on ? 'star-filled' : 'star'}
+      ariaLabel={on ? `Remove ${row.name} from favourites` : `Add ${row.name} to favourites`}
+      onClick={() => onToggle(row)}
+    />
+  );
+});
+
+const NameCell = memo(function NameCell({
+  row,
+  onShowDetails,
+}: {
+  row: InstanceRow;
+  onShowDetails: (row: InstanceRow) => void;
+}) {
+  return (
+    <Link
+      href={`#instances/${row.key}`}
+      onFollow={(event) => {
+        event.preventDefault();
+        onShowDetails(row);
+      }}
+      ariaLabel={`${row.name}: show details`}
+    >
+      {row.name}
+    </Link>
+  );
+});
+
+const StatusCell = memo(function StatusCell({ pingStatus }: { pingStatus: string }) {
+  return pingIndicator(pingStatus);
+});
+
 export function instanceColumns(ctx: ColumnContext): TableProps.ColumnDefinition<InstanceRow>[] {
   const column = (
     def: Omit<TableProps.ColumnDefinition<InstanceRow>, 'header' | 'minWidth'> & { header: string },
@@ -38,33 +87,14 @@ export function instanceColumns(ctx: ColumnContext): TableProps.ColumnDefinition
       ariaLabel: () => 'Favourite',
       width: 52,
       minWidth: 52,
-      cell: (row) => {
-        const on = ctx.favourites.has(row.key);
-        return (
-          <Button
-            variant="icon"
-            iconName={on ? 'star-filled' : 'star'}
-            ariaLabel={on ? `Remove ${row.name} from favourites` : `Add ${row.name} to favourites`}
-            onClick={() => ctx.onToggleFavourite(row)}
-          />
-        );
-      },
+      cell: (row) => (
+        <FavouriteCell row={row} on={ctx.favourites.has(row.key)} onToggle={ctx.onToggleFavourite} />
+      ),
     },
     column({
       id: 'name',
       header: 'Name',
-      cell: (row) => (
-        <Link
-          href={`#instances/${row.key}`}
-          onFollow={(event) => {
-            event.preventDefault();
-            ctx.onShowDetails(row);
-          }}
-          ariaLabel={`${row.name}: show details`}
-        >
-          {row.name}
-        </Link>
-      ),
+      cell: (row) => <NameCell row={row} onShowDetails={ctx.onShowDetails} />,
       sortingField: 'name',
       isRowHeader: true,
       width: 180,
@@ -79,7 +109,7 @@ export function instanceColumns(ctx: ColumnContext): TableProps.ColumnDefinition
     column({
       id: 'status',
       header: 'Status',
-      cell: (row) => pingIndicator(row.pingStatus),
+      cell: (row) => <StatusCell pingStatus={row.pingStatus} />,
       sortingField: 'pingStatus',
       width: 130,
     }),

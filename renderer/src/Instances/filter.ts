@@ -72,26 +72,59 @@ function matchText(item: IndexedInstance, words: readonly string[]): boolean {
 
 export const emptyQuery: PropertyFilterProps.Query = { tokens: [], operation: 'and' };
 
-/** The rows matching the query and the text being typed, in input order. */
-export function filterInstances(
+/** The indexed rows matching the query and the text being typed, in input order. */
+export function filterIndexed(
   items: readonly IndexedInstance[],
   query: PropertyFilterProps.Query,
   typing = '',
-): InstanceRow[] {
+): readonly IndexedInstance[] {
   const tokens = query.tokens;
   const words = typing.toLowerCase().split(/\s+/).filter(Boolean);
-  if (tokens.length === 0 && words.length === 0) return items.map((i) => i.row);
+  if (tokens.length === 0 && words.length === 0) return items;
   const and = query.operation !== 'or';
-  const out: InstanceRow[] = [];
+  const out: IndexedInstance[] = [];
   for (const item of items) {
     if (tokens.length > 0) {
       const ok = and ? tokens.every((t) => matchToken(item, t)) : tokens.some((t) => matchToken(item, t));
       if (!ok) continue;
     }
     if (words.length > 0 && !matchText(item, words)) continue;
-    out.push(item.row);
+    out.push(item);
   }
   return out;
+}
+
+/** The rows matching the query and the text being typed, in input order. */
+export function filterInstances(
+  items: readonly IndexedInstance[],
+  query: PropertyFilterProps.Query,
+  typing = '',
+): InstanceRow[] {
+  return filterIndexed(items, query, typing).map((i) => i.row);
+}
+
+/**
+ * `filterIndexed` that remembers its last answer: when the same rows and query are searched again with
+ * text that extends the previous text (the next keystroke), every word of the old text is a substring of
+ * a word of the new one, so the new matches are a subset of the old and only those are scanned again.
+ */
+export function narrowingFilter() {
+  let last: {
+    items: readonly IndexedInstance[];
+    query: PropertyFilterProps.Query;
+    typing: string;
+    result: readonly IndexedInstance[];
+  } | null = null;
+  return (items: readonly IndexedInstance[], query: PropertyFilterProps.Query, typing: string) => {
+    const text = typing.toLowerCase();
+    const from =
+      last && last.items === items && last.query === query && text.startsWith(last.typing)
+        ? last.result
+        : items;
+    const result = filterIndexed(from, from === items ? query : emptyQuery, text);
+    last = { items, query, typing: text, result };
+    return result;
+  };
 }
 
 /** Value suggestions for the filter's dropdown (distinct, capped per property so 20,000 rows stay cheap). */

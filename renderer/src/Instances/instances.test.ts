@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetList, TargetRow } from '../../../app/api/calls/browse';
-import { filterInstances, filterOptions, indexInstance } from './filter';
+import { filterInstances, filterOptions, indexInstance, narrowingFilter } from './filter';
 import { accountWithoutRoleShell, defaultAccess, mergeLists } from './model';
 
 function target(permissionSet: string, linuxUser: string, over: Partial<TargetRow> = {}): TargetRow {
@@ -114,6 +114,28 @@ describe('filterInstances', () => {
       ['prod-db-1'],
     );
     expect(filterInstances(indexed, { tokens: [], operation: 'and' }, 'nothing-like-this')).toEqual([]);
+  });
+
+  it('narrows from the previous matches as the text grows, and starts over when it does not extend', () => {
+    const filter = narrowingFilter();
+    const none = { tokens: [], operation: 'and' as const };
+    const rowNames = (found: readonly { row: { name: string } }[]) => found.map((i) => i.row.name);
+    expect(rowNames(filter(indexed, none, 'prod'))).toEqual(['prod-web-1', 'prod-db-1']);
+    const narrowed = filter(indexed, none, 'prod-d');
+    expect(rowNames(narrowed)).toEqual(['prod-db-1']);
+    // Only the previous matches were scanned: the same answer as a full scan, for every step.
+    expect(rowNames(filter(indexed, none, 'prod-db offline'))).toEqual(['prod-db-1']);
+    for (const text of ['prod-w', 'PROD-WEB', 'prod-web-1', 'payments', 'pay'])
+      expect(rowNames(filter(indexed, none, text))).toEqual(names(filterInstances(indexed, none, text)));
+    expect(rowNames(filter(indexed, none, 'payments'))).toEqual(['prod-web-1']);
+    expect(rowNames(filter(indexed, none, ''))).toEqual(['prod-web-1', 'prod-db-1']);
+    // A new query (or new rows) is a full scan even if the text extends the previous one.
+    const storage = {
+      tokens: [{ propertyKey: 'tag', operator: '=', value: 'storage' }],
+      operation: 'and' as const,
+    };
+    expect(rowNames(filter(indexed, storage, 'prod'))).toEqual(['prod-db-1']);
+    expect(rowNames(filter(indexed, none, 'prod'))).toEqual(['prod-web-1', 'prod-db-1']);
   });
 
   it('applies property tokens with their operators, joined by and/or', () => {

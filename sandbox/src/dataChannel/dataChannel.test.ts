@@ -246,6 +246,54 @@ describe('data channel: lifecycle', () => {
     expect(await run(client, transcript, 'echo after')).toBe('after\r\n');
   });
 
+  it("host.dropDataChannel cuts only that session's socket, abruptly; the shell and its state survive a resume", async () => {
+    const dropped = await connect(server);
+    const other = await connect(server);
+    expect(await run(dropped.client, dropped.transcript, 'export MARK=kept-$((6*7)); echo $MARK')).toBe(
+      'kept-42\r\n',
+    );
+    expect(await run(other.client, other.transcript, 'echo other')).toBe('other\r\n');
+    const disconnected = new Promise<{ code: number }>((resolve) =>
+      dropped.client.once('disconnected', resolve),
+    );
+    expect(server.host.dropDataChannel(dropped.session.sessionId)).toBe(true);
+    // 1006: the socket was destroyed without a close frame, as on a dead network path.
+    expect((await disconnected).code).toBe(1006);
+    await expect.poll(() => server.sessions.get(dropped.session.sessionId)?.status).toBe('Disconnected');
+    // Nothing is attached now, and an unknown session has nothing to drop.
+    expect(server.host.dropDataChannel(dropped.session.sessionId)).toBe(false);
+    expect(server.host.dropDataChannel('test-unknown')).toBe(false);
+    expect(server.sessions.get(other.session.sessionId)?.status).toBe('Connected');
+    expect(await run(other.client, other.transcript, 'echo still-other')).toBe('still-other\r\n');
+
+    await dropped.client.resume(server.resumeSession(dropped.session.sessionId));
+    await expect.poll(() => server.sessions.get(dropped.session.sessionId)?.status).toBe('Connected');
+    expect(await run(dropped.client, dropped.transcript, 'echo after-$MARK')).toBe('after-kept-42\r\n');
+    await server.host.terminate(dropped.session.sessionId);
+    expect(server.host.dropDataChannel(dropped.session.sessionId)).toBe(false);
+  });
+
+  it('faults.dropAfterMessages cuts the first socket mid-output; the resumed socket gets all of it, in order', async () => {
+    const dropping = await startDataChannelServer({ faults: { dropAfterMessages: 10 } });
+    try {
+      const { session, client, transcript } = await connect(dropping);
+      const disconnected = new Promise<{ code: number }>((resolve) => client.once('disconnected', resolve));
+      client.sendInput('seq 1 20000; echo "done-$((6*7))"\r');
+      expect((await disconnected).code).toBe(1006);
+      expect(transcript.text).not.toMatch(/done-42\r\n/); // cut before the output was through
+      await expect.poll(() => dropping.sessions.get(session.sessionId)?.status).toBe('Disconnected');
+      await client.resume(dropping.resumeSession(session.sessionId));
+      await transcript.waitFor(/done-42\r\n/);
+      const numbers = transcript.text.match(/^\d+(?=\r$)/gm)?.map(Number) ?? [];
+      expect(numbers).toEqual(Array.from({ length: 20000 }, (_, i) => i + 1));
+      // Once per session: the resumed socket stays up.
+      expect(await run(client, transcript, 'echo after')).toBe('after\r\n');
+      expect(dropping.sessions.get(session.sessionId)?.status).toBe('Connected');
+    } finally {
+      await dropping.close();
+    }
+  });
+
   it("reports a resume with a token that is not the session's as a disconnect with the reason", async () => {
     const { session, client, transcript } = await connect(server);
     const first = new Promise((resolve) => client.once('disconnected', resolve));

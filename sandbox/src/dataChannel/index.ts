@@ -24,6 +24,11 @@ export interface FaultOptions {
   delayMs?: number;
   seed?: number;
   direction?: 'toClient' | 'toAgent' | 'both';
+  /**
+   * Socket drop: after sending this many frames on a session's first socket, the agent destroys
+   * it without a close frame (once per session, so a resumed socket always makes progress).
+   */
+  dropAfterMessages?: number;
 }
 
 export interface DataChannelOptions {
@@ -45,6 +50,12 @@ export interface DataChannelHost {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** Ends the session's shell and closes its channel; resolves when the shell process is gone. */
   terminate(sessionId: string): Promise<void>;
+  /**
+   * Fault injection for tests: drops the session's WebSocket abruptly from the agent side (no close
+   * frame, as a dead network path would); the shell keeps running and the session goes Disconnected
+   * until the client resumes. Returns false when the session has no socket attached.
+   */
+  dropDataChannel(sessionId: string): boolean;
   /** Ends every shell and channel. */
   close(): Promise<void>;
   /** Sessions whose agent is held (opened and not yet ended). */
@@ -169,6 +180,10 @@ export function createDataChannelHost(options: DataChannelOptions): DataChannelH
 
     liveSessionCount() {
       return agents.size;
+    },
+
+    dropDataChannel(sessionId) {
+      return agents.get(sessionId)?.dropSocket() ?? false;
     },
 
     faultCounts(sessionId) {

@@ -183,8 +183,10 @@ describe.skipIf(!isolation.available).each(where)(
 
     it('sees the host read-only, a private /tmp, no host processes, no capabilities, no other user', async () => {
       const session = await target.open('Developer', WEB_1);
+      // The project folder itself, unless it lives under /tmp (a CI clone), which the instance's private /tmp hides.
+      const hostFolder = /^\/(var\/)?tmp\//.test(projectRoot) ? '/usr/' : projectRoot;
       try {
-        expect(await session.run(`touch /etc/roleshell-probe 2>&1; touch ${projectRoot}probe 2>&1`)).toMatch(
+        expect(await session.run(`touch /etc/roleshell-probe 2>&1; touch ${hostFolder}probe 2>&1`)).toMatch(
           /^touch: cannot touch '\/etc\/roleshell-probe': Read-only file system\ntouch: cannot touch .*probe': Read-only file system$/,
         );
         expect(await session.run('echo x > /tmp/mine && ls -A /tmp')).toBe('mine');

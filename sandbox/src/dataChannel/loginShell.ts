@@ -109,7 +109,9 @@ export function spawnLoginShell(
     TERM: base.name,
     LANG: process.env.LANG ?? 'C.UTF-8',
   };
-  const shell = pty.spawn(shellPath, ['-l'], { ...base, cwd: me.homedir, env });
+  // The sandbox's own user is the developer: their startup files are not the instance's, and can wait
+  // on locks a killed shell left behind (pyenv's rehash lock hung every later shell), so none are read.
+  const shell = pty.spawn(shellPath, withoutStartupFiles(shellPath), { ...base, cwd: me.homedir, env });
   const why =
     noIsolation ||
     (runningAsRoot
@@ -214,4 +216,13 @@ export function killSession(sessionId: number, options: { leaderAlive: boolean }
       }
     }
   }
+}
+
+/** Arguments that start an interactive shell without the user's profile or rc files. */
+function withoutStartupFiles(shellPath: string): string[] {
+  const name = shellPath.split('/').pop() ?? '';
+  if (name === 'bash') return ['--noprofile', '--norc'];
+  if (name === 'zsh') return ['-f'];
+  // A POSIX sh that is not a login shell reads only $ENV, which the environment above leaves unset.
+  return [];
 }

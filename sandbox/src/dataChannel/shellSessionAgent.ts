@@ -121,10 +121,20 @@ export class ShellSessionAgent {
     // Frames of one event-loop turn (a burst of output, acks) go out in one write.
     const writer = new FrameWriter(() => socket);
     this.writer = writer;
+    const dropAfter = resuming ? undefined : this.options.faults?.dropAfterMessages;
+    let sent = 0;
     this.toClient = new FaultyLink(
       this.options.faults,
       'toClient',
-      (frame) => writer.send(frame),
+      (frame) => {
+        writer.send(frame);
+        if (dropAfter !== undefined && ++sent === dropAfter) {
+          // Not from inside the channel's send: cut the socket once this turn is done.
+          setImmediate(() => {
+            if (this.socket === socket) this.dropSocket();
+          });
+        }
+      },
       this.faultCounts.toClient,
     );
     const toAgent = new FaultyLink(
@@ -159,6 +169,19 @@ export class ShellSessionAgent {
     this.log('client resumed the session');
     this.channel.resendAll();
     this.flushOutput();
+  }
+
+  /**
+   * Fault injection: destroys the current socket without a close frame, as a
+   * dead network path would. The shell keeps running; the socket's close
+   * handler marks the session Disconnected and a resume picks it up.
+   * Returns false when no socket is attached or the session is ending.
+   */
+  dropSocket(): boolean {
+    if (this.ending || !this.socket) return false;
+    this.log('fault injection: dropping the data channel socket');
+    this.socket.terminate();
+    return true;
   }
 
   /** TerminateSession: ends the shell's whole session and closes the channel. */

@@ -35,7 +35,7 @@ export interface Routes {
   ec2(call: SignedCall, form: URLSearchParams): WireResponse | Promise<WireResponse>;
   iam(call: SignedCall, form: URLSearchParams): WireResponse | Promise<WireResponse>;
   ssm(call: SignedCall, operation: string): WireResponse | Promise<WireResponse>;
-  tagging(call: SignedCall, operation: string): WireResponse;
+  tagging(call: SignedCall, operation: string): WireResponse | Promise<WireResponse>;
   lambda(call: SignedCall): WireResponse | Promise<WireResponse>;
 }
 

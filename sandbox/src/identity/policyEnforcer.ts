@@ -1,6 +1,6 @@
 /**
- * Real IAM evaluation for the calls that start, end and resume sessions and
- * invoke functions, when the sandbox is given policies (the `iamPolicies`
+ * Real IAM evaluation for the calls that start, end and resume sessions, read
+ * tags (tag:GetResources) and roles (iam:GetRole) and invoke functions, when the sandbox is given policies (the `iamPolicies`
  * option, e.g. read from infra's synthesized templates): identity policies,
  * the function's resource policy and the SCPs of member accounts, judged by
  * @cloud-copilot/iam-simulate. Without the option the sandbox keeps its

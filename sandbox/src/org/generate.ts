@@ -81,7 +81,6 @@ export function generateOrg(options: GenerateOrgOptions): OrgFile {
             'ssm:DescribeSessions',
             'ssm:DescribeInstanceInformation',
             'ssm:GetDocument',
-            'ec2:DescribeInstances',
             'tag:GetResources',
             'iam:GetRole',
           ],

@@ -8,6 +8,7 @@ import { AwsError, type WireResponse } from '../http/awsError';
 import type { SignedCall } from '../http/server';
 import { IamRoles, samlProviderArn, type IamRole } from '../identity/iamRoles';
 import { requireAction } from '../identity/authorize';
+import type { PolicyEnforcer } from '../identity/policyEnforcer';
 import { xmlResponse } from './sts';
 
 const NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
@@ -44,9 +45,13 @@ function trustPolicy(org: Org, role: IamRole): string {
 }
 
 export class IamService {
-  constructor(private readonly org: Org) {}
+  constructor(
+    private readonly org: Org,
+    /** When set, GetRole is decided by real IAM evaluation (policyEnforcer.ts). */
+    private readonly policies?: PolicyEnforcer,
+  ) {}
 
-  handle(call: SignedCall, form: URLSearchParams): WireResponse {
+  async handle(call: SignedCall, form: URLSearchParams): Promise<WireResponse> {
     const { ctx, caller } = call;
     const action = form.get('Action') ?? '';
     ctx.trail.eventSource = 'iam.amazonaws.com';
@@ -68,14 +73,23 @@ export class IamService {
         400,
       );
     const accountId = caller.session.accountId;
-    requireAction(
-      this.org,
-      caller.session,
-      'iam:GetRole',
-      `arn:aws:iam::${accountId}:role/${roleName}`,
-      'AccessDenied',
-    );
     const role = IamRoles.of(this.org).get(accountId, roleName);
+    // IAM authorizes against the role's ARN, path included, so a policy can limit GetRole to a path.
+    if (this.policies)
+      await this.policies.authorize(
+        caller.session,
+        'iam:GetRole',
+        role?.arn ?? `arn:aws:iam::${accountId}:role/${roleName}`,
+        { code: 'AccessDenied' },
+      );
+    else
+      requireAction(
+        this.org,
+        caller.session,
+        'iam:GetRole',
+        `arn:aws:iam::${accountId}:role/${roleName}`,
+        'AccessDenied',
+      );
     if (!role) throw new AwsError('NoSuchEntity', `The role with name ${roleName} cannot be found.`, 404);
     const tags = Object.entries(role.definition?.tags ?? {});
     return xmlResponse(

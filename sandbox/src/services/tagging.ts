@@ -13,6 +13,7 @@ import { jsonBody } from '../http/context';
 import { page } from '../http/pagination';
 import type { SignedCall } from '../http/server';
 import { requireAction } from '../identity/authorize';
+import type { PolicyEnforcer } from '../identity/policyEnforcer';
 
 export const TAGGING_TARGET_PREFIX = 'ResourceGroupsTaggingAPI_20170126.';
 
@@ -44,9 +45,13 @@ function tagFilters(value: unknown): TagFilter[] {
 }
 
 export class TaggingService {
-  constructor(private readonly org: Org) {}
+  constructor(
+    private readonly org: Org,
+    /** When set, GetResources is decided by real IAM evaluation (policyEnforcer.ts). */
+    private readonly policies?: PolicyEnforcer,
+  ) {}
 
-  handle(call: SignedCall, operation: string): WireResponse {
+  async handle(call: SignedCall, operation: string): Promise<WireResponse> {
     const { ctx } = call;
     ctx.trail.eventSource = 'tagging.amazonaws.com';
     ctx.trail.eventName = operation;
@@ -59,7 +64,7 @@ export class TaggingService {
     return {
       status: 200,
       headers: { 'content-type': 'application/x-amz-json-1.1' },
-      body: JSON.stringify(this.getResources(call)),
+      body: JSON.stringify(await this.getResources(call)),
     };
   }
 
@@ -67,7 +72,7 @@ export class TaggingService {
     return `arn:aws:ec2:${i.region}:${i.account}:instance/${i.id}`;
   }
 
-  private getResources(call: SignedCall) {
+  private async getResources(call: SignedCall) {
     const body = jsonBody(call.ctx);
     const region = call.scope.region;
     const caller = call.caller.session;
@@ -82,7 +87,12 @@ export class TaggingService {
       ...(arns.length ? { resourceARNList: arns } : {}),
       ...(body.ResourcesPerPage !== undefined ? { resourcesPerPage: perPage } : {}),
     };
-    requireAction(this.org, caller, 'tag:GetResources', '*');
+    // tag:GetResources supports no resource-level permissions.
+    if (this.policies)
+      await this.policies.authorize(caller, 'tag:GetResources', '*', {
+        context: { 'aws:RequestedRegion': region },
+      });
+    else requireAction(this.org, caller, 'tag:GetResources', '*');
     if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100)
       throw invalidParameter('ResourcesPerPage must be between 1 and 100.');
     if (arns.length > 100) throw invalidParameter('ResourceARNList can have at most 100 ARNs.');
