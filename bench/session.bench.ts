@@ -1,0 +1,558 @@
+/**
+ * Session figures through the real renderer in Chromium, the real app core
+ * (web host), its session host process and the real sandbox: a remote output
+ * flood (`head -c N /dev/zero | tr '\0' x`) until xterm has parsed its last
+ * byte, through the built-in data-channel client and, when
+ * SESSION_MANAGER_PLUGIN names one, through session-manager-plugin, side by
+ * side with the same flood from a local pty written straight into an xterm in
+ * the same page; keystroke-to-echo latency during a flood; click-to-first-
+ * prompt-byte against SDK StartSession + the built-in client with no UI; and
+ * RSS of the session host and the renderer, idle and at the flood's peak.
+ *
+ * Chromium runs with WebGL off, so TerminalView falls back to xterm's DOM
+ * renderer, as the app does on a machine without WebGL (headless Chromium's
+ * software WebGL is far slower than either and is not what users get).
+ * ROLESHELL_BENCH_SESSION_FLOOD_MB sets the flood size (default 8; the
+ * latency run's flood is three times that, so every keystroke lands in it).
+ */
+import { SSMClient, StartSessionCommand, TerminateSessionCommand } from '@aws-sdk/client-ssm';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as pty from 'node-pty';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { WebSocketServer } from 'ws';
+import { HIGH_WATERMARK_BYTES, LOW_WATERMARK_BYTES } from '../app/api/flowControl';
+import { DataChannelClient } from '../app/session/dataChannel/client';
+import { chromiumLaunchOptions } from '../e2e/chromium';
+import { startHost } from '../e2e/host/server';
+import { startSandbox, type Sandbox } from '../sandbox/src/index';
+import { clientConfig, permissionSetCredentials, signIn } from '../sandbox/src/testing/sdk';
+import type { BenchRow } from './types';
+
+const FLOOD_MB = Number(process.env.ROLESHELL_BENCH_SESSION_FLOOD_MB) || 8;
+const FLOOD_BYTES = Math.round(FLOOD_MB * 1024 * 1024);
+const plugin = process.env.SESSION_MANAGER_PLUGIN ?? '';
+const ACCOUNT_ID = '222222222222';
+const target = {
+  accountName: 'prod-workloads',
+  permissionSet: 'AdministratorAccess',
+  instanceName: 'prod-web-1',
+  instanceId: 'i-0a1b2c3d4e5f60001',
+  linuxUser: 'ops-admin',
+};
+const STARTS = 3;
+/** The end marker is split in the command so the echoed command line cannot match. */
+const floodCommandOf = (bytes: number) => `head -c ${bytes} /dev/zero | tr '\\0' x; echo FLOOD""DONE`;
+const floodCommand = floodCommandOf(FLOOD_BYTES);
+/** The latency run's flood is longer, so every keystroke lands while it runs. */
+const ECHO_FLOOD_BYTES = 3 * FLOOD_BYTES;
+
+const run = promisify(execFile);
+const require = createRequire(import.meta.url);
+const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+const median = (values: number[]) => percentile(values, 50);
+/** A row's value must be a number (JSON has no NaN): a figure with no samples reads 0 and says so. */
+const finite = (value: number) => (Number.isFinite(value) ? value : 0);
+const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
+
+/**
+ * In the page before the app loads: taps the web host's socket (our listener runs before the app's, so it
+ * sees each output frame as it arrives), records clicks on menu items and keydowns, and offers helpers
+ * that wait until xterm has parsed a marker (via the terminal element's `roleshellTerminal` handle).
+ * Passed as source text: tsx's transform would otherwise add helpers that do not exist in the page.
+ */
+const tapScript = `(() => {
+  const bench = (window.__bench = { frames: 0, bytes: 0, firstFrameAfterClick: undefined, clickAt: undefined,
+    keyAt: {}, echoArrived: {}, tail: '', doneArrivedAt: undefined, watch: [] });
+  const decoder = new TextDecoder();
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (event) => {
+        if (!(event.data instanceof ArrayBuffer)) return;
+        const frame = new Uint8Array(event.data);
+        const data = frame.subarray(1 + frame[0]);
+        const now = performance.now();
+        bench.frames++;
+        bench.bytes += data.length;
+        if (bench.clickAt !== undefined && bench.firstFrameAfterClick === undefined) bench.firstFrameAfterClick = now;
+        const text = bench.tail + decoder.decode(data);
+        if (bench.doneArrivedAt === undefined && text.includes('FLOODDONE')) bench.doneArrivedAt = now;
+        for (const key of bench.watch) {
+          if (bench.echoArrived[key] === undefined && text.includes(key)) bench.echoArrived[key] = now;
+        }
+        bench.tail = text.slice(-16);
+      });
+    }
+  };
+  document.addEventListener('click', (event) => {
+    if (event.target instanceof Element && event.target.closest('[role="menuitem"]')) bench.clickAt = performance.now();
+  }, true);
+  document.addEventListener('keydown', (event) => { bench.keyAt[event.key] = performance.now(); }, true);
+  bench.terminalText = () => {
+    const element = [...document.querySelectorAll('[data-testid="terminal"]')].find((e) => e.offsetParent !== null);
+    return element?.roleshellTerminal?.text() ?? '';
+  };
+  bench.renderer = () => {
+    const element = [...document.querySelectorAll('[data-testid="terminal"]')].find((e) => e.offsetParent !== null);
+    return element?.roleshellTerminal?.renderer() ?? 'none';
+  };
+  /** Notes (wall clock) when xterm's buffer first holds each watched key whose echo has arrived. */
+  bench.watchEchoes = () => {
+    bench.echoParsed = {};
+    const check = () => {
+      const pending = bench.watch.filter((key) => bench.echoArrived[key] !== undefined && bench.echoParsed[key] === undefined);
+      if (pending.length > 0) {
+        const text = bench.terminalText();
+        for (const key of pending) {
+          if (text.includes(key)) bench.echoParsed[key] = performance.timeOrigin + performance.now();
+          // Scrolled out before a check saw it: given up (and not counted) rather than searched for every frame.
+          else if (performance.now() - bench.echoArrived[key] > 1000) bench.echoParsed[key] = null;
+        }
+      }
+      // Bounded: an echo that scrolled out of the buffer before a check saw it is given up once the flood is over.
+      if (bench.doneArrivedAt === undefined || (pending.length > 0 && performance.now() < bench.doneArrivedAt + 2000)) requestAnimationFrame(check);
+    };
+    requestAnimationFrame(check);
+  };
+  /** Resolves with performance.now() at the first frame where xterm's buffer contains text. */
+  bench.parsed = (text, timeoutMs) => new Promise((resolve, reject) => {
+    const deadline = performance.now() + timeoutMs;
+    const check = () => {
+      if (bench.terminalText().includes(text)) resolve(performance.now());
+      else if (performance.now() > deadline) reject(new Error('not parsed in time: ' + text));
+      else requestAnimationFrame(check);
+    };
+    check();
+  });
+})()`;
+
+/** Local pty → loopback WebSocket → an xterm (same build, DOM renderer) overlaid on the app's terminal in the same page. */
+const localXtermScript = `async function (url) {
+  const container = document.createElement('div');
+  const pane = [...document.querySelectorAll('[data-testid="terminal"]')].find((e) => e.offsetParent !== null);
+  const box = pane.getBoundingClientRect();
+  Object.assign(container.style, { position: 'fixed', left: box.left + 'px', top: box.top + 'px',
+    width: box.width + 'px', height: box.height + 'px', zIndex: 1000, background: '#101418' });
+  document.body.appendChild(container);
+  const terminal = new Terminal({ scrollback: 5000, fontSize: 13,
+    fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace' });
+  terminal.open(container);
+  terminal.resize(pane.roleshellTerminal.size().cols, pane.roleshellTerminal.size().rows);
+  const socket = new WebSocket(url);
+  socket.binaryType = 'arraybuffer';
+  let written = 0, unacked = 0, start = 0, bytes = 0;
+  const result = await new Promise((resolve) => {
+    socket.onopen = () => { start = performance.now(); socket.send('go'); };
+    socket.onmessage = (event) => {
+      if (typeof event.data === 'string') {
+        // The pty has exited: everything is sent; resolve once xterm has parsed what is queued.
+        terminal.write('', () => resolve({ bytes, ms: performance.now() - start }));
+        return;
+      }
+      const data = new Uint8Array(event.data);
+      bytes += data.length;
+      terminal.write(data, () => {
+        unacked += data.length;
+        if (unacked >= 5000) { socket.send(String(unacked)); unacked = 0; }
+      });
+    };
+  });
+  socket.close();
+  terminal.dispose();
+  container.remove();
+  return result;
+}`;
+
+interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  rssKb: number;
+  args: string;
+}
+
+async function processes(): Promise<ProcessInfo[]> {
+  const { stdout } = await run('ps', ['-eo', 'pid=,ppid=,rss=,args=']);
+  return stdout
+    .split('\n')
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+    .filter((match): match is RegExpExecArray => !!match)
+    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), rssKb: Number(m[3]), args: m[4]! }));
+}
+
+/** RSS (MB) of this bench's session host process and of its largest Chromium renderer process. */
+async function memory(): Promise<{ hostMb: number; rendererMb: number }> {
+  const all = await processes();
+  const descendants = new Set<number>([process.pid]);
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const p of all) {
+      if (!descendants.has(p.pid) && descendants.has(p.ppid)) {
+        descendants.add(p.pid);
+        changed = true;
+      }
+    }
+  }
+  const mine = all.filter((p) => descendants.has(p.pid));
+  const host = mine.filter((p) => /hostMain|sessionHost/.test(p.args));
+  const renderers = mine.filter((p) => p.args.includes('--type=renderer'));
+  return {
+    hostMb: Math.max(0, ...host.map((p) => p.rssKb)) / 1024,
+    rendererMb: Math.max(0, ...renderers.map((p) => p.rssKb)) / 1024,
+  };
+}
+
+/** Samples memory every 250 ms until stopped; returns the peaks. */
+function sampleMemory(): { stop(): Promise<{ hostMb: number; rendererMb: number }> } {
+  const peak = { hostMb: 0, rendererMb: 0 };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const now = await memory();
+      peak.hostMb = Math.max(peak.hostMb, now.hostMb);
+      peak.rendererMb = Math.max(peak.rendererMb, now.rendererMb);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return peak;
+    },
+  };
+}
+
+interface AppFigures {
+  renderer: string;
+  clickToFirstByteMs: number[];
+  flood: { bytes: number; ms: number };
+  echoMs: number[];
+  echoTyped: number;
+  idle: { hostMb: number; rendererMb: number };
+  peak: { hostMb: number; rendererMb: number };
+  local?: { bytes: number; ms: number };
+}
+
+async function connect(page: Page): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Views' })
+    .getByRole('link', { name: /^Instances\b/ })
+    .click();
+  const row = page
+    .getByRole('table', { name: 'Instances' })
+    .getByRole('row')
+    .filter({
+      has: page.getByRole('link', { name: `${target.instanceName}: show details`, exact: true }),
+    })
+    .filter({ hasText: target.accountName })
+    .first();
+  await row
+    .getByRole('button', { name: `More ways to connect to ${target.instanceName}`, exact: true })
+    .click();
+  await page.evaluate('window.__bench.clickAt = undefined; window.__bench.firstFrameAfterClick = undefined');
+  await page
+    .getByRole('menuitem', { name: `${target.linuxUser} — ${target.permissionSet}`, exact: true })
+    .click();
+  await page.waitForFunction('window.__bench.firstFrameAfterClick !== undefined', undefined, {
+    timeout: 60_000,
+    polling: 10,
+  });
+}
+
+async function closeActiveTab(page: Page): Promise<void> {
+  const title = `${target.linuxUser}@${target.instanceName}`;
+  await page
+    .getByRole('button', { name: `Close ${title}` })
+    .first()
+    .click();
+}
+
+/** One app (web host + session host) with the given session backend, measured in a fresh browser. */
+async function measureApp(
+  sandbox: Sandbox,
+  dir: string,
+  backendEnv: Record<string, string>,
+  withLocal: boolean,
+): Promise<AppFigures> {
+  const home = await mkdtemp(path.join(dir, 'home-'));
+  const host = await startHost({
+    dataDir: await mkdtemp(path.join(dir, 'data-')),
+    env: {
+      ...process.env,
+      HOME: home,
+      ROLESHELL_START_URL: sandbox.startUrl,
+      ROLESHELL_SSO_REGION: sandbox.region,
+      ROLESHELL_AWS_ENDPOINT: sandbox.endpoint,
+      ROLESHELL_BROKER_ARN: sandbox.brokerFunctionArn,
+      ROLESHELL_REGIONS: 'eu-west-1,us-east-1',
+      ...backendEnv,
+    },
+    log: () => {},
+  });
+  // WebGL off: TerminalView's WebGL addon throws and it uses the DOM renderer, its real fallback.
+  const browser: Browser = await chromium.launch({
+    ...chromiumLaunchOptions,
+    args: [...chromiumLaunchOptions.args, '--disable-webgl', '--disable-webgl2'],
+  });
+  try {
+    // bypassCSP: the in-page timing code is evaluated from strings, which the app's CSP forbids.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
+    await context.addInitScript(tapScript);
+    const page = await context.newPage();
+    await page.goto(host.url);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: /^Signed in (as \S+ )?to / }).waitFor({ timeout: 60_000 });
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^\d+ instances? in \d+ accounts?$/ })
+      .waitFor({ timeout: 60_000 });
+
+    // Click → first output byte at the renderer, a few times (each tab closed before the next).
+    const clickToFirstByteMs: number[] = [];
+    for (let i = 0; i < STARTS; i++) {
+      await connect(page);
+      clickToFirstByteMs.push(
+        (await page.evaluate('window.__bench.firstFrameAfterClick - window.__bench.clickAt')) as number,
+      );
+      if (i < STARTS - 1) {
+        await page.waitForTimeout(500);
+        await closeActiveTab(page);
+        await page.waitForTimeout(500);
+      }
+    }
+    await page.waitForFunction('window.__bench.terminalText().trim().length > 0', undefined, {
+      timeout: 30_000,
+    });
+    const renderer = (await page.evaluate('window.__bench.renderer()')) as string;
+    await page.waitForTimeout(2000);
+    const idle = await memory();
+
+    // Throughput: Enter → xterm has parsed the end marker.
+    const terminal = page.locator('[data-testid="terminal-pane"]:visible [data-testid="terminal"]');
+    await terminal.click();
+    await page.keyboard.type(floodCommand);
+    const sampler = sampleMemory();
+    await page.evaluate('window.__bench.doneArrivedAt = undefined; window.__bench.tail = ""');
+    await page.keyboard.press('Enter');
+    const floodEnd = (await page.evaluate('window.__bench.parsed("FLOODDONE", 600000)')) as number;
+    const peak = await sampler.stop();
+    const floodMs = floodEnd - ((await page.evaluate('window.__bench.keyAt.Enter')) as number);
+
+    // Keystroke → echo parsed by xterm, during a longer flood: letters not yet on screen, after a `#` so
+    // the line the shell reads once the flood ends is a comment. Keys are sent from here (Date.now() as each
+    // press is sent, so time the renderer is too busy to take the input counts) and the page notes, on the
+    // wall clock, when xterm's buffer first holds each one.
+    const onScreen = (await page.evaluate('window.__bench.terminalText()')) as string;
+    const keys = [...'ABCGHIJKMPQRSTUVWYZbfgijklmnpqsuwy'].filter((key) => !onScreen.includes(key));
+    await page.evaluate(`window.__bench.watch = ${JSON.stringify(keys)}; window.__bench.echoArrived = {};
+      window.__bench.doneArrivedAt = undefined; window.__bench.tail = ''; window.__bench.watchEchoes()`);
+    await page.keyboard.type(floodCommandOf(ECHO_FLOOD_BYTES));
+    await page.keyboard.press('Enter');
+    await page.waitForTimeout(300);
+    await page.keyboard.type('#');
+    const sentAt: Record<string, number> = {};
+    for (const key of keys) {
+      sentAt[key] = Date.now();
+      await page.keyboard.press(key);
+      await page.waitForTimeout(30);
+    }
+    await page.evaluate('window.__bench.parsed("FLOODDONE", 600000)');
+    const seen = (await page.evaluate(
+      '({ parsed: window.__bench.echoParsed, arrived: window.__bench.echoArrived, done: window.__bench.doneArrivedAt })',
+    )) as { parsed: Record<string, number>; arrived: Record<string, number>; done: number };
+    // Only echoes that reached the renderer while the flood was still running count.
+    const echoMs = keys
+      .filter((key) => typeof seen.parsed[key] === 'number' && seen.arrived[key]! < seen.done)
+      .map((key) => seen.parsed[key]! - sentAt[key]!);
+    await page.keyboard.press('Enter');
+
+    let local: { bytes: number; ms: number } | undefined;
+    if (withLocal) local = await localPtyIntoXterm(page);
+    await closeActiveTab(page);
+    await page.waitForTimeout(500);
+    return {
+      renderer,
+      clickToFirstByteMs,
+      flood: { bytes: FLOOD_BYTES, ms: floodMs },
+      echoMs,
+      echoTyped: keys.length,
+      idle,
+      peak,
+      ...(local ? { local } : {}),
+    };
+  } finally {
+    await browser.close();
+    await host.close();
+  }
+}
+
+/** The same flood from a local pty, sent over loopback to an xterm in the page, with the same watermarks. */
+async function localPtyIntoXterm(page: Page): Promise<{ bytes: number; ms: number }> {
+  await page.addScriptTag({ path: require.resolve('@xterm/xterm/lib/xterm.js') });
+  await page.addStyleTag({ path: require.resolve('@xterm/xterm/css/xterm.css') });
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  server.on('connection', (socket) => {
+    socket.once('message', () => {
+      const shell = pty.spawn('bash', ['-c', floodCommand], { cols: 160, rows: 40, encoding: null });
+      let unacked = 0;
+      let paused = false;
+      shell.onData((data) => {
+        socket.send(data);
+        unacked += data.length;
+        if (!paused && unacked > HIGH_WATERMARK_BYTES) {
+          paused = true;
+          shell.pause();
+        }
+      });
+      socket.on('message', (ack) => {
+        unacked = Math.max(0, unacked - Number(String(ack)));
+        if (paused && unacked < LOW_WATERMARK_BYTES) {
+          paused = false;
+          shell.resume();
+        }
+      });
+      shell.onExit(() => socket.send('exit'));
+    });
+  });
+  try {
+    return (await page.evaluate(`(${localXtermScript})(${JSON.stringify(`ws://127.0.0.1:${port}`)})`)) as {
+      bytes: number;
+      ms: number;
+    };
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/** The scripted baseline: SDK StartSession against the sandbox, then the built-in client, no UI. */
+async function scriptedStarts(sandbox: Sandbox): Promise<number[]> {
+  const { accessToken } = await signIn(sandbox);
+  const credentials = await permissionSetCredentials(sandbox, accessToken, ACCOUNT_ID, target.permissionSet);
+  const ssm = new SSMClient(clientConfig(sandbox, 'eu-west-1', credentials));
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < STARTS; i++) {
+      const start = performance.now();
+      const started = await ssm.send(
+        new StartSessionCommand({
+          Target: target.instanceId,
+          DocumentName: `RoleShell-${target.permissionSet}`,
+        }),
+      );
+      const client = await DataChannelClient.open(started.StreamUrl!, started.TokenValue!);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no output within 60 s')), 60_000);
+        client.once('output', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      times.push(performance.now() - start);
+      client.close();
+      await ssm.send(new TerminateSessionCommand({ SessionId: started.SessionId }));
+    }
+  } finally {
+    ssm.destroy();
+  }
+  return times;
+}
+
+export default async function sessionBench(): Promise<BenchRow[]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'roleshell-session-bench-'));
+  const sandbox = await startSandbox({ approve: 'alice' });
+  try {
+    const scripted = await scriptedStarts(sandbox);
+    const builtIn = await measureApp(sandbox, dir, { ROLESHELL_SESSION_BACKEND: 'builtIn' }, true);
+    const withPlugin =
+      plugin && existsSync(plugin)
+        ? await measureApp(
+            sandbox,
+            dir,
+            { SESSION_MANAGER_PLUGIN: plugin, ROLESHELL_SESSION_BACKEND: 'auto' },
+            false,
+          )
+        : undefined;
+    process.stderr.write(`session bench raw figures: ${JSON.stringify({ scripted, builtIn, withPlugin })}\n`);
+    const local = builtIn.local!;
+    const localRate = mbps(local.bytes, local.ms);
+    const rows: BenchRow[] = [];
+    const size = `${FLOOD_MB} MiB`;
+    rows.push({
+      figure: `local pty → xterm in the same page (${size} flood, ${builtIn.renderer} renderer)`,
+      value: finite(round(localRate, 2)),
+      unit: 'MB/s',
+      comparedTo: 'the baseline for the two rows below (loopback WebSocket, same watermarks)',
+    });
+    for (const [name, figures] of [
+      ['built-in client', builtIn],
+      ['session-manager-plugin', withPlugin],
+    ] as const) {
+      if (!figures) {
+        rows.push({
+          figure: `remote flood → xterm parsed, ${name} (skipped)`,
+          value: 0,
+          unit: '',
+          comparedTo: 'skipped: set SESSION_MANAGER_PLUGIN to a session-manager-plugin binary',
+        });
+        continue;
+      }
+      const rate = mbps(figures.flood.bytes, figures.flood.ms);
+      const appMedian = median(figures.clickToFirstByteMs);
+      rows.push(
+        {
+          figure: `remote flood → xterm parsed, ${name} (${size}, ${figures.renderer} renderer)`,
+          value: finite(round(rate, 2)),
+          unit: 'MB/s',
+          comparedTo: `${round(rate / localRate, 2)}× the local pty; target ≥ 0.8×`,
+        },
+        {
+          figure: `keystroke → echo parsed during the flood, ${name} (median)`,
+          value: finite(round(median(figures.echoMs))),
+          unit: 'ms',
+          comparedTo: `${figures.echoMs.length} of ${figures.echoTyped} keystrokes echoed while the flood ran`,
+        },
+        {
+          figure: `keystroke → echo parsed during the flood, ${name} (p99)`,
+          value: finite(round(percentile(figures.echoMs, 99))),
+          unit: 'ms',
+          comparedTo: 'target < 50 ms',
+        },
+        {
+          figure: `Connect click → first prompt byte at the renderer, ${name} (median of ${STARTS})`,
+          value: finite(round(appMedian)),
+          unit: 'ms',
+          comparedTo: `${round(appMedian / median(scripted), 2)}× SDK StartSession + built-in client, no UI (${round(median(scripted))} ms); target ≤ 1.1×`,
+        },
+        {
+          figure: `session host RSS at the flood's peak, ${name}`,
+          value: round(figures.peak.hostMb),
+          unit: 'MB',
+          comparedTo: `idle ${round(figures.idle.hostMb)} MB (+${round(figures.peak.hostMb - figures.idle.hostMb)} MB); target < +100 MB`,
+        },
+        {
+          figure: `renderer RSS at the flood's peak, ${name}`,
+          value: round(figures.peak.rendererMb),
+          unit: 'MB',
+          comparedTo: `idle ${round(figures.idle.rendererMb)} MB (+${round(figures.peak.rendererMb - figures.idle.rendererMb)} MB); target < +100 MB`,
+        },
+      );
+    }
+    return rows;
+  } finally {
+    await sandbox.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
