@@ -83,6 +83,8 @@ export async function expectTerminal(pane: Locator, pattern: RegExp, timeout = 1
 }
 
 export async function closeTab(page: Page, title: string): Promise<void> {
+  // The tab's Close button is in its pane's header: show the tab, then close it.
+  await tab(page, title).click();
   await page.getByRole('button', { name: `Close ${title}` }).click();
   await expect(tab(page, title)).toHaveCount(0);
 }

@@ -42,8 +42,8 @@ test('window.roleshell has exactly the preload shape and cannot be replaced', as
     return { keys, types, replaced, hasRequire: typeof page.require };
   });
   expect(shape).toEqual({
-    keys: ['call', 'on'],
-    types: ['function', 'function'],
+    keys: ['call', 'on', 'onOutput'],
+    types: ['function', 'function', 'function'],
     replaced: false,
     hasRequire: 'undefined',
   });

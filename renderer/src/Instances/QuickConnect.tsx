@@ -8,7 +8,7 @@ import Box from '@cloudscape-design/components/box';
 import Modal from '@cloudscape-design/components/modal';
 import { emptyQuery, filterInstances } from './filter';
 import { useInventory } from './inventory';
-import { defaultAccess, userLabel, type Access, type InstanceRow } from './model';
+import { defaultAccess, notConnectableReason, userLabel, type Access, type InstanceRow } from './model';
 
 const LIMIT = 50;
 
@@ -31,7 +31,12 @@ export function QuickConnect({
     return () => cancelAnimationFrame(frame);
   }, [visible]);
   const { options, targets } = useMemo(() => {
-    const found = text.trim() ? filterInstances(indexed, emptyQuery, text).slice(0, LIMIT) : [];
+    const matches = text.trim() ? filterInstances(indexed, emptyQuery, text).slice(0, LIMIT) : [];
+    // Instances that can be connected come first; the others stay findable, disabled with the reason.
+    const found = [
+      ...matches.filter((row) => notConnectableReason(row) === null),
+      ...matches.filter((row) => notConnectableReason(row) !== null),
+    ];
     const targets = new Map<string, { row: InstanceRow; access: Access }>();
     const options = found.flatMap((row) => {
       const first = defaultAccess(row, prefs.recents);
@@ -39,8 +44,10 @@ export function QuickConnect({
       return ordered.map((access) => {
         const value = `${userLabel(access)}@${row.name} (${access.permissionSet}, ${row.accountName})`;
         targets.set(value, { row, access });
+        const unavailable = notConnectableReason(row);
         return {
           value,
+          ...(unavailable ? { disabled: true, disabledReason: unavailable } : {}),
           label: `${userLabel(access)}@${row.name}`,
           description: `${access.permissionSet} · ${row.accountName} (${row.accountId}) · ${row.region} · ${row.instanceId}`,
           tags: Object.entries(row.tags)

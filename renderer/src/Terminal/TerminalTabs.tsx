@@ -22,7 +22,12 @@ export function TerminalTabs(props: { visible: boolean }): React.JSX.Element {
       ) : (
         <div className="terminal-tab-strip" role="tablist" aria-label="Open sessions">
           {tabs.map((tab) => (
-            <div key={tab.id} className={`terminal-tab ${tab.id === activeId ? 'active' : ''}`}>
+            // Presentation only: a tablist may own nothing but its tabs (the keyboard's Close is in the pane).
+            <div
+              key={tab.id}
+              role="presentation"
+              className={`terminal-tab ${tab.id === activeId ? 'active' : ''}`}
+            >
               <button
                 type="button"
                 role="tab"
@@ -34,14 +39,9 @@ export function TerminalTabs(props: { visible: boolean }): React.JSX.Element {
                 <span className={`terminal-dot status-${tab.status}`} aria-hidden="true" />
                 {tab.title}
               </button>
-              <button
-                type="button"
-                className="terminal-tab-close"
-                aria-label={`Close ${tab.title}`}
-                onClick={() => close(tab.id)}
-              >
+              <span className="terminal-tab-close" aria-hidden="true" onClick={() => close(tab.id)}>
                 ×
-              </button>
+              </span>
             </div>
           ))}
         </div>
@@ -71,6 +71,7 @@ const statusText = (tab: SessionTab): string => {
 
 function TerminalPane({ tab, shown }: { tab: SessionTab; shown: boolean }) {
   const { viewFor, reconnect, details } = useSessionInternals();
+  const { close } = useSessions();
   const host = useRef<HTMLDivElement>(null);
   const [search, setSearch] = useState('');
   const view = viewFor(tab.id);
@@ -96,31 +97,33 @@ function TerminalPane({ tab, shown }: { tab: SessionTab; shown: boolean }) {
       data-session-id={tab.id}
       style={shown ? undefined : { display: 'none' }}
     >
-      <dl className="terminal-header" data-testid="session-header">
-        <div>
-          <dt>Account</dt>
-          <dd title={request.accountId}>
-            {request.accountName} ({request.accountId})
-          </dd>
-        </div>
-        <div>
-          <dt>Permission set</dt>
-          <dd>{request.permissionSet}</dd>
-        </div>
-        <div>
-          <dt>Region</dt>
-          <dd>{request.region}</dd>
-        </div>
-        <div>
-          <dt>Instance</dt>
-          <dd className="mono">
-            {request.instanceName} · {request.instanceId}
-          </dd>
-        </div>
-        <div>
-          <dt>Linux user</dt>
-          <dd data-testid="session-linux-user">{tab.title.split('@')[0]}</dd>
-        </div>
+      <div className="terminal-header" data-testid="session-header">
+        <dl className="terminal-facts">
+          <div>
+            <dt>Account</dt>
+            <dd title={request.accountId}>
+              {request.accountName} ({request.accountId})
+            </dd>
+          </div>
+          <div>
+            <dt>Permission set</dt>
+            <dd>{request.permissionSet}</dd>
+          </div>
+          <div>
+            <dt>Region</dt>
+            <dd>{request.region}</dd>
+          </div>
+          <div>
+            <dt>Instance</dt>
+            <dd className="mono">
+              {request.instanceName} · {request.instanceId}
+            </dd>
+          </div>
+          <div>
+            <dt>Linux user</dt>
+            <dd data-testid="session-linux-user">{tab.title.split('@')[0]}</dd>
+          </div>
+        </dl>
         <div className="terminal-search">
           <input
             type="search"
@@ -135,7 +138,15 @@ function TerminalPane({ tab, shown }: { tab: SessionTab; shown: boolean }) {
             }}
           />
         </div>
-      </dl>
+        <button
+          type="button"
+          className="terminal-close"
+          aria-label={`Close ${tab.title}`}
+          onClick={() => close(tab.id)}
+        >
+          Close
+        </button>
+      </div>
       <div className="terminal-host" ref={host} data-testid="terminal" />
       <div className="terminal-status" role="status" data-testid="session-status" data-status={tab.status}>
         <span>{statusText(tab)}</span>
