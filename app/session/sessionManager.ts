@@ -13,16 +13,9 @@ import type { HostedMessage, SessionHost } from './host/sessionHost';
 import type { OpenSessionRecord, OpenSessionsFile } from './openSessions';
 import { SessionState, type SessionStatus } from './sessionState';
 import { ApiError } from '../api/errors';
+import type { ConnectRequest } from '../api/calls/session';
 
-export interface ConnectRequest {
-  accountId: string;
-  accountName: string;
-  permissionSet: string;
-  linuxUser: string;
-  region: string;
-  instanceId: string;
-  instanceName: string;
-}
+export type { ConnectRequest };
 
 export interface StartedSession {
   record: OpenSessionRecord;

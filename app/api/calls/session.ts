@@ -28,6 +28,9 @@ export const connectRequestSchema = z
   })
   .strict();
 
+/** What a tab connects to: one shape for the core, the renderer and the schema that checks it. */
+export type ConnectRequest = z.output<typeof connectRequestSchema>;
+
 /** A session's state as the renderer shows it. */
 export interface SessionStateEvent {
   /** The tab's id (RoleShell's own; not the SSM session id). */

@@ -1,17 +1,7 @@
 /** The terminal area's public types (the interface the app layout relies on). */
-import type { SessionStatus } from '../../../app/api/calls/session';
+import type { ConnectRequest, SessionStatus } from '../../../app/api/calls/session';
 
-export type { SessionStatus };
-
-export interface ConnectRequest {
-  accountId: string;
-  accountName: string;
-  permissionSet: string;
-  linuxUser: string;
-  region: string;
-  instanceId: string;
-  instanceName: string;
-}
+export type { ConnectRequest, SessionStatus };
 
 export interface SessionTab {
   id: string;
