@@ -3,8 +3,7 @@
  * Cloudscape's property filter over every field (and the text being typed),
  * favourites and recents as filters, paginated so 20,000 instances stay smooth.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useCollection } from '@cloudscape-design/collection-hooks';
+import { createContext, memo, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
@@ -16,7 +15,7 @@ import ProgressBar from '@cloudscape-design/components/progress-bar';
 import PropertyFilter, { type PropertyFilterProps } from '@cloudscape-design/components/property-filter';
 import SegmentedControl from '@cloudscape-design/components/segmented-control';
 import SpaceBetween from '@cloudscape-design/components/space-between';
-import Table from '@cloudscape-design/components/table';
+import Table, { type TableProps } from '@cloudscape-design/components/table';
 import {
   columnLabels,
   instanceColumns,
@@ -24,7 +23,7 @@ import {
   savePreferences,
   type TablePreferences,
 } from './columns';
-import { emptyQuery, filterOptions, filterProperties, narrowingFilter } from './filter';
+import { emptyQuery, filterOptions, filterProperties, narrowingFilter, type IndexedInstance } from './filter';
 import { useInventory } from './inventory';
 import { instanceKey, type Access, type InstanceRow } from './model';
 
@@ -66,6 +65,44 @@ export function progressText(p: { phase: string; loaded: number; total: number }
     : `${n(p.loaded)} of ${n(p.total)} permission sets`;
 }
 
+/**
+ * What changes on every keystroke while the page of rows often does not: the counts and the searched text.
+ * The table element is memoised on its page of rows; these reach the header, the filter and the empty state
+ * through context, so a keystroke that leaves the page as it was re-renders only them, not every row.
+ */
+interface Counts {
+  shown: number;
+  total: number;
+  loading: boolean;
+  searched: string;
+}
+const CountsContext = createContext<Counts>({ shown: 0, total: 0, loading: false, searched: '' });
+
+/** The same array as last time when the page holds the same rows, so the memoised table keeps its rows. */
+function useStablePage(page: InstanceRow[]): InstanceRow[] {
+  const last = useRef(page);
+  const previous = last.current;
+  if (previous.length !== page.length || page.some((row, i) => row !== previous[i])) last.current = page;
+  return last.current;
+}
+
+/** The rows of a filter answer; the unfiltered answer (the same array each time) is mapped once. */
+const rowsCache = new WeakMap<readonly IndexedInstance[], InstanceRow[]>();
+function rowsOf(found: readonly IndexedInstance[]): InstanceRow[] {
+  let rows = rowsCache.get(found);
+  if (!rows) rowsCache.set(found, (rows = found.map((i) => i.row)));
+  return rows;
+}
+
+type Sorting = { column: TableProps.SortingColumn<InstanceRow>; descending: boolean } | null;
+
+function sortRows(rows: InstanceRow[], sorting: Sorting): InstanceRow[] {
+  const field = sorting?.column.sortingField as keyof InstanceRow | undefined;
+  if (!sorting || !field) return rows;
+  const direction = sorting.descending ? -1 : 1;
+  return [...rows].sort((a, b) => direction * String(a[field]).localeCompare(String(b[field])));
+}
+
 export function InstancesView({
   onSelect,
   onConnect,
@@ -82,41 +119,53 @@ export function InstancesView({
   const [typing, setTyping] = useState('');
   const [tablePrefs, setTablePrefs] = useState<TablePreferences>(loadPreferences);
   const [failuresDismissed, setFailuresDismissed] = useState(false);
+  const [sorting, setSorting] = useState<Sorting>(null);
 
   const [filter] = useState(narrowingFilter);
   const recentKeys = useMemo(() => new Set(prefs.recents.map((r) => instanceKey(r))), [prefs.recents]);
-  const filtered = useMemo(() => {
-    const scoped =
+  const scoped = useMemo(
+    () =>
       scope === 'favourites'
         ? indexed.filter((i) => favouriteKeys.has(i.row.key))
         : scope === 'recent'
           ? indexed.filter((i) => recentKeys.has(i.row.key))
-          : indexed;
-    return filter(scoped, query, typing).map((i) => i.row);
-  }, [filter, indexed, scope, favouriteKeys, recentKeys, query, typing]);
+          : indexed,
+    [indexed, scope, favouriteKeys, recentKeys],
+  );
+  const filtered = useMemo(() => rowsOf(filter(scoped, query, typing)), [filter, scoped, query, typing]);
+  const sorted = useMemo(() => sortRows(filtered, sorting), [filtered, sorting]);
   // A few suggestions per property: the dropdown filters and draws them on every keystroke. Not a virtual
   // list: that measures every option's height (a forced layout) in each keystroke's commit.
   const options = useMemo(() => filterOptions(rows, 15), [rows]);
+
+  // Back to the first page whenever the filtered rows change (as the collection hooks did).
+  const [page, setPage] = useState<{ of: InstanceRow[]; index: number }>({ of: sorted, index: 1 });
+  const pageSize = tablePrefs.pageSize;
+  const pagesCount = Math.max(1, Math.ceil(sorted.length / pageSize));
+  const pageIndex = page.of === sorted ? Math.min(page.index, pagesCount) : 1;
+  const items = useStablePage(sorted.slice((pageIndex - 1) * pageSize, pageIndex * pageSize));
 
   const searched = [
     ...query.tokens.map((t) => String(t.value ?? '')),
     ...(typing.trim() ? [typing.trim()] : []),
   ].join(' ');
-  const clear = () => {
+  const total = rows.length;
+  const noRows = total === 0;
+  const counts = useMemo<Counts>(
+    () => ({ shown: filtered.length, total, loading, searched }),
+    [filtered.length, total, loading, searched],
+  );
+  const clear = useCallback(() => {
     setQuery(emptyQuery);
     setTyping('');
     setScope('all');
-  };
-  const { items, collectionProps, paginationProps } = useCollection(filtered, {
-    pagination: { pageSize: tablePrefs.pageSize },
-    sorting: {},
-  });
+  }, [setQuery, setScope]);
 
   // The parent may pass a new onSelect on each of its renders; the columns (and memoised cells) keep one.
   const onSelectRef = useRef(onSelect);
   onSelectRef.current = onSelect;
   const showDetails = useCallback((row: InstanceRow) => onSelectRef.current(row), []);
-  const { toggleFavourite } = inventory;
+  const { toggleFavourite, reload } = inventory;
   const onToggleFavourite = useCallback(
     (row: InstanceRow) => void toggleFavourite(row, row.access[0]!),
     [toggleFavourite],
@@ -132,12 +181,106 @@ export function InstancesView({
       }).map((c) => (c.id && tablePrefs.widths[c.id] ? { ...c, width: tablePrefs.widths[c.id] } : c)),
     [favouriteKeys, prefs.recents, onConnect, showDetails, onToggleFavourite, tablePrefs.widths],
   );
-  const updatePrefs = (next: TablePreferences) => {
+  const updatePrefs = useCallback((next: TablePreferences) => {
     setTablePrefs(next);
     savePreferences(next);
-  };
-  const total = rows.length;
+  }, []);
   const accountsCount = inventory.accounts?.length ?? 0;
+  const onTyping = useCallback((value: string) => setTyping(value), []);
+  const onQuery = useCallback(
+    (next: PropertyFilterProps.Query) => {
+      setQuery(next);
+      setTyping('');
+    },
+    [setQuery],
+  );
+
+  const table = useMemo(
+    () => (
+      <Table<InstanceRow>
+        items={items}
+        columnDefinitions={columns}
+        columnDisplay={tablePrefs.contentDisplay}
+        resizableColumns
+        onColumnWidthsChange={({ detail }) => {
+          const widths: Record<string, number> = {};
+          tablePrefs.contentDisplay
+            .filter((c) => c.visible)
+            .forEach((c, i) => {
+              const w = detail.widths[i];
+              if (w) widths[c.id] = w;
+            });
+          updatePrefs({ ...tablePrefs, widths: { ...tablePrefs.widths, ...widths } });
+        }}
+        sortingColumn={sorting?.column}
+        sortingDescending={sorting?.descending}
+        onSortingChange={({ detail }) =>
+          setSorting({ column: detail.sortingColumn, descending: detail.isDescending ?? false })
+        }
+        trackBy="key"
+        variant="full-page"
+        stickyHeader
+        stickyColumns={{ first: 0, last: 1 }}
+        ariaLabels={{ tableLabel: 'Instances' }}
+        loading={loading && noRows}
+        loadingText="Loading instances"
+        empty={<EmptyState accountsCount={accountsCount} onClear={clear} />}
+        header={
+          <InstancesHeader
+            accountsCount={accountsCount}
+            onQuickConnect={onQuickConnect}
+            onRefresh={() => void reload(true)}
+          />
+        }
+        filter={
+          <InstancesFilter
+            query={query}
+            onQuery={onQuery}
+            onTyping={onTyping}
+            options={options}
+            scope={scope}
+            onScope={setScope}
+          />
+        }
+        pagination={
+          <Pagination
+            currentPageIndex={pageIndex}
+            pagesCount={pagesCount}
+            onChange={({ detail }) => setPage({ of: sorted, index: detail.currentPageIndex })}
+            ariaLabels={{
+              nextPageLabel: 'Next page',
+              previousPageLabel: 'Previous page',
+              pageLabel: (n) => `Page ${n}`,
+            }}
+          />
+        }
+        preferences={<Preferences prefs={tablePrefs} onChange={updatePrefs} />}
+      />
+    ),
+    // `sorted` only feeds the page change handler: a new filter resets the page anyway.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [
+      items,
+      columns,
+      tablePrefs,
+      updatePrefs,
+      sorting,
+      loading,
+      noRows,
+      accountsCount,
+      clear,
+      onQuickConnect,
+      reload,
+      query,
+      onQuery,
+      onTyping,
+      options,
+      scope,
+      setScope,
+      pageIndex,
+      pagesCount,
+    ],
+  );
 
   return (
     // data-filtered-text: the typed text the table on screen is filtered by (the bench waits for it).
@@ -148,7 +291,7 @@ export function InstancesView({
             type="error"
             header="The instances could not be loaded"
             data-testid="inventory-error"
-            action={<Button onClick={() => void inventory.reload(true)}>Retry</Button>}
+            action={<Button onClick={() => void reload(true)}>Retry</Button>}
           >
             {inventory.error}
           </Alert>
@@ -195,154 +338,152 @@ export function InstancesView({
           />
         )}
       </SpaceBetween>
-      <Table<InstanceRow>
-        {...collectionProps}
-        items={items}
-        columnDefinitions={columns}
-        columnDisplay={tablePrefs.contentDisplay}
-        resizableColumns
-        onColumnWidthsChange={({ detail }) => {
-          const widths: Record<string, number> = {};
-          tablePrefs.contentDisplay
-            .filter((c) => c.visible)
-            .forEach((c, i) => {
-              const w = detail.widths[i];
-              if (w) widths[c.id] = w;
-            });
-          updatePrefs({ ...tablePrefs, widths: { ...tablePrefs.widths, ...widths } });
-        }}
-        trackBy="key"
-        variant="full-page"
-        stickyHeader
-        stickyColumns={{ first: 0, last: 1 }}
-        ariaLabels={{ tableLabel: 'Instances' }}
-        loading={loading && total === 0}
-        loadingText="Loading instances"
-        empty={
-          total === 0 ? (
-            <Box textAlign="center" color="inherit" padding="l">
-              <b>No instances</b>
-              <Box variant="p" color="inherit">
-                {accountsCount === 0
-                  ? 'You are not assigned to any AWS account in IAM Identity Center.'
-                  : 'None of your permission sets reaches an instance in the configured regions.'}
-              </Box>
-            </Box>
-          ) : (
-            <Box textAlign="center" color="inherit" padding="l" data-testid="no-match">
-              <b>{searched ? `No instance matches '${searched}'` : 'No instance in this view'}</b>
-              <Box variant="p" color="inherit">
-                <Button onClick={clear}>Clear filter</Button>
-              </Box>
-            </Box>
-          )
-        }
-        header={
-          <Header
-            variant="awsui-h1-sticky"
-            counter={
-              filtered.length !== total
-                ? `(${filtered.length.toLocaleString('en-US')}/${total.toLocaleString('en-US')})`
-                : `(${total.toLocaleString('en-US')}${loading ? '…' : ''})`
-            }
-            description={`Every instance your permission sets reach, in ${accountsCount.toLocaleString('en-US')} account${accountsCount === 1 ? '' : 's'}.`}
-            actions={
-              <SpaceBetween direction="horizontal" size="xs">
-                <Button onClick={onQuickConnect}>
-                  Quick connect <span className="kbd">Ctrl+K</span>
-                </Button>
-                <Button
-                  iconName="refresh"
-                  ariaLabel="Refresh instances"
-                  loading={loading}
-                  onClick={() => void inventory.reload(true)}
-                />
-              </SpaceBetween>
-            }
-          >
-            Instances
-          </Header>
-        }
-        filter={
-          <div
-            className="instances-filter"
-            onInput={(e) => {
-              const value = (e.target as HTMLInputElement).value ?? '';
-              // Not a transition: measured, deferring the table cost a frame more to the filtered paint.
-              setTyping(value);
-            }}
-          >
-            <PropertyFilter
-              query={query}
-              onChange={({ detail }) => {
-                setQuery(detail);
-                setTyping('');
-              }}
-              filteringProperties={filteringProperties}
-              filteringOptions={options}
-              filteringPlaceholder="Find instances by name, ID, tag, account, region, user…"
-              filteringAriaLabel="Filter instances"
-              countText={`${filtered.length.toLocaleString('en-US')} match${filtered.length === 1 ? '' : 'es'}`}
-              customControl={
-                <SegmentedControl
-                  label="Show"
-                  selectedId={scope}
-                  onChange={({ detail }) => setScope(detail.selectedId as Scope)}
-                  options={[
-                    { id: 'all', text: 'All' },
-                    { id: 'favourites', text: 'Favourites' },
-                    { id: 'recent', text: 'Recent' },
-                  ]}
-                />
-              }
-              expandToViewport
-              i18nStrings={{ clearFiltersText: 'Clear filters' }}
-            />
-          </div>
-        }
-        pagination={
-          <Pagination
-            {...paginationProps}
-            ariaLabels={{
-              nextPageLabel: 'Next page',
-              previousPageLabel: 'Previous page',
-              pageLabel: (n) => `Page ${n}`,
-            }}
-          />
-        }
-        preferences={
-          <CollectionPreferences
-            title="Preferences"
-            confirmLabel="Confirm"
-            cancelLabel="Cancel"
-            preferences={{ pageSize: tablePrefs.pageSize, contentDisplay: tablePrefs.contentDisplay }}
-            onConfirm={({ detail }) =>
-              updatePrefs({
-                ...tablePrefs,
-                pageSize: detail.pageSize ?? tablePrefs.pageSize,
-                contentDisplay: [...(detail.contentDisplay ?? tablePrefs.contentDisplay)],
-              })
-            }
-            pageSizePreference={{
-              title: 'Instances per page',
-              options: [
-                { value: 10, label: '10' },
-                { value: 20, label: '20' },
-                { value: 50, label: '50' },
-                { value: 100, label: '100' },
-              ],
-            }}
-            contentDisplayPreference={{
-              title: 'Columns',
-              options: Object.entries(columnLabels).map(([id, label]) => ({
-                id,
-                label,
-                alwaysVisible: id === 'name' || id === 'connect',
-              })),
-            }}
-          />
-        }
-      />
+      <CountsContext.Provider value={counts}>{table}</CountsContext.Provider>
     </div>
   );
 }
+
+const InstancesHeader = memo(function InstancesHeader({
+  accountsCount,
+  onQuickConnect,
+  onRefresh,
+}: {
+  accountsCount: number;
+  onQuickConnect: () => void;
+  onRefresh: () => void;
+}) {
+  const { shown, total, loading } = useContext(CountsContext);
+  return (
+    <Header
+      variant="awsui-h1-sticky"
+      counter={
+        shown !== total
+          ? `(${shown.toLocaleString('en-US')}/${total.toLocaleString('en-US')})`
+          : `(${total.toLocaleString('en-US')}${loading ? '…' : ''})`
+      }
+      description={`Every instance your permission sets reach, in ${accountsCount.toLocaleString('en-US')} account${accountsCount === 1 ? '' : 's'}.`}
+      actions={
+        <SpaceBetween direction="horizontal" size="xs">
+          <Button onClick={onQuickConnect}>
+            Quick connect <span className="kbd">Ctrl+K</span>
+          </Button>
+          <Button iconName="refresh" ariaLabel="Refresh instances" loading={loading} onClick={onRefresh} />
+        </SpaceBetween>
+      }
+    >
+      Instances
+    </Header>
+  );
+});
+
+const InstancesFilter = memo(function InstancesFilter({
+  query,
+  onQuery,
+  onTyping,
+  options,
+  scope,
+  onScope,
+}: {
+  query: PropertyFilterProps.Query;
+  onQuery: (query: PropertyFilterProps.Query) => void;
+  onTyping: (text: string) => void;
+  options: PropertyFilterProps.FilteringOption[];
+  scope: Scope;
+  onScope: (scope: Scope) => void;
+}) {
+  const { shown } = useContext(CountsContext);
+  return (
+    <div
+      className="instances-filter"
+      // Not a transition: measured, deferring the table cost a frame more to the filtered paint.
+      onInput={(e) => onTyping((e.target as HTMLInputElement).value ?? '')}
+    >
+      <PropertyFilter
+        query={query}
+        onChange={({ detail }) => onQuery(detail)}
+        filteringProperties={filteringProperties}
+        filteringOptions={options}
+        filteringPlaceholder="Find instances by name, ID, tag, account, region, user…"
+        filteringAriaLabel="Filter instances"
+        countText={`${shown.toLocaleString('en-US')} match${shown === 1 ? '' : 'es'}`}
+        customControl={
+          <SegmentedControl
+            label="Show"
+            selectedId={scope}
+            onChange={({ detail }) => onScope(detail.selectedId as Scope)}
+            options={scopeOptions}
+          />
+        }
+        expandToViewport
+        i18nStrings={filterStrings}
+      />
+    </div>
+  );
+});
+
+const scopeOptions = [
+  { id: 'all', text: 'All' },
+  { id: 'favourites', text: 'Favourites' },
+  { id: 'recent', text: 'Recent' },
+];
+const filterStrings = { clearFiltersText: 'Clear filters' };
+
+const EmptyState = memo(function EmptyState({
+  accountsCount,
+  onClear,
+}: {
+  accountsCount: number;
+  onClear: () => void;
+}) {
+  const { total, searched } = useContext(CountsContext);
+  return total === 0 ? (
+    <Box textAlign="center" color="inherit" padding="l">
+      <b>No instances</b>
+      <Box variant="p" color="inherit">
+        {accountsCount === 0
+          ? 'You are not assigned to any AWS account in IAM Identity Center.'
+          : 'None of your permission sets reaches an instance in the configured regions.'}
+      </Box>
+    </Box>
+  ) : (
+    <Box textAlign="center" color="inherit" padding="l" data-testid="no-match">
+      <b>{searched ? `No instance matches '${searched}'` : 'No instance in this view'}</b>
+      <Box variant="p" color="inherit">
+        <Button onClick={onClear}>Clear filter</Button>
+      </Box>
+    </Box>
+  );
+});
+
+const pageSizeOptions = [10, 20, 50, 100].map((n) => ({ value: n, label: String(n) }));
+const columnOptions = Object.entries(columnLabels).map(([id, label]) => ({
+  id,
+  label,
+  alwaysVisible: id === 'name' || id === 'connect',
+}));
+
+const Preferences = memo(function Preferences({
+  prefs,
+  onChange,
+}: {
+  prefs: TablePreferences;
+  onChange: (prefs: TablePreferences) => void;
+}) {
+  return (
+    <CollectionPreferences
+      title="Preferences"
+      confirmLabel="Confirm"
+      cancelLabel="Cancel"
+      preferences={{ pageSize: prefs.pageSize, contentDisplay: prefs.contentDisplay }}
+      onConfirm={({ detail }) =>
+        onChange({
+          ...prefs,
+          pageSize: detail.pageSize ?? prefs.pageSize,
+          contentDisplay: [...(detail.contentDisplay ?? prefs.contentDisplay)],
+        })
+      }
+      pageSizePreference={{ title: 'Instances per page', options: pageSizeOptions }}
+      contentDisplayPreference={{ title: 'Columns', options: columnOptions }}
+    />
+  );
+});
