@@ -104,6 +104,7 @@ async function headerWidths(page: Page): Promise<{ header: string; width: number
 }
 
 for (const viewport of [
+  { width: 1024, height: 700 },
   { width: 1280, height: 800 },
   { width: 1920, height: 1080 },
 ]) {
@@ -275,6 +276,95 @@ test('an account without RoleShell shows a notice in its place and no error anyw
     await expect(page.getByTestId('not-set-up')).toHaveCount(0);
     await expect(page.getByText(/RoleShell is not set up/)).toHaveCount(0);
   }
+});
+
+/** The instance table's visible column headers, in order, with their widths. */
+async function columns(page: Page): Promise<{ header: string; width: number }[]> {
+  return page
+    .getByRole('table', { name: 'Instances' })
+    .locator('thead')
+    .first()
+    .locator('th')
+    .evaluateAll((cells) =>
+      cells.map((th) => {
+        const cell = th as unknown as {
+          textContent: string | null;
+          querySelector(s: string): { textContent: string | null } | null;
+          getBoundingClientRect(): { width: number };
+        };
+        return {
+          header: (cell.querySelector('[class*="header-cell-text"]')?.textContent ?? '').trim(),
+          width: Math.round(cell.getBoundingClientRect().width),
+        };
+      }),
+    );
+}
+
+test('column order, visibility, widths and page size set in the preferences are kept after a reload', async ({
+  launchApp,
+}) => {
+  sandbox = await startTestSandbox();
+  const { page } = await launchApp({ env: sandbox.env });
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await signIn(page);
+  await instancesLoaded(page, 7);
+  const headers = async () =>
+    (await columns(page)).map((c) => c.header).filter((h) => h && h !== 'Favourite');
+  expect(await headers()).toEqual([
+    'Name',
+    'Instance ID',
+    'Status',
+    'Account',
+    'Region',
+    'Platform',
+    'Connect as',
+  ]);
+
+  await page.getByRole('button', { name: 'Preferences' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Preferences' });
+  // Hide Platform, show Tags, and move Region up above Account with the keyboard (as the drag handle allows).
+  await dialog.getByRole('checkbox', { name: 'Platform', exact: true }).uncheck();
+  await dialog.getByRole('checkbox', { name: 'Tags', exact: true }).check();
+  await dialog.getByRole('button', { name: 'Reorder column Region', exact: true }).focus();
+  const reorder = dialog.getByRole('button', { name: 'Reorder column Region', exact: true });
+  await page.keyboard.press('Space');
+  // Picked up: the handle offers its direction buttons.
+  await expect(reorder).toHaveAttribute('aria-pressed', 'true');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('Space');
+  await expect(dialog.getByRole('checkbox').nth(4)).toHaveAccessibleName('Region');
+  await dialog.getByRole('radio', { name: '10', exact: true }).check();
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await expect(dialog).toBeHidden();
+  const changed = ['Name', 'Instance ID', 'Status', 'Region', 'Account', 'Tags', 'Connect as'];
+  expect(await headers()).toEqual(changed);
+
+  // Widen the Name column by dragging its resize handle.
+  const nameWidth = (await columns(page)).find((c) => c.header === 'Name')!.width;
+  const handle = page
+    .getByRole('table', { name: 'Instances' })
+    .locator('thead th')
+    .filter({ hasText: 'Name' })
+    .first()
+    .locator('[class*="resizer"]')
+    .first();
+  const box = (await handle.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 + 60, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await expect
+    .poll(async () => (await columns(page)).find((c) => c.header === 'Name')!.width)
+    .toBeGreaterThanOrEqual(nameWidth + 50);
+  const widened = (await columns(page)).find((c) => c.header === 'Name')!.width;
+
+  await page.reload();
+  await instancesLoaded(page, 7);
+  expect(await headers()).toEqual(changed);
+  const name = (await columns(page)).find((c) => c.header === 'Name')!.width;
+  expect(Math.abs(name - widened)).toBeLessThanOrEqual(2);
+  await page.getByRole('button', { name: 'Preferences' }).click();
+  await expect(dialog.getByRole('radio', { name: '10', exact: true })).toBeChecked();
 });
 
 test('signing out returns to the first-run choice; signing in again brings the instances back', async ({

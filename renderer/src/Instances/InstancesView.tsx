@@ -483,7 +483,12 @@ const Preferences = memo(function Preferences({
         })
       }
       pageSizePreference={{ title: 'Instances per page', options: pageSizeOptions }}
-      contentDisplayPreference={{ title: 'Columns', options: columnOptions }}
+      contentDisplayPreference={{
+        title: 'Columns',
+        description: 'Drag a column, or use Space and the arrow keys on its handle, to change the order.',
+        options: columnOptions,
+        dragHandleAriaLabel: 'Reorder column',
+      }}
     />
   );
 });
