@@ -11,8 +11,8 @@ import Box from '@cloudscape-design/components/box';
 import Header from '@cloudscape-design/components/header';
 import Modal from '@cloudscape-design/components/modal';
 import SideNavigation from '@cloudscape-design/components/side-navigation';
-import Spinner from '@cloudscape-design/components/spinner';
 import SplitPanel from '@cloudscape-design/components/split-panel';
+import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import TopNavigation from '@cloudscape-design/components/top-navigation';
 import type { AppInfo } from '../../app/api/calls/settings';
 import type { AuthView } from '../../app/api/calls/auth';
@@ -312,7 +312,13 @@ function InstancesContent({
   signedOutByUser: boolean;
 } & React.ComponentProps<typeof InstancesView>) {
   const authView = auth.view;
-  if (!authView) return <Spinner size="large" />;
+  // Until the app core answers: say what is happening, in the console's loading style.
+  if (!authView)
+    return (
+      <Box textAlign="center" padding={{ vertical: 'xxxl' }}>
+        <StatusIndicator type="loading">Starting RoleShell</StatusIndicator>
+      </Box>
+    );
   const status = authView.state.status;
   if (status === 'signedIn') return <InstancesView {...view} />;
   if (hasBrowsed) {

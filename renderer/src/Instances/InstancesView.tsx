@@ -285,7 +285,8 @@ export function InstancesView({
   return (
     // data-filtered-text: the typed text the table on screen is filtered by (the bench waits for it).
     <div className="instances-view" data-filtered-text={typing}>
-      <SpaceBetween size="s">
+      {/* Notices keep a gap above the table's heading (the table's own header has none of its own). */}
+      <SpaceBetween size="s" className="instances-notices">
         {inventory.error && (
           <Alert
             type="error"
