@@ -325,14 +325,21 @@ test('column order, visibility, widths and page size set in the preferences are 
   // Hide Platform, show Tags, and move Region up above Account with the keyboard (as the drag handle allows).
   await dialog.getByRole('checkbox', { name: 'Platform', exact: true }).uncheck();
   await dialog.getByRole('checkbox', { name: 'Tags', exact: true }).check();
-  await dialog.getByRole('button', { name: 'Reorder column Region', exact: true }).focus();
   const reorder = dialog.getByRole('button', { name: 'Reorder column Region', exact: true });
-  await page.keyboard.press('Space');
-  // Picked up: the handle offers its direction buttons.
-  await expect(reorder).toHaveAttribute('aria-pressed', 'true');
-  await page.keyboard.press('ArrowUp');
-  await page.keyboard.press('Space');
-  await expect(dialog.getByRole('checkbox').nth(4)).toHaveAccessibleName('Region');
+  const fifth = dialog.getByRole('checkbox').nth(4);
+  // The list listens for the arrow keys from a task after the pick-up, so a busy machine can miss the
+  // first press: pick up, move and drop again until Region has moved (the order changes on the drop).
+  await expect(async () => {
+    if ((await fifth.getAttribute('id'))?.endsWith('-region') !== true) {
+      await reorder.focus();
+      await page.keyboard.press('Space');
+      await expect(reorder).toHaveAttribute('aria-pressed', 'true');
+      await page.keyboard.press('ArrowUp');
+      await page.keyboard.press('Space');
+      await expect(reorder).toHaveAttribute('aria-pressed', 'false');
+    }
+    await expect(fifth).toHaveAccessibleName('Region', { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
   await dialog.getByRole('radio', { name: '10', exact: true }).check();
   await dialog.getByRole('button', { name: 'Confirm' }).click();
   await expect(dialog).toBeHidden();
