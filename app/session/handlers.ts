@@ -60,6 +60,8 @@ export function createSessionHandlers(
       });
     return leftovers;
   };
+  // Nobody is signed in to own them any more: open sessions end before the tokens go.
+  center.beforeSignOut(() => manager.endAll('Signed out.'));
   ctx.onConnectionClosed((connectionId) => void manager.closeOwnedBy(connectionId));
   ctx.onClose(async () => {
     await manager.closeAll();
