@@ -202,7 +202,11 @@ export class ShellSessionAgent {
       shell = spawnLoginShell(
         session.runAsUser,
         { cols: 80, rows: 24 },
-        { host: hosts?.host(session.target), isolation: hosts?.isolation() },
+        {
+          host: hosts?.host(session.target),
+          isolation: hosts?.isolation(),
+          profile: session.inputs.shellProfile?.linux,
+        },
       );
     } catch (error) {
       this.log(`cannot start the shell: ${(error as Error).message}`);
@@ -225,10 +229,6 @@ export class ShellSessionAgent {
       if (!this.ending) this.options.sessions.update(this.sessionId, { exitCode: code });
       void this.end({ status: 'Terminated', output: '', drain: true });
     });
-    // The real agent types the document's shell profile into the new shell.
-    const profile = session.inputs.shellProfile?.linux?.trim();
-    if (profile) shell.pty.write(`${profile}\n`);
-
     this.startTimers();
     this.sendHandshakeRequest();
   }
