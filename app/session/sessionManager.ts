@@ -223,7 +223,9 @@ export class SessionManager {
       if (current()) session.state.close(messageOf(error, 'The session could not start.'));
       return;
     }
-    await this.options.records.add(started.record).catch((error: unknown) => {
+    // Recorded on disk while the channel is dialled, not before: the session exists in AWS either way,
+    // and the file's queue keeps this write ahead of the remove when the session ends.
+    void this.options.records.add(started.record).catch((error: unknown) => {
       this.options.log('could not record the open session', error);
     });
     if (!current() || session.state.status !== 'starting') {
