@@ -6,6 +6,7 @@
  * resending its whole window every RTO: those copies queue in front of the
  * socket the client is not reading, and the next pause adds more, until the
  * flood slows to a crawl and never finishes (the session bench's stall).
+ * Nor may it queue the window in memory in front of that socket.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DataChannelClient } from '../../../app/session/dataChannel/client';
@@ -69,4 +70,7 @@ it('a flood read in bursts with long pauses arrives complete, with next to no re
   // Each pause holds up to 10,000 unacked messages: resending the window every RTO would deliver
   // tens of thousands of copies. The plugin's rule, one probe per 100 ms check, gives a few dozen.
   expect(client.duplicatesReceived).toBeLessThan(PAUSES * (PAUSE_MS / 100) + 50);
+  // Nor queue output without bound in front of the socket the client is not reading: its write
+  // blocks, as the real agent's does, and the shell with it. (Unbounded, this was the whole window.)
+  expect(server.host.peakUnsentBytes!(session.sessionId)).toBeLessThan(1_000_000);
 }, 180_000);
