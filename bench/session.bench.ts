@@ -88,8 +88,10 @@ const tapScript = `(() => {
         if (bench.clickAt !== undefined && bench.firstFrameAfterClick === undefined) bench.firstFrameAfterClick = now;
         const text = bench.tail + decoder.decode(data);
         if (bench.doneArrivedAt === undefined && text.includes('FLOODDONE')) bench.doneArrivedAt = now;
+        // A key counts only once it has been pressed: the same letter in earlier output is not its echo.
         for (const key of bench.watch) {
-          if (bench.echoArrived[key] === undefined && text.includes(key)) bench.echoArrived[key] = now;
+          if (bench.echoArrived[key] === undefined && bench.keyAt[key] !== undefined && text.includes(key))
+            bench.echoArrived[key] = now;
         }
         bench.tail = text.slice(-16);
       });
@@ -122,7 +124,8 @@ const tapScript = `(() => {
       const text = parsedTail + parsedDecoder.decode(data, { stream: true });
       const now = performance.now();
       for (const key of bench.parsedWatch) {
-        if (bench.parsedAt[key] === undefined && text.includes(key)) bench.parsedAt[key] = now;
+        const pressed = key === 'FLOODDONE' || bench.keyAt[key] !== undefined;
+        if (bench.parsedAt[key] === undefined && pressed && text.includes(key)) bench.parsedAt[key] = now;
       }
       parsedTail = text.slice(-16);
     });
@@ -365,6 +368,7 @@ async function measureApp(
     const keys = [...'ABCGHIJKMPQRSTUVWYZbfgijklmnpqsuwy'].filter((key) => !onScreen.includes(key));
     await page.evaluate(`window.__bench.watch = ${JSON.stringify(keys)}; window.__bench.echoArrived = {};
       window.__bench.parsedWatch = ['FLOODDONE', ...window.__bench.watch]; window.__bench.parsedAt = {};
+      for (const key of window.__bench.watch) delete window.__bench.keyAt[key];
       window.__bench.doneArrivedAt = undefined; window.__bench.tail = ''`);
     await page.keyboard.type(floodCommandOf(ECHO_FLOOD_BYTES));
     await page.keyboard.press('Enter');
