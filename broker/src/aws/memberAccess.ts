@@ -191,8 +191,15 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
     return pending;
   }
 
-  return async (accountId, partition, roleSessionName) => {
-    const member = await memberFor(accountId, partition, roleSessionName);
+  const open = async (accountId: string, partition: string, roleSessionName: string) =>
+    memberAccount(await memberFor(accountId, partition, roleSessionName), accountId, partition);
+  const opened = (accountId: string, partition: string, roleSessionName: string) => {
+    const member = cache.get(`${accountId}|${roleSessionName}`);
+    return member ? memberAccount(member, accountId, partition) : undefined;
+  };
+  return Object.assign(open, { opened });
+
+  function memberAccount(member: CachedMember, accountId: string, partition: string): MemberAccount {
     const clients = (region: string) => {
       let entry = member.clients.get(region);
       if (!entry) {
@@ -346,5 +353,5 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       },
     };
     return account;
-  };
+  }
 }
