@@ -88,8 +88,10 @@ const tapScript = `(() => {
         if (bench.clickAt !== undefined && bench.firstFrameAfterClick === undefined) bench.firstFrameAfterClick = now;
         const text = bench.tail + decoder.decode(data);
         if (bench.doneArrivedAt === undefined && text.includes('FLOODDONE')) bench.doneArrivedAt = now;
+        // A key counts only once it has been pressed: the same letter in earlier output is not its echo.
         for (const key of bench.watch) {
-          if (bench.echoArrived[key] === undefined && text.includes(key)) bench.echoArrived[key] = now;
+          if (bench.echoArrived[key] === undefined && bench.keyAt[key] !== undefined && text.includes(key))
+            bench.echoArrived[key] = now;
         }
         bench.tail = text.slice(-16);
       });
@@ -107,31 +109,37 @@ const tapScript = `(() => {
     const element = [...document.querySelectorAll('[data-testid="terminal"]')].find((e) => e.offsetParent !== null);
     return element?.roleshellTerminal?.renderer() ?? 'none';
   };
-  /** Notes (wall clock) when xterm's buffer first holds each watched key whose echo has arrived. */
-  bench.watchEchoes = () => {
-    bench.echoParsed = {};
-    const check = () => {
-      const pending = bench.watch.filter((key) => bench.echoArrived[key] !== undefined && bench.echoParsed[key] === undefined);
-      if (pending.length > 0) {
-        const text = bench.terminalText();
-        for (const key of pending) {
-          if (text.includes(key)) bench.echoParsed[key] = performance.timeOrigin + performance.now();
-          // Scrolled out before a check saw it: given up (and not counted) rather than searched for every frame.
-          else if (performance.now() - bench.echoArrived[key] > 1000) bench.echoParsed[key] = null;
-        }
+  /**
+   * Notes when xterm has parsed each watched text, from the terminal's own write callback (the handle's
+   * onParsed): reading the whole buffer every frame instead took the page's main thread from xterm's
+   * parser under load, until a flood never finished.
+   */
+  bench.parsedAt = {};
+  bench.parsedWatch = ['FLOODDONE'];
+  bench.hookParsed = () => {
+    const element = [...document.querySelectorAll('[data-testid="terminal"]')].find((e) => e.offsetParent !== null);
+    const parsedDecoder = new TextDecoder();
+    let parsedTail = '';
+    element.roleshellTerminal.onParsed((data) => {
+      const text = parsedTail + parsedDecoder.decode(data, { stream: true });
+      const now = performance.now();
+      for (const key of bench.parsedWatch) {
+        const pressed = key === 'FLOODDONE' || bench.keyAt[key] !== undefined;
+        if (bench.parsedAt[key] === undefined && pressed && text.includes(key)) bench.parsedAt[key] = now;
       }
-      // Bounded: an echo that scrolled out of the buffer before a check saw it is given up once the flood is over.
-      if (bench.doneArrivedAt === undefined || (pending.length > 0 && performance.now() < bench.doneArrivedAt + 2000)) requestAnimationFrame(check);
-    };
-    requestAnimationFrame(check);
+      parsedTail = text.slice(-16);
+    });
   };
-  /** Resolves with performance.now() at the first frame where xterm's buffer contains text. */
+  /** Resolves with performance.now() when xterm had parsed text (watched from hookParsed). */
   bench.parsed = (text, timeoutMs) => new Promise((resolve, reject) => {
     const deadline = performance.now() + timeoutMs;
     const check = () => {
-      if (bench.terminalText().includes(text)) resolve(performance.now());
-      else if (performance.now() > deadline) reject(new Error('not parsed in time: ' + text));
-      else requestAnimationFrame(check);
+      if (bench.parsedAt[text] !== undefined) resolve(bench.parsedAt[text]);
+      else if (performance.now() > deadline) reject(new Error('not parsed in time: ' + text + ' (' + bench.bytes +
+        ' bytes in ' + bench.frames + ' frames reached the page; the end marker ' +
+        (bench.doneArrivedAt === undefined ? 'never arrived' : 'arrived but xterm never showed it') +
+        '; the terminal ends with ' + JSON.stringify(bench.terminalText().trimEnd().slice(-80)) + ')'));
+      else setTimeout(check, 20);
     };
     check();
   });
@@ -335,6 +343,7 @@ async function measureApp(
       timeout: 30_000,
     });
     const renderer = (await page.evaluate('window.__bench.renderer()')) as string;
+    await page.evaluate('window.__bench.hookParsed()');
     await page.waitForTimeout(2000);
     const idle = await memory();
 
@@ -343,7 +352,9 @@ async function measureApp(
     await terminal.click();
     await page.keyboard.type(floodCommand);
     const sampler = sampleMemory();
-    await page.evaluate('window.__bench.doneArrivedAt = undefined; window.__bench.tail = ""');
+    await page.evaluate(
+      'window.__bench.doneArrivedAt = undefined; window.__bench.tail = ""; window.__bench.parsedAt = {}',
+    );
     await page.keyboard.press('Enter');
     const floodEnd = (await page.evaluate('window.__bench.parsed("FLOODDONE", 600000)')) as number;
     const peak = await sampler.stop();
@@ -352,11 +363,13 @@ async function measureApp(
     // Keystroke → echo parsed by xterm, during a longer flood: letters not yet on screen, after a `#` so
     // the line the shell reads once the flood ends is a comment. Keys are sent from here (Date.now() as each
     // press is sent, so time the renderer is too busy to take the input counts) and the page notes, on the
-    // wall clock, when xterm's buffer first holds each one.
+    // wall clock, when xterm has parsed each one (its write callback).
     const onScreen = (await page.evaluate('window.__bench.terminalText()')) as string;
     const keys = [...'ABCGHIJKMPQRSTUVWYZbfgijklmnpqsuwy'].filter((key) => !onScreen.includes(key));
     await page.evaluate(`window.__bench.watch = ${JSON.stringify(keys)}; window.__bench.echoArrived = {};
-      window.__bench.doneArrivedAt = undefined; window.__bench.tail = ''; window.__bench.watchEchoes()`);
+      window.__bench.parsedWatch = ['FLOODDONE', ...window.__bench.watch]; window.__bench.parsedAt = {};
+      for (const key of window.__bench.watch) delete window.__bench.keyAt[key];
+      window.__bench.doneArrivedAt = undefined; window.__bench.tail = ''`);
     await page.keyboard.type(floodCommandOf(ECHO_FLOOD_BYTES));
     await page.keyboard.press('Enter');
     await page.waitForTimeout(300);
@@ -368,8 +381,10 @@ async function measureApp(
       await page.waitForTimeout(30);
     }
     await page.evaluate('window.__bench.parsed("FLOODDONE", 600000)');
+    // Parse times on the wall clock, to set against Date.now() at each press.
     const seen = (await page.evaluate(
-      '({ parsed: window.__bench.echoParsed, arrived: window.__bench.echoArrived, done: window.__bench.doneArrivedAt })',
+      `({ parsed: Object.fromEntries(Object.entries(window.__bench.parsedAt).map(([k, v]) => [k, performance.timeOrigin + v])),
+          arrived: window.__bench.echoArrived, done: window.__bench.doneArrivedAt })`,
     )) as { parsed: Record<string, number>; arrived: Record<string, number>; done: number };
     // Only echoes that reached the renderer while the flood was still running count.
     const echoMs = keys
