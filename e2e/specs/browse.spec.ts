@@ -340,7 +340,7 @@ test('column order, visibility, widths and page size set in the preferences are 
     }
     await expect(fifth).toHaveAccessibleName('Region', { timeout: 1_000 });
   }).toPass({ timeout: 20_000 });
-  await dialog.getByRole('radio', { name: '10', exact: true }).check();
+  await dialog.getByRole('radio', { name: '50', exact: true }).check();
   await dialog.getByRole('button', { name: 'Confirm' }).click();
   await expect(dialog).toBeHidden();
   const changed = ['Name', 'Instance ID', 'Status', 'Region', 'Account', 'Tags', 'Connect as'];
@@ -371,7 +371,7 @@ test('column order, visibility, widths and page size set in the preferences are 
   const name = (await columns(page)).find((c) => c.header === 'Name')!.width;
   expect(Math.abs(name - widened)).toBeLessThanOrEqual(2);
   await page.getByRole('button', { name: 'Preferences' }).click();
-  await expect(dialog.getByRole('radio', { name: '10', exact: true })).toBeChecked();
+  await expect(dialog.getByRole('radio', { name: '50', exact: true })).toBeChecked();
 });
 
 test('signing out returns to the first-run choice; signing in again brings the instances back', async ({

@@ -181,7 +181,9 @@ export interface TablePreferences {
 }
 
 const defaultPreferences: TablePreferences = {
-  pageSize: 20,
+  // About what a 1280×800 window shows: every row on a page is mounted when the filter changes the page,
+  // and measured, 10 rows paint a page-changing keystroke in about half the time 20 do.
+  pageSize: 10,
   contentDisplay: [
     { id: 'favourite', visible: true },
     { id: 'name', visible: true },
