@@ -272,7 +272,7 @@ describe('the synthesized deployment, enforced by the sandbox', () => {
     const error = await startDirectly(target, 'SSM-SessionManagerRunShell').catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'AccessDeniedException' });
     expect((error as Error).message).toContain(
-      'document/SSM-SessionManagerRunShell because no policy allows it',
+      'document/SSM-SessionManagerRunShell because no identity-based policy allows the ssm:StartSession action',
     );
     // With a RoleShell document the same role session may.
     const own = await startDirectly(target, 'RoleShell-Developer');
