@@ -100,8 +100,8 @@ export interface Sandbox {
     recreateRole(accountId: string, roleName: string, replacement?: RoleReplacement): IamRole;
   };
   cloudTrail(): CloudTrailEvent[];
-  /** IAM decisions evaluated and answered from the cache so far. */
-  iamStats(): { evaluated: number; cached: number };
+  /** IAM decisions evaluated and answered from the cache so far, and the time spent evaluating. */
+  iamStats(): { evaluated: number; cached: number; evaluatingMs: number };
   /**
    * Fault injection: closes the session's data-channel WebSocket abruptly from the agent side (the
    * shell keeps running, the session goes Disconnected until ResumeSession and a redial). Returns

@@ -151,11 +151,16 @@ export function iamSimulateEvaluator(
   };
 }
 
-export async function loadEvaluator(options: { crossCheck?: boolean } = {}): Promise<Evaluator> {
+export async function loadEvaluator(
+  options: {
+    crossCheck?: boolean;
+    /** Another module name (tests of the missing case). */ module?: string;
+  } = {},
+): Promise<Evaluator> {
   let module: IamSimulate;
   let policy: IamPolicyModule;
   try {
-    module = (await import(EVALUATOR_MODULE)) as IamSimulate;
+    module = (await import(options.module ?? EVALUATOR_MODULE)) as IamSimulate;
     policy = (await import(POLICY_MODULE)) as IamPolicyModule;
   } catch (error) {
     const cause = (error as Error).message.split('\n')[0] ?? String(error);

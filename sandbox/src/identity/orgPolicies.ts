@@ -72,6 +72,18 @@ export function expandActions(patterns: string[]): string[] {
 
 const policy = (statements: PolicyJson[]): PolicyJson => ({ Version: '2012-10-17', Statement: statements });
 
+/** Written in the org file for the role's own account (iam-simulate resolves no variables in ARNs). */
+export const ACCOUNT_VARIABLE = '${aws:PrincipalAccount}';
+
+/** Whether a policy given as JSON names the role's own account (so each account has its own copy). */
+export const isPerAccount = (p: PolicyJson) => JSON.stringify(p).includes(ACCOUNT_VARIABLE);
+
+function inAccount(p: PolicyJson, accountId: string): PolicyJson {
+  return isPerAccount(p)
+    ? (JSON.parse(JSON.stringify(p).replaceAll(ACCOUNT_VARIABLE, accountId)) as PolicyJson)
+    : p;
+}
+
 /** Permission sets listed on an instance's roleshell:permission-sets tag (`*` = all). */
 export function permissionSetsOf(instance: OrgInstance): string[] {
   return (instance.tags[PERMISSION_SETS_TAG] ?? '')
@@ -133,8 +145,8 @@ export function permissionSetPolicy(permissionSet: OrgPermissionSet): PolicyJson
  * form: the listed actions on every resource, except StartSession, which is
  * allowed on the instances of its account and only with the listed documents.
  */
-export function rolePolicies(role: OrgRole): PolicyJson[] {
-  if (role.policyDocuments) return role.policyDocuments;
+export function rolePolicies(role: OrgRole, accountId: string): PolicyJson[] {
+  if (role.policyDocuments) return role.policyDocuments.map((p) => inAccount(p, accountId));
   const actions = expandActions(role.policy.actions);
   if (actions.length === 0) return [];
   const others = actions.filter((a) => a !== 'ssm:StartSession');
@@ -164,7 +176,7 @@ export function rolePolicies(role: OrgRole): PolicyJson[] {
  * provider; org-file roles their `trustPolicy`, or the short form written out.
  */
 export function trustPolicyOf(org: Org, role: IamRole): PolicyJson {
-  if (role.definition?.trustPolicy) return role.definition.trustPolicy;
+  if (role.definition?.trustPolicy) return inAccount(role.definition.trustPolicy, role.accountId);
   const statements: PolicyJson[] = [];
   if (role.permissionSet) {
     statements.push({
