@@ -26,7 +26,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../index';
 import { defaultOrgWith } from '../testing/orgs';
 import { assumeRole, clientConfig, permissionSetCredentials, signIn } from '../testing/sdk';
+import { loadOrg } from '../org';
 import { loadEvaluator } from './evaluator';
+import { IamRoles } from './iamRoles';
+import { PolicyEnforcer } from './policyEnforcer';
+import type { RoleSession } from './principals';
 
 const CENTRAL = '111111111111';
 const PROD = '222222222222';
@@ -312,6 +316,64 @@ describe('IAM through the policy evaluator, per service', () => {
     const err = await errorOf(client.send(new DescribeSessionsCommand({ State: 'Active' })));
     expect(err).toMatchObject({ name: 'AccessDeniedException' });
     client.destroy();
+  });
+});
+
+describe('the decision cache', () => {
+  const { org } = loadOrg(
+    defaultOrgWith({
+      roles: [
+        {
+          name: 'ProdOnly',
+          accounts: [PROD, '333333333333'],
+          policyDocuments: [
+            {
+              Version: '2012-10-17',
+              Statement: [
+                { Effect: 'Allow', Action: 'ssm:GetDocument', Resource: `arn:aws:ssm:*:${PROD}:document/*` },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+  );
+  const session = (accountId: string, roleName: string): RoleSession => {
+    const role = IamRoles.of(org).get(accountId, roleName)!;
+    return {
+      accountId,
+      roleName,
+      rolePath: role.path,
+      roleId: role.roleId,
+      sessionName: 'alice',
+      sessionTags: {},
+      transitiveTagKeys: [],
+      createdAt: new Date(),
+    };
+  };
+
+  it('answers the same request from another account from one decision when no policy names the account', async () => {
+    const enforcer = new PolicyEnforcer(org);
+    for (const account of [PROD, '333333333333', '444444444444'])
+      expect(
+        await enforcer.decide(session(account, 'RoleShellTarget'), 'ssm:DescribeSessions', '*', {
+          context: { 'aws:RequestedRegion': 'eu-west-1' },
+        }),
+      ).toBe('Allowed');
+    expect(enforcer.stats).toMatchObject({ evaluated: 1, cached: 2 });
+  });
+
+  it('decides again for each account a policy names', async () => {
+    const enforcer = new PolicyEnforcer(org);
+    const getDocument = (account: string) =>
+      enforcer.decide(
+        session(account, 'ProdOnly'),
+        'ssm:GetDocument',
+        `arn:aws:ssm:eu-west-1:${account}:document/RoleShell-ReadOnly`,
+      );
+    expect(await getDocument(PROD)).toBe('Allowed');
+    expect(await getDocument('333333333333')).toBe('ImplicitlyDenied');
+    expect(enforcer.stats).toMatchObject({ evaluated: 2, cached: 0 });
   });
 });
 

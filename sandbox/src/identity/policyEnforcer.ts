@@ -10,7 +10,7 @@
  * Decisions are cached: the policies of a sandbox are fixed except when a role
  * is recreated (IamRoles.generation), which clears the cache.
  */
-import type { Org } from '../org/schema';
+import type { Org, OrgFunction } from '../org/schema';
 import { AwsError } from '../http/awsError';
 import { IamRoles, type IamRole } from './iamRoles';
 import { roleIdFor } from './ids';
@@ -25,7 +25,6 @@ import {
 } from './orgPolicies';
 import { assumedRoleArn, roleArn, userIdOf, type RoleSession } from './principals';
 import { loadEvaluator, type Decision, type Evaluator, type Simulation } from './evaluator';
-import type { OrgFunction } from '../org/schema';
 
 export type { PolicyJson } from './orgPolicies';
 
@@ -130,16 +129,19 @@ export class PolicyEnforcer {
     return role.definition !== undefined && this.org.roles.includes(role.definition);
   }
 
+  /** No identity policy (a deleted role, IdC's roles outside a permission set): one array, so it caches. */
+  private static readonly NONE: PolicyJson[] = [];
+
   private identityPolicies(session: RoleSession): PolicyJson[] {
     const ps = session.permissionSet;
     if (ps) {
       const given = this.policies.permissionSetPolicies?.[ps];
       if (given) return given;
       const set = this.org.permissionSets.find((p) => p.name === ps);
-      return set ? this.memo(`ps/${ps}`, () => [permissionSetPolicy(set)]) : [];
+      return set ? this.memo(`ps/${ps}`, () => [permissionSetPolicy(set)]) : PolicyEnforcer.NONE;
     }
     const role = this.currentRole(session);
-    if (!role?.definition) return [];
+    if (!role?.definition) return PolicyEnforcer.NONE;
     if (this.fromOrgFile(role)) {
       const given = this.policies.rolePolicies?.[role.roleName];
       if (given) return given;
@@ -150,6 +152,23 @@ export class PolicyEnforcer {
     return this.memo(`role/${this.id(definition)}${perAccount}`, () =>
       rolePolicies(definition, role.accountId),
     );
+  }
+
+  private readonly textByPolicy = new WeakMap<object, { text: string; renamable: boolean }>();
+
+  /**
+   * Whether the policy's decisions cannot depend on which account ID `account` is: it never
+   * names it, has no wildcard next to a digit (that could match part of an ID) and no numeric
+   * condition.
+   */
+  private neverNames(policy: PolicyJson, account: string): boolean {
+    let entry = this.textByPolicy.get(policy);
+    if (!entry) {
+      const text = JSON.stringify(policy);
+      entry = { text, renamable: !/[0-9][*?]|[*?][0-9]|Numeric/.test(text) };
+      this.textByPolicy.set(policy, entry);
+    }
+    return entry.renamable && !entry.text.includes(account);
   }
 
   private readonly keysByPolicy = new WeakMap<object, Set<string>>();
@@ -233,7 +252,12 @@ export class PolicyEnforcer {
     ]);
     for (const name of Object.keys(contextVariables))
       if (!read.has(name.toLowerCase())) delete contextVariables[name];
-    const key = JSON.stringify([
+    const involved = [
+      ...identityPolicies,
+      ...scps,
+      ...(options.resourcePolicy ? [options.resourcePolicy] : []),
+    ];
+    let key = JSON.stringify([
       this.id(identityPolicies),
       scps.length > 0,
       options.resourcePolicy ? this.id(options.resourcePolicy) : 0,
@@ -243,6 +267,13 @@ export class PolicyEnforcer {
       resourceAccount,
       contextVariables,
     ]);
+    // An account no policy of the request names can be renamed without changing the decision
+    // (caller and resource account keep being equal or not): the cache key names it by its role,
+    // so one decision serves the same request from every such account. NUL never occurs in a request.
+    [...new Set([session.accountId, resourceAccount])].forEach((account, i) => {
+      if (involved.every((policy) => this.neverNames(policy, account)))
+        key = key.replaceAll(account, `\u0000${i}\u0000`);
+    });
     const known = this.decisions.get(key);
     if (known !== undefined) {
       this.stats.cached++;
