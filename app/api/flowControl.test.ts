@@ -80,29 +80,37 @@ describe('AckBatcher', () => {
 describe('OutputBatcher', () => {
   afterEach(() => vi.useRealTimers());
 
-  it('joins chunks that arrive within the delay into one, in order', () => {
+  it('sends the first output after a quiet spell at once, and joins what follows within the delay, in order', () => {
     vi.useFakeTimers();
     const out: string[] = [];
     const batcher = new OutputBatcher((data) => out.push(Buffer.from(data).toString()), 5, 1000);
     batcher.push(Buffer.from('ab'));
+    expect(out).toEqual(['ab']); // an echo or a prompt does not wait for a batch
     batcher.push(Buffer.from('cd'));
-    expect(out).toEqual([]);
+    batcher.push(Buffer.from('ef'));
+    expect(out).toEqual(['ab']);
     vi.advanceTimersByTime(5);
-    expect(out).toEqual(['abcd']);
-    batcher.push(Buffer.from('e'));
+    expect(out).toEqual(['ab', 'cdef']);
+    batcher.push(Buffer.from('g')); // the window is open again after a batch went out
+    expect(out).toEqual(['ab', 'cdef']);
     vi.advanceTimersByTime(5);
-    expect(out).toEqual(['abcd', 'e']);
+    expect(out).toEqual(['ab', 'cdef', 'g']);
+    vi.advanceTimersByTime(5); // a window with nothing in it closes
+    batcher.push(Buffer.from('h'));
+    expect(out).toEqual(['ab', 'cdef', 'g', 'h']);
   });
 
   it('sends at once when the size limit is reached, and drops pending output on dispose', () => {
     vi.useFakeTimers();
     const out: string[] = [];
     const batcher = new OutputBatcher((data) => out.push(Buffer.from(data).toString()), 5, 4);
-    batcher.push(Buffer.from('abcdef'));
-    expect(out).toEqual(['abcdef']);
+    batcher.push(Buffer.from('a'));
+    batcher.push(Buffer.from('bc'));
+    batcher.push(Buffer.from('defg'));
+    expect(out).toEqual(['a', 'bcdefg']);
     batcher.push(Buffer.from('x'));
     batcher.dispose();
     vi.advanceTimersByTime(10);
-    expect(out).toEqual(['abcdef']);
+    expect(out).toEqual(['a', 'bcdefg']);
   });
 });

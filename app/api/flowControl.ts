@@ -15,7 +15,7 @@ export const HIGH_WATERMARK_BYTES = 100_000;
 export const LOW_WATERMARK_BYTES = 5_000;
 /** The renderer acknowledges once it has written this many bytes (VS Code: 5 000 chars). */
 export const ACK_BATCH_BYTES = 5_000;
-/** Output waits at most this long to be sent as one message across a process boundary. */
+/** Output in a burst waits at most this long to be sent as one message across a process boundary. */
 export const OUTPUT_BATCH_MS = 5;
 /** … or until this much has gathered. */
 export const OUTPUT_BATCH_MAX_BYTES = 64 * 1024;
@@ -100,10 +100,16 @@ export class AckBatcher {
   }
 }
 
-/** Gathers output for a few ms (or up to a size) and hands it on as one chunk. */
+/**
+ * Gathers output for a few ms (or up to a size) and hands it on as one chunk.
+ * Output after a quiet spell goes at once (a keystroke's echo, a prompt, the
+ * session's first byte) and opens a window of `delayMs`; what arrives within
+ * it waits for the window's end, so a flood still crosses as few large chunks.
+ */
 export class OutputBatcher {
   private chunks: Uint8Array[] = [];
   private size = 0;
+  /** Set while a batch window is open. */
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -117,12 +123,14 @@ export class OutputBatcher {
     this.chunks.push(data);
     this.size += data.length;
     if (this.size >= this.maxBytes) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.delayMs);
+    else if (!this.timer) {
+      this.flush();
+      this.openWindow();
+    }
   }
 
+  /** Hands on what is pending now (the window, if open, stays open). */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
     if (this.size === 0) return;
     const data = this.chunks.length === 1 ? this.chunks[0]! : concat(this.chunks, this.size);
     this.chunks = [];
@@ -136,6 +144,15 @@ export class OutputBatcher {
     this.timer = undefined;
     this.chunks = [];
     this.size = 0;
+  }
+
+  private openWindow(): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.size === 0) return; // quiet: the next output goes at once
+      this.flush();
+      this.openWindow();
+    }, this.delayMs);
   }
 }
 

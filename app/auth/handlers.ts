@@ -50,6 +50,7 @@ export function createAuthHandlers(
     },
     async 'auth.signOut'() {
       const connection = await center.current();
+      await center.prepareSignOut();
       await connection.session.signOut();
       connection.portal.clear();
       return center.viewOf(connection);

@@ -89,6 +89,18 @@ export class IdentityCenter {
     this.store = createEncryptedFileStore(path.join(ctx.dataDir, 'secrets'), cipher);
   }
 
+  private readonly signOutCleanups: (() => Promise<void>)[] = [];
+
+  /** Runs before a sign-out forgets the tokens (sessions are terminated while their credentials still work). */
+  beforeSignOut(cleanup: () => Promise<void>): void {
+    this.signOutCleanups.push(cleanup);
+  }
+
+  /** Everything registered with beforeSignOut; one failing cleanup does not stop the sign-out. */
+  async prepareSignOut(): Promise<void> {
+    await Promise.allSettled(this.signOutCleanups.map((cleanup) => cleanup()));
+  }
+
   /** The effective configuration, or undefined before a start URL is set (first run). */
   config(): IdcConfig | undefined {
     if (this.sandbox) {

@@ -2,7 +2,7 @@ import { SSOClient } from '@aws-sdk/client-sso';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../auth/clock';
 import { startPortalWire, type PortalWire, type PortalWireOptions } from './fixtures/portalWire';
-import { Portal } from './portal';
+import { isRetryablePortalError, Portal } from './portal';
 import type { AccessTokenSource } from './types';
 
 let wire: PortalWire | undefined;
@@ -177,5 +177,24 @@ describe('Portal', () => {
       code: 'Unavailable',
       message: /Could not load your accounts/,
     });
+  });
+});
+
+describe('isRetryablePortalError', () => {
+  it('retries throttling and a dropped connection, nothing else', () => {
+    expect(
+      isRetryablePortalError(Object.assign(new Error('slow down'), { name: 'TooManyRequestsException' })),
+    ).toBe(true);
+    expect(isRetryablePortalError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBe(
+      true,
+    );
+    expect(isRetryablePortalError(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))).toBe(true);
+    expect(isRetryablePortalError(Object.assign(new Error('no'), { name: 'UnauthorizedException' }))).toBe(
+      false,
+    );
+    expect(
+      isRetryablePortalError(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' })),
+    ).toBe(false);
+    expect(isRetryablePortalError('ECONNRESET')).toBe(false);
   });
 });

@@ -44,6 +44,17 @@ export interface LoadProgress {
 const errorName = (error: unknown) =>
   error && typeof error === 'object' && 'name' in error ? String((error as { name: unknown }).name) : '';
 
+/**
+ * Worth another try with backoff: the portal throttling (429), or the connection
+ * dropped under the request (a keep-alive socket the other end closed as it was
+ * reused). Every portal request is a read, so repeating one is safe.
+ */
+export function isRetryablePortalError(error: unknown): boolean {
+  if (errorName(error) === 'TooManyRequestsException') return true;
+  const code = error && typeof error === 'object' && 'code' in error ? (error as { code: unknown }).code : '';
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
 export class Portal {
   private readonly clock: Clock;
   private accounts: Promise<Account[]> | undefined;
@@ -202,7 +213,7 @@ export class Portal {
     const attempt = (accessToken: string) =>
       withBackoff(() => request(accessToken), {
         clock: this.clock,
-        isRetryable: (e) => errorName(e) === 'TooManyRequestsException',
+        isRetryable: isRetryablePortalError,
         ...(this.options.random ? { random: this.options.random } : {}),
       });
     const token = await auth.accessToken();

@@ -27,6 +27,7 @@ export function createSessionHandlers(
   | 'session.resize'
   | 'session.ack'
   | 'session.attach'
+  | 'session.prepare'
   | 'session.close'
 > {
   const host = new SessionHost(options.spawnHost, (message) => ctx.log(message));
@@ -60,6 +61,8 @@ export function createSessionHandlers(
       });
     return leftovers;
   };
+  // Nobody is signed in to own them any more: open sessions end before the tokens go.
+  center.beforeSignOut(() => manager.endAll('Signed out.'));
   ctx.onConnectionClosed((connectionId) => void manager.closeOwnedBy(connectionId));
   ctx.onClose(async () => {
     await manager.closeAll();
@@ -94,6 +97,9 @@ export function createSessionHandlers(
     },
     async 'session.attach'({ id }, caller) {
       guard(() => manager.attach(caller.connectionId, id));
+    },
+    async 'session.prepare'() {
+      host.warm();
     },
     async 'session.close'({ id }, caller) {
       await manager.close(caller.connectionId, id);

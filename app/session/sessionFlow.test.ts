@@ -159,6 +159,43 @@ describe('sessions through the app API', () => {
     await until(async () => (await activeSessions(sandbox)).length === 0, 'no active session');
   });
 
+  it('signing out terminates every open session; its tab shows why and can start a new one after signing in', async () => {
+    const { window, sandbox } = await setup();
+    const ids: string[] = [];
+    for (const [permissionSet, linuxUser] of [
+      ['AdministratorAccess', 'ops-admin'],
+      ['ReadOnly', 'auditor'],
+    ] as const) {
+      const { id } = (await window.call('session.start', {
+        request: request(permissionSet, linuxUser),
+        cols: 80,
+        rows: 24,
+      })) as { id: string };
+      ids.push(id);
+    }
+    for (const id of ids)
+      await until(() => window.states.some((s) => s.id === id && s.status === 'connected'), 'connected');
+    expect(await activeSessions(sandbox)).toHaveLength(2);
+
+    await window.call('auth.signOut');
+    // Terminated before the sign-out answered, not eventually.
+    expect(await activeSessions(sandbox)).toEqual([]);
+    for (const id of ids)
+      expect(window.states.filter((s) => s.id === id).at(-1)).toMatchObject({
+        status: 'closed',
+        reason: 'Signed out.',
+      });
+    expect(JSON.parse(await readFile(path.join(dataDir!, 'sessions', 'open.json'), 'utf8'))).toEqual([]);
+    const terminated = sandbox.cloudTrail().filter((e) => e.eventName === 'TerminateSession');
+    expect(terminated).toHaveLength(2);
+
+    await window.call('auth.signIn');
+    await until(async () => ((await window.call('auth.getView')) as AuthView).state.status === 'signedIn');
+    await window.call('session.reconnect', { id: ids[0], cols: 80, rows: 24 });
+    await until(() => window.states.at(-1)?.id === ids[0] && window.states.at(-1)?.status === 'connected');
+    expect(await activeSessions(sandbox)).toHaveLength(1);
+  });
+
   it('a start after a crash terminates what the last run left open; quitting ends every session', async () => {
     const { window, sandbox } = await setup();
     const first = (await window.call('session.start', {

@@ -145,6 +145,27 @@ export class SessionManager {
     await Promise.all([...this.sessions.values()].map((s) => this.end(s, 'RoleShell is quitting.')));
   }
 
+  /**
+   * Sign-out: every open session is terminated (while the credentials to do so
+   * still work) and its tab shows `reason`; the tabs stay, so Reconnect after
+   * signing in again starts a fresh session.
+   */
+  async endAll(reason: string): Promise<void> {
+    await Promise.all(
+      [...this.sessions.values()]
+        .filter((s) => s.state.status !== 'closed')
+        .map(async (session) => {
+          session.generation++; // late host messages and a start still in flight are now stale
+          if (session.hostId) this.options.host.send({ type: 'close', id: session.hostId });
+          session.hostId = undefined;
+          session.state.close(reason);
+          const record = session.record;
+          session.record = undefined;
+          if (record) await this.terminateRecord(record);
+        }),
+    );
+  }
+
   /** Terminates what an earlier run (that crashed) left open. Entries that cannot be reached yet stay for next time. */
   async terminateLeftovers(isCurrent: (record: OpenSessionRecord) => boolean): Promise<void> {
     const own = new Set([...this.sessions.values()].map((s) => s.record?.sessionId));
@@ -202,7 +223,9 @@ export class SessionManager {
       if (current()) session.state.close(messageOf(error, 'The session could not start.'));
       return;
     }
-    await this.options.records.add(started.record).catch((error: unknown) => {
+    // Recorded on disk while the channel is dialled, not before: the session exists in AWS either way,
+    // and the file's queue keeps this write ahead of the remove when the session ends.
+    void this.options.records.add(started.record).catch((error: unknown) => {
       this.options.log('could not record the open session', error);
     });
     if (!current() || session.state.status !== 'starting') {

@@ -13,6 +13,7 @@ import { fakeMemberAccount, sessionDocument, type FakeAccountState } from './fix
 import type { StsIdentity } from './identityProof/callerIdentity';
 import { proofRequestFor, signIdentityProof } from './identityProof/sign';
 import type { MemberAccount, RoleFacts } from './memberAccount';
+import { BrokerError } from './errors';
 
 const ACCOUNT = '111122223333';
 const OTHER_ACCOUNT = '444455556666';
@@ -67,7 +68,16 @@ const signed = async <T extends Payload>(accessKeyId: string, request: T, audien
   identity: await proof(accessKeyId, request, audience),
 });
 
-function setup(options: { audit?: AuditSink; config?: object } = {}) {
+function setup(
+  options: {
+    audit?: AuditSink;
+    config?: object;
+    /** memberAccess.opened: accounts already opened are handed out without "AssumeRole". */
+    opened?: boolean;
+    /** What "STS" says instead, by access key (a refusal or another identity). */
+    sts?: Map<string, StsIdentity | Error>;
+  } = {},
+) {
   const accounts: Record<string, FakeAccountState> = {};
   const account = (id: string): FakeAccountState =>
     (accounts[id] ??= {
@@ -112,6 +122,9 @@ function setup(options: { audit?: AuditSink; config?: object } = {}) {
       ]),
     });
   const opened: string[] = [];
+  /** STS replays and the reads of accounts handed out by memberAccess.opened, in the order they happened. */
+  const events: string[] = [];
+  const members = new Map<string, MemberAccount>();
   const replayed: string[] = [];
   const replays = { inFlight: 0, maxInFlight: 0 };
   const audit = options.audit ?? memoryAuditSink();
@@ -127,22 +140,53 @@ function setup(options: { audit?: AuditSink; config?: object } = {}) {
     replayIdentityProof: async (checked) => {
       replayed.push(checked.accessKeyId);
       replays.maxInFlight = Math.max(replays.maxInFlight, ++replays.inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      events.push(`sts ${checked.accessKeyId}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
       replays.inFlight--;
+      events.push(`sts answered ${checked.accessKeyId}`);
+      const instead = options.sts?.get(checked.accessKeyId);
+      if (instead instanceof Error) throw instead;
+      if (instead) return instead;
       const identity = identities[checked.accessKeyId];
       if (!identity) throw new Error('unknown key');
       return identity;
     },
-    memberAccess: async (accountId, _partition, roleSessionName): Promise<MemberAccount> => {
-      opened.push(`${accountId}/${roleSessionName}`);
-      return fakeMemberAccount(accountId, roleSessionName, account(accountId));
-    },
+    memberAccess: Object.assign(
+      async (accountId: string, _partition: string, roleSessionName: string): Promise<MemberAccount> => {
+        opened.push(`${accountId}/${roleSessionName}`);
+        const member = fakeMemberAccount(accountId, roleSessionName, account(accountId));
+        if (options.opened) members.set(`${accountId}/${roleSessionName}`, member);
+        return member;
+      },
+      options.opened
+        ? {
+            opened: (accountId: string, _partition: string, roleSessionName: string) => {
+              const member = members.get(`${accountId}/${roleSessionName}`);
+              if (!member) return undefined;
+              const read = (what: string) => events.push(`${what} ${accountId}/${roleSessionName}`);
+              return {
+                ...member,
+                instanceTags: (region: string, instanceId: string) => {
+                  read('instanceTags');
+                  return member.instanceTags(region, instanceId);
+                },
+                describeManagedInstance: (region: string, instanceId: string) => {
+                  read('describeManagedInstance');
+                  return member.describeManagedInstance(region, instanceId);
+                },
+              };
+            },
+          }
+        : {},
+    ),
     audit,
   });
   return {
     broker,
     account,
     opened,
+    events,
+    members,
     replayed,
     replays,
     audit: audit as AuditSink & { records?: AuditRecord[] },
@@ -345,6 +389,87 @@ describe('startSession', () => {
       error: { code: 'Internal', message: expect.stringContaining('req-1') },
     });
     expect(JSON.stringify(response)).not.toContain('RoleShellTarget');
+  });
+});
+
+describe('startSession reads ahead while STS checks the proof', () => {
+  const request = { action: 'startSession', region: 'eu-west-1', instanceId: 'i-0123456789abcdef0' };
+  const KEY = 'ASIAALICEDEVELOPER01';
+
+  it('reads the target for the caller a key was last, and acts only after STS named that caller', async () => {
+    const s = setup({ opened: true });
+    expect((await s.broker.handle(await signed(KEY, request), ctx)).ok).toBe(true);
+    s.events.length = 0;
+    const response = await s.broker.handle(await signed(KEY, request), ctx);
+    expect(response.ok).toBe(true);
+    // Both reads went out before STS answered; the session started after.
+    expect(s.events.indexOf('instanceTags 111122223333/alice')).toBeLessThan(
+      s.events.indexOf(`sts answered ${KEY}`),
+    );
+    expect(s.events.indexOf('describeManagedInstance 111122223333/alice')).toBeLessThan(
+      s.events.indexOf(`sts answered ${KEY}`),
+    );
+    expect(s.account(ACCOUNT).calls.filter((c) => c.startsWith('startSession'))).toHaveLength(2);
+    expect(s.audit.records?.map((r) => r.outcome)).toEqual(['allowed', 'started', 'allowed', 'started']);
+  });
+
+  it('reads nothing ahead for a key it has not verified, nor as an account not opened yet', async () => {
+    const s = setup({ opened: true });
+    expect((await s.broker.handle(await signed(KEY, request), ctx)).ok).toBe(true);
+    expect(s.events.filter((e) => !e.startsWith('sts'))).toEqual([]);
+  });
+
+  it('answers a refused proof of a known key exactly as without the hint; what it read stays unsaid', async () => {
+    const refusal = new BrokerError(
+      'IdentityRejected',
+      'STS did not accept the identity proof.',
+      'STS said no',
+    );
+    const sts = new Map<string, StsIdentity | Error>();
+    const s = setup({ opened: true, sts });
+    expect((await s.broker.handle(await signed(KEY, request), ctx)).ok).toBe(true);
+    // The reads made ahead would fail, and loudly: none of it may reach the unverified caller.
+    const member = s.members.get(`${ACCOUNT}/alice`)!;
+    member.describeManagedInstance = () =>
+      Promise.reject(new Error('SSM is down: instance i-0123… in 1111…'));
+    member.getSessionDocument = () => Promise.reject(new Error('document service is down'));
+    sts.set(KEY, refusal);
+    const records = s.audit.records!.length;
+    const response = await s.broker.handle(await signed(KEY, request), ctx);
+    expect(s.events).toContain('describeManagedInstance 111122223333/alice');
+
+    const fresh = setup({ sts: new Map([[KEY, refusal]]) });
+    const unhinted = await fresh.broker.handle(await signed(KEY, request), ctx);
+    expect(response).toEqual(unhinted);
+    expect(response).toEqual({
+      ok: false,
+      error: { code: 'IdentityRejected', message: 'STS did not accept the identity proof.' },
+    });
+    const withoutTime = (list: AuditRecord[]) => list.map(({ time: _time, ...rest }) => rest);
+    expect(withoutTime(s.audit.records!.slice(records))).toEqual(withoutTime(fresh.audit.records!));
+    expect(s.account(ACCOUNT).calls.filter((c) => c.startsWith('startSession'))).toHaveLength(1);
+  });
+
+  it('reports what the reads ahead found only once STS vouched for the caller', async () => {
+    const s = setup({ opened: true });
+    expect((await s.broker.handle(await signed(KEY, request), ctx)).ok).toBe(true);
+    s.members.get(`${ACCOUNT}/alice`)!.describeManagedInstance = () =>
+      Promise.reject(new Error('SSM is down'));
+    const response = await s.broker.handle(await signed(KEY, request), ctx);
+    expect(errorCode(response)).toBe('Internal');
+    expect(s.account(ACCOUNT).calls.filter((c) => c.startsWith('startSession'))).toHaveLength(1);
+  });
+
+  it('reads again, as the caller STS named, when the key now names someone else', async () => {
+    const sts = new Map<string, StsIdentity | Error>();
+    const s = setup({ opened: true, sts });
+    expect((await s.broker.handle(await signed(KEY, request), ctx)).ok).toBe(true);
+    // Not something AWS does (a key names one role session), but nothing may be taken on trust.
+    sts.set(KEY, identities.ASIABOBDEVELOPER0001!);
+    const response = (await s.broker.handle(await signed(KEY, request), ctx)) as StartSessionResult;
+    expect(response.ok).toBe(true);
+    expect(response.session.SessionId).toMatch(/^bob-/);
+    expect(s.opened.at(-1)).toBe(`${ACCOUNT}/bob`);
   });
 });
 

@@ -14,7 +14,6 @@ import {
   brokerRequestSchema,
   MAX_BATCH_ENTRIES,
   type BrokerFailure,
-  type BrokerRequest,
   type BrokerResponse,
   type BrokerTarget,
   type IdentityProof,
@@ -44,7 +43,8 @@ import { RoleOriginCheck } from './identityProof/roleOrigin';
 import { proofRequestFor, requestDigest } from './identityProof/sign';
 import { PermissionSetMapping, type Mapping } from './mapping';
 import type { MemberAccess, MemberAccount } from './memberAccount';
-import type { TaggedInstance } from './memberAccount';
+import type { ManagedInstance, TaggedInstance } from './memberAccount';
+import { TtlCache } from './ttlCache';
 import { roleSessionNameFor } from './roleSessionName';
 
 /**
@@ -60,6 +60,38 @@ export const BATCH_FAN_OUT = 8;
  * for one invocation only, so every listing is current.
  */
 type Listings = Map<string, Promise<TaggedInstance[]>>;
+
+/** A lookup's outcome, held back (never thrown) until the caller is known. */
+type Settled<T> = { value: T } | { error: unknown };
+const settle = <T>(promise: Promise<T>): Promise<Settled<T>> =>
+  promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+const valueOf = <T>(settled: Settled<T>): T => {
+  if ('error' in settled) throw settled.error;
+  return settled.value;
+};
+
+/** What startSession reads before it may act: the document mapping and the target's facts. */
+type TargetLookups = [
+  Settled<Mapping>,
+  Settled<Record<string, string> | undefined>,
+  Settled<ManagedInstance | undefined>,
+];
+
+/** Lookups started while STS was still checking the proof, for the caller its access key was last. */
+interface Prefetch {
+  caller: Caller;
+  member: MemberAccount;
+  lookups: Promise<TargetLookups>;
+}
+
+/** How long the broker remembers whose a verified access key was (a key names one role session for life). */
+const KNOWN_KEY_TTL_MS = 15 * 60 * 1000;
+
+const sameCaller = (a: Caller, b: Caller) =>
+  a.arn === b.arn && a.userId === b.userId && a.accountId === b.accountId && a.partition === b.partition;
 
 export interface InvocationContext {
   requestId: string;
@@ -110,6 +142,11 @@ export function createBroker(deps: BrokerDeps) {
   const log: BrokerLog = deps.log ?? (() => {});
   const mapping = new PermissionSetMapping(config, () => now().getTime());
   const replayStore = deps.proofReplayStore ?? new MemoryProofReplayStore(10_000, () => now().getTime());
+  /**
+   * Access key ID -> the caller STS named for it and whose role passed the origin check. Only a
+   * hint for what to read while STS checks the next proof: nothing is decided from it.
+   */
+  const knownKeys = new TtlCache<Caller>(2000, () => now().getTime());
   // The caller's role is read in its own account, as the member target role.
   const roleOrigin = new RoleOriginCheck(
     async (caller) => (await openMember(caller, undefined)).getRole(caller.roleName),
@@ -174,26 +211,58 @@ export function createBroker(deps: BrokerDeps) {
     }
   }
 
-  async function verifyCaller(
-    req: Exclude<BrokerRequest, ListTargetsBatchRequest>,
-    ctx: InvocationContext,
-  ): Promise<{ caller: Caller; checked: CheckedProof }> {
-    return verifyProof(req.identity, digestOf(req), ctx);
-  }
-
-  /** Static checks (audience, bound request, age, STS host), then STS says who signed it. */
-  async function verifyProof(
-    identity: IdentityProof,
-    requestDigest: string,
-    ctx: InvocationContext,
-  ): Promise<{ caller: Caller; checked: CheckedProof }> {
-    const checked = checkIdentityProof(identity, {
+  /** Static checks: audience, bound request, age, STS host. No I/O. */
+  function checkProof(identity: IdentityProof, requestDigest: string, ctx: InvocationContext): CheckedProof {
+    return checkIdentityProof(identity, {
       audience: unqualifiedFunctionArn(ctx.functionArn),
       extraStsEndpoints: config.extraStsEndpoints,
       requestDigest,
       now: now(),
     });
-    return { caller: parseCallerIdentity(await deps.replayIdentityProof(checked)), checked };
+  }
+
+  /** STS says who signed the checked proof. */
+  async function callerOf(checked: CheckedProof): Promise<Caller> {
+    return parseCallerIdentity(await deps.replayIdentityProof(checked));
+  }
+
+  /** Static checks, then STS says who signed it. */
+  async function verifyProof(
+    identity: IdentityProof,
+    requestDigest: string,
+    ctx: InvocationContext,
+  ): Promise<{ caller: Caller; checked: CheckedProof }> {
+    const checked = checkProof(identity, requestDigest, ctx);
+    return { caller: await callerOf(checked), checked };
+  }
+
+  /** The document mapping and the target's tags and SSM facts, read at once, none thrown. */
+  function targetLookups(
+    member: MemberAccount,
+    req: StartSessionRequest,
+    permissionSet: string,
+  ): Promise<TargetLookups> {
+    return Promise.all([
+      settle(mapping.resolve(member, req.region, permissionSet)),
+      settle(member.instanceTags(req.region, req.instanceId)),
+      settle(member.describeManagedInstance(req.region, req.instanceId)),
+    ]);
+  }
+
+  /**
+   * Starts startSession's reads while STS checks the proof, when the proof's access key was
+   * verified before (as whom it then was) and that caller's member account is already open
+   * (cached credentials: no AssumeRole for an unverified request). Nothing read here is used,
+   * thrown or reported unless STS names that same caller; otherwise it is dropped.
+   */
+  function prefetchStart(req: StartSessionRequest, checked: CheckedProof): Prefetch | undefined {
+    const hinted = knownKeys.get(checked.accessKeyId);
+    if (!hinted || !deps.memberAccess.opened) return undefined;
+    const accountId = req.accountId ?? hinted.accountId;
+    if (accountId !== hinted.accountId && !config.crossAccount) return undefined;
+    const member = deps.memberAccess.opened(accountId, hinted.partition, roleSessionNameFor(hinted.user));
+    if (!member) return undefined;
+    return { caller: hinted, member, lookups: targetLookups(member, req, hinted.permissionSet) };
   }
 
   /**
@@ -228,18 +297,25 @@ export function createBroker(deps: BrokerDeps) {
     caller: Caller,
     ctx: InvocationContext,
     fields: AuditFields,
+    prefetch: Prefetch | undefined,
   ): Promise<StartSessionResult> {
     const member = await openMember(caller, req.accountId);
     fields.targetAccount = member.accountId;
+    // The reads made during verification count only if they were made for this very caller and account.
+    const prefetched =
+      prefetch &&
+      sameCaller(prefetch.caller, caller) &&
+      prefetch.member.accountId === member.accountId &&
+      prefetch.member.sessionArn === member.sessionArn
+        ? prefetch.lookups
+        : undefined;
     // The document lookup and the target's facts are independent: one round trip, not two.
-    const [mappedOrError, tags, managed] = await Promise.all([
-      mapping.resolve(member, req.region, caller.permissionSet).catch((error: unknown) => ({ error })),
-      member.instanceTags(req.region, req.instanceId),
-      member.describeManagedInstance(req.region, req.instanceId),
-    ]);
+    const [mappedOrError, tagsOrError, managedOrError] =
+      (await prefetched) ?? (await targetLookups(member, req, caller.permissionSet));
     // An unmapped permission set is refused first, as when the calls ran one after the other.
-    if ('error' in mappedOrError) throw mappedOrError.error;
-    const mapped: Mapping = mappedOrError;
+    const mapped: Mapping = valueOf(mappedOrError);
+    const tags = valueOf(tagsOrError);
+    const managed = valueOf(managedOrError);
     fields.documentName = mapped.documentName;
     fields.linuxUser = mapped.linuxUser;
 
@@ -570,13 +646,17 @@ export function createBroker(deps: BrokerDeps) {
 
       if (req.action === 'listTargetsBatch') return await listTargetsBatch(req, ctx, oversized);
 
-      const { caller, checked } = await verifyCaller(req, ctx);
+      const checked = checkProof(req.identity, digestOf(req), ctx);
+      // Reads only, for whom the key was last; held back until STS has named the caller.
+      const prefetch = req.action === 'startSession' ? prefetchStart(req, checked) : undefined;
+      const caller = await callerOf(checked);
       Object.assign(fields, callerFields(caller));
       await roleOrigin.verify(caller);
+      knownKeys.set(checked.accessKeyId, caller, now().getTime() + KNOWN_KEY_TTL_MS);
       if (SINGLE_USE_ACTIONS.has(req.action)) await useOnce(checked);
       switch (req.action) {
         case 'startSession':
-          return await startSession(req, caller, ctx, fields);
+          return await startSession(req, caller, ctx, fields, prefetch);
         case 'listTargets':
           return await listTargets(req, caller, ctx, fields);
         case 'terminateSession':

@@ -17,7 +17,10 @@ let outDir: string;
 let bundle: string;
 
 interface Metafile {
-  outputs: Record<string, { imports: { path: string; external?: boolean }[] }>;
+  outputs: Record<
+    string,
+    { imports: { path: string; external?: boolean }[]; inputs: Record<string, unknown> }
+  >;
 }
 
 beforeAll(async () => {
@@ -74,6 +77,24 @@ describe('broker bundle', () => {
     const externals = outputs[0]!.imports.filter((i) => i.external).map((i) => i.path);
     const builtins = new Set(builtinModules);
     expect(externals.filter((p) => !p.startsWith('node:') && !builtins.has(p))).toEqual([]);
+  });
+
+  it("takes the function's own credentials from the environment only, as Lambda hands them over", async () => {
+    const meta = JSON.parse(await readFile(path.join(outDir, 'meta.json'), 'utf8')) as Metafile;
+    const packages = new Set(
+      Object.keys(Object.values(meta.outputs)[0]!.inputs).map(
+        (input) => /node_modules\/(@aws-sdk\/[^/]+)/.exec(input)?.[1],
+      ),
+    );
+    expect(packages).toContain('@aws-sdk/credential-provider-env');
+    for (const unused of [
+      '@aws-sdk/credential-provider-node',
+      '@aws-sdk/credential-provider-ini',
+      '@aws-sdk/credential-provider-sso',
+      '@aws-sdk/credential-provider-web-identity',
+      '@aws-sdk/nested-clients',
+    ])
+      expect(packages).not.toContain(unused);
   });
 
   it('fails the cold start with a message naming each bad config field', async () => {

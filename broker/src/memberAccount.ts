@@ -75,8 +75,14 @@ export interface MemberAccount {
 }
 
 /** Opens a member account as the given role session name (SourceIdentity too). */
-export type MemberAccess = (
+export type MemberAccess = ((
   accountId: string,
   partition: string,
   roleSessionName: string,
-) => Promise<MemberAccount>;
+) => Promise<MemberAccount>) & {
+  /**
+   * The account as already opened, from cached credentials, or undefined: never
+   * calls STS. For reads started ahead of a caller's verification.
+   */
+  opened?: (accountId: string, partition: string, roleSessionName: string) => MemberAccount | undefined;
+};

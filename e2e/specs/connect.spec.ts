@@ -70,9 +70,10 @@ for (const backend of backends) {
   test.describe(`connect (${backend.name})`, () => {
     test.skip(!!backend.skip, backend.skip ?? '');
 
-    test('whoami is the mapped user for two permission sets on one instance; title, header, resize, screen switches', async ({
+    test('whoami is the mapped user for two permission sets on one instance; title, header, resize, screen switches, a flood', async ({
       launchApp,
     }) => {
+      test.setTimeout(300_000); // the flood goes through the DOM or WebGL renderer of a loaded machine
       sandbox = await startTestSandbox();
       const { page } = await launchApp({ env: { ...sandbox.env, ...backend.env } });
       await page.setViewportSize({ width: 1280, height: 800 });
@@ -135,6 +136,11 @@ for (const backend of backends) {
       await waitForStatus(second, 'connected');
       await run(page, second, 'echo "I am $(whoami)"');
       await expectTerminal(second, /I am auditor/);
+      // A flood through flow control (10+ pauses at the high watermark) finishes, and the shell answers after it.
+      await run(page, second, `head -c 1000000 /dev/zero | tr '\\0' x; echo; echo FLOOD""DONE`);
+      await expectTerminal(second, /FLOODDONE/, 180_000);
+      await run(page, second, 'echo "typed-$((20+22))"');
+      await expectTerminal(second, /typed-42/);
       await expect(tab(page, 'auditor@prod-web-1')).toHaveAttribute('aria-selected', 'true');
       await tab(page, 'ops-admin@prod-web-1').click();
       await expectTerminal(activePane(page), /I am ops-admin/);

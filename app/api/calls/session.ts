@@ -78,6 +78,8 @@ export const sessionCalls = {
   ),
   /** The renderer's terminal for this tab starts counting from zero. */
   'session.attach': defineCall<void>()(z.object({ id }).strict()),
+  /** A Connect is likely soon (the window is up): start the session host now, so the first click does not wait for it. */
+  'session.prepare': defineCall<void>()(z.object({}).strict()),
   /** Ends the session (terminated through the broker or SSM) and forgets the tab. */
   'session.close': defineCall<void>()(z.object({ id }).strict()),
 };

@@ -139,6 +139,11 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
     return this.handshakeComplete && !this.closedWith && this.socket?.readyState === WebSocket.OPEN;
   }
 
+  /** Output messages that arrived again after they had been processed (the agent resent them). */
+  get duplicatesReceived(): number {
+    return this.channel.duplicatesReceived;
+  }
+
   get sessionEnded(): boolean {
     return this.closedWith !== undefined;
   }

@@ -11,13 +11,20 @@ import WebSocket from 'ws';
 
 export class FrameWriter {
   private queued: Buffer[] = [];
+  private queuedSize = 0;
   private scheduled = false;
 
   /** `socket()` is read at flush time, so a resumed connection gets what is queued. */
   constructor(private readonly socket: () => WebSocket | undefined) {}
 
+  /** Bytes waiting for this turn's write. */
+  get queuedBytes(): number {
+    return this.queuedSize;
+  }
+
   send(frame: Buffer): void {
     this.queued.push(frame);
+    this.queuedSize += frame.length;
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(this.flush);
@@ -29,6 +36,7 @@ export class FrameWriter {
     const frames = this.queued;
     if (frames.length === 0) return;
     this.queued = [];
+    this.queuedSize = 0;
     const socket = this.socket();
     if (socket?.readyState !== WebSocket.OPEN) return;
     // ws keeps its TCP socket in `_socket`; cork() nests, so ws's own cork per frame joins ours.
@@ -41,5 +49,6 @@ export class FrameWriter {
   /** Forgets what is queued (the socket it was meant for is gone). */
   clear(): void {
     this.queued = [];
+    this.queuedSize = 0;
   }
 }

@@ -127,4 +127,35 @@ describe('sending', () => {
     expect(overdue).toEqual([frames[0], frames[2]]);
     expect(stream.takeOverdue(401)).toEqual([]);
   });
+
+  it('to a peer that acks nothing (it stopped reading) resends only the oldest message per check, never the window', () => {
+    const stream = new OutgoingStream();
+    const frames = Array.from({ length: 1000 }, (_, n) => stream.push(() => Buffer.from([n % 256]), 0));
+    // Ten checks, 100 ms apart, all long past RTO: one probe each, walking from the oldest.
+    const resent: Buffer[] = [];
+    for (let tick = 1; tick <= 10; tick++) resent.push(...stream.takeOverdue(5000 + tick * 100));
+    expect(resent).toHaveLength(10);
+    expect(resent[0]).toBe(frames[0]);
+    expect(new Set(resent).size).toBeLessThanOrEqual(10);
+  });
+
+  it('resends at once every overdue message the peer has acked a later one past (it was lost)', () => {
+    const stream = new OutgoingStream();
+    const frames = Array.from({ length: 10 }, (_, n) => stream.push(() => Buffer.from([n]), 0));
+    for (const n of [1, 3, 4, 6]) stream.acknowledge(n, 50);
+    // Lost: 0, 2, 5 (behind the ack of 6); past it only the oldest, 7.
+    expect(stream.takeOverdue(500)).toEqual([frames[0], frames[2], frames[5], frames[7]]);
+  });
+
+  it('takes no RTT sample from the ack of a resent message (Karn): it cannot tell which copy it answers', () => {
+    const stream = new OutgoingStream();
+    stream.push(() => Buffer.from([0]), 0);
+    stream.push(() => Buffer.from([1]), 0);
+    expect(stream.takeOverdue(300)).toHaveLength(1); // 0 resent at 300
+    const before = stream.rto.timeoutMs;
+    stream.acknowledge(0, 301); // a 1 ms "sample" from the resend would pull RTO down
+    expect(stream.rto.timeoutMs).toBe(before);
+    stream.acknowledge(1, 340); // never resent: a real 340 ms sample
+    expect(stream.rto.roundTripTimeMs).toBeCloseTo(0.875 * 100 + 0.125 * 340);
+  });
 });

@@ -38,6 +38,8 @@ export interface ReliableChannelOptions {
 export class ReliableChannel {
   readonly outgoing = new OutgoingStream();
   readonly incoming = new IncomingStream();
+  /** Copies of messages already processed (the peer resent them): a measure of wasted traffic. */
+  duplicatesReceived = 0;
   private resendTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
@@ -89,6 +91,7 @@ export class ReliableChannel {
         this.incoming.hold(message);
         return;
       case 'duplicate':
+        this.duplicatesReceived++;
         // The agent and plugin drop these without an ack. We ack again: if our first ack
         // was lost, the peer would otherwise resend this message forever. Real peers
         // ignore an ack for a message they no longer hold.

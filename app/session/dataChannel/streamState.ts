@@ -37,6 +37,8 @@ export interface OutgoingEntry {
   sequenceNumber: number;
   frame: Buffer;
   lastSentAt: number;
+  /** Sent more than once: its ack cannot tell which copy it answers (Karn), so it gives no RTT sample. */
+  resent: boolean;
 }
 
 /** Sequence counter plus the messages sent and not yet acknowledged, oldest first. */
@@ -44,6 +46,8 @@ export class OutgoingStream {
   nextSequenceNumber = 0;
   readonly rto = new RetransmissionTimeout();
   private readonly unacked = new Map<number, OutgoingEntry>();
+  /** The highest sequence number the peer has acked, -1 before the first ack. */
+  private highestAcked = -1;
 
   get unackedCount(): number {
     return this.unacked.size;
@@ -57,7 +61,7 @@ export class OutgoingStream {
   push(build: (sequenceNumber: number) => Buffer, now: number): Buffer {
     const sequenceNumber = this.nextSequenceNumber++;
     const frame = build(sequenceNumber);
-    this.unacked.set(sequenceNumber, { sequenceNumber, frame, lastSentAt: now });
+    this.unacked.set(sequenceNumber, { sequenceNumber, frame, lastSentAt: now, resent: false });
     return frame;
   }
 
@@ -66,23 +70,33 @@ export class OutgoingStream {
     const entry = this.unacked.get(sequenceNumber);
     if (!entry) return false;
     this.unacked.delete(sequenceNumber);
-    this.rto.addSample(Math.max(0, now - entry.lastSentAt));
+    if (sequenceNumber > this.highestAcked) this.highestAcked = sequenceNumber;
+    if (!entry.resent) this.rto.addSample(Math.max(0, now - entry.lastSentAt));
     return true;
   }
 
   /**
-   * Frames to send again: every unacked message last sent longer than RTO ago,
-   * oldest first; each is stamped as sent now. (The plugin resends only the
-   * oldest one per tick; under frame loss that recovers one message per 100 ms,
-   * so both our ends resend every overdue one, each at most once per RTO.)
+   * Frames to send again, oldest first, each stamped as sent now:
+   * - every message older than RTO that the peer has acked a later message
+   *   past: it acks early arrivals at once, so that one was lost (the plugin
+   *   resends only the oldest per tick, which under frame loss recovers one
+   *   message per 100 ms);
+   * - and, past the highest ack, only the oldest one older than RTO, as the
+   *   plugin does. A peer that acks nothing has stopped reading (flow
+   *   control) or is gone: resending its whole window every RTO would only
+   *   queue copies of up to 10,000 messages in front of the socket it is not
+   *   reading, again every RTO, until their backlog outgrows what it can ever
+   *   catch up with.
    */
   takeOverdue(now: number): Buffer[] {
     const frames: Buffer[] = [];
     for (const entry of this.unacked.values()) {
-      if (now - entry.lastSentAt > this.rto.timeoutMs) {
-        entry.lastSentAt = now;
-        frames.push(entry.frame);
-      }
+      if (now - entry.lastSentAt <= this.rto.timeoutMs) continue;
+      const behindAnAck = entry.sequenceNumber < this.highestAcked;
+      entry.lastSentAt = now;
+      entry.resent = true;
+      frames.push(entry.frame);
+      if (!behindAnAck) break;
     }
     return frames;
   }
@@ -91,6 +105,7 @@ export class OutgoingStream {
   takeAll(now: number): Buffer[] {
     return [...this.unacked.values()].map((entry) => {
       entry.lastSentAt = now;
+      entry.resent = true;
       return entry.frame;
     });
   }

@@ -64,6 +64,18 @@ describe('SessionHost', () => {
     });
   });
 
+  it('warm() starts the host ahead of the first session, which then runs in that same process', async () => {
+    const { host } = start();
+    expect(host.pid).toBeUndefined();
+    host.warm();
+    const pid = host.pid!;
+    expect(alive(pid)).toBe(true);
+    const closed = nextMessage(host, 'a', 'closed');
+    host.send(openUnreachable('a'));
+    await closed;
+    expect(host.pid).toBe(pid);
+  });
+
   it('a host that crashes closes its sessions with a reason, and the next session gets a new host', async () => {
     const { host, logs } = start('crashingHost.mjs');
     const closed = nextMessage(host, 'a', 'closed');

@@ -59,6 +59,11 @@ export class SessionHost {
     this.ensure().send(message);
   }
 
+  /** Starts the host process ahead of the first session (it then stays, as it does after one). */
+  warm(): void {
+    this.ensure();
+  }
+
   private ensure(): HostProcess {
     if (this.process) return this.process;
     const child = this.spawn();

@@ -116,8 +116,33 @@ export function sharedRequestHandler(): NodeHttpHandler {
   });
 }
 
+/**
+ * The settings every client resolves alike from the environment and the shared
+ * config files (FIPS, dual-stack, retries, app id, defaults mode), as one probe
+ * client resolves them: its memoized providers are handed to every member
+ * client, so each setting is looked up once per container instead of once per
+ * client (a batch creates hundreds of clients; each lookup walks env, then
+ * ~/.aws/config, raising and catching an error per miss).
+ */
+function containerSettings() {
+  const { config } = new SSMClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'probe', secretAccessKey: 'probe' },
+  });
+  return {
+    useFipsEndpoint: config.useFipsEndpoint,
+    useDualstackEndpoint: config.useDualstackEndpoint,
+    maxAttempts: config.maxAttempts,
+    retryMode: config.retryMode,
+    userAgentAppId: config.userAgentAppId,
+    defaultsMode: config.defaultsMode,
+    authSchemePreference: config.authSchemePreference,
+  };
+}
+
 export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
   const now = options.now ?? Date.now;
+  const settings = containerSettings();
   // One keep-alive pool for every account's and region's clients: a batch touching hundreds of
   // accounts reuses a few sockets instead of opening new ones per client. Clients of expired
   // credentials are simply dropped; the pool lives as long as the container.
@@ -191,12 +216,25 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
     return pending;
   }
 
-  return async (accountId, partition, roleSessionName) => {
-    const member = await memberFor(accountId, partition, roleSessionName);
+  const open = async (accountId: string, partition: string, roleSessionName: string) =>
+    memberAccount(await memberFor(accountId, partition, roleSessionName), accountId, partition);
+  const opened = (accountId: string, partition: string, roleSessionName: string) => {
+    const member = cache.get(`${accountId}|${roleSessionName}`);
+    return member ? memberAccount(member, accountId, partition) : undefined;
+  };
+  return Object.assign(open, { opened });
+
+  function memberAccount(member: CachedMember, accountId: string, partition: string): MemberAccount {
     const clients = (region: string) => {
       let entry = member.clients.get(region);
       if (!entry) {
-        const config = { region, credentials: member.credentials, requestHandler, ...options.clientConfig };
+        const config = {
+          ...settings,
+          region,
+          credentials: member.credentials,
+          requestHandler,
+          ...options.clientConfig,
+        };
         entry = { ssm: new SSMClient(config), tagging: new ResourceGroupsTaggingAPIClient(config) };
         member.clients.set(region, entry);
       }
@@ -205,6 +243,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
 
     const iam = () =>
       (member.iam ??= new IAMClient({
+        ...settings,
         region: IAM_SIGNING_REGION.get(partition) ?? 'us-east-1',
         credentials: member.credentials,
         requestHandler,
@@ -346,5 +385,5 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       },
     };
     return account;
-  };
+  }
 }

@@ -40,6 +40,7 @@ export class TerminalView {
   private observer: ResizeObserver | undefined;
   private lastSize = { cols: 0, rows: 0 };
   private disposed = false;
+  private readonly parsedListeners = new Set<(data: Uint8Array) => void>();
   /** 'webgl' or 'dom', for tests and diagnostics. */
   renderer: 'webgl' | 'dom' = 'dom';
 
@@ -79,8 +80,18 @@ export class TerminalView {
       this.renderer = 'dom'; // no WebGL2 here: xterm's DOM renderer draws instead
     }
     // The WebGL renderer draws to a canvas: diagnostics and the e2e specs read the buffer through this.
+    // `onParsed` lets a benchmark see each chunk as xterm finishes parsing it, instead of reading the
+    // whole buffer every frame (which itself starved the parser).
     Object.defineProperty(element, 'roleshellTerminal', {
-      value: { text: () => this.text(), size: () => this.size, renderer: () => this.renderer },
+      value: {
+        text: () => this.text(),
+        size: () => this.size,
+        renderer: () => this.renderer,
+        onParsed: (listener: (data: Uint8Array) => void) => {
+          this.parsedListeners.add(listener);
+          return () => this.parsedListeners.delete(listener);
+        },
+      },
     });
     this.observer = new ResizeObserver(() => this.scheduleFit());
     this.observer.observe(element);
@@ -90,7 +101,10 @@ export class TerminalView {
   /** Session output; acknowledged once xterm has parsed it. */
   write(data: Uint8Array): void {
     if (this.disposed) return;
-    this.terminal.write(data, () => this.acks.onWritten(data.length));
+    this.terminal.write(data, () => {
+      this.acks.onWritten(data.length);
+      for (const listener of this.parsedListeners) listener(data);
+    });
   }
 
   /** A message from RoleShell itself (not the remote shell), dimmed. */

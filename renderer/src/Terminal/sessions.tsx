@@ -90,6 +90,8 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
       () => {},
     );
     const offSettings = on('settings.changed', (view) => applySettings(view.settings));
+    // The session host starts now rather than on the first Connect click.
+    call('session.prepare', {}).catch(() => {});
     const all = views.current;
     return () => {
       offState();

@@ -111,6 +111,17 @@ describe('data channel: handshake and shell', () => {
     expect(await run(client, transcript, 'echo "$RS_PROFILE $PWD"')).toBe('from-document /tmp\r\n');
   });
 
+  it('runs the profile before the first prompt without echoing it (the default "cd ~ && exec bash -l")', async () => {
+    const { client, transcript } = await connect(server, {
+      inputs: { shellProfile: { linux: 'cd ~ && exec bash -l' } },
+    });
+    expect(await run(client, transcript, 'shopt -q login_shell && echo login; echo "$PWD = $HOME"')).toMatch(
+      /^login\r\n(\S+) = \1\r\n$/,
+    );
+    // The real agent types the profile into the shell, so it shows above the prompt; here it does not.
+    expect(transcript.text).not.toContain('exec bash');
+  });
+
   it('applies Size messages to the pty', async () => {
     const { client, transcript } = await connect(server, {}, { size: { cols: 100, rows: 30 } });
     expect(await run(client, transcript, 'stty size')).toBe('30 100\r\n');

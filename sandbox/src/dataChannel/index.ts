@@ -62,6 +62,8 @@ export interface DataChannelHost {
   liveSessionCount(): number;
   /** Frames disturbed by fault injection so far for a session, per direction (undefined before its first open). */
   faultCounts?(sessionId: string): { toClient: FaultCounts; toAgent: FaultCounts } | undefined;
+  /** The most output a live session's agent has had queued unsent in front of its socket. */
+  peakUnsentBytes?(sessionId: string): number | undefined;
 }
 
 const DATA_CHANNEL_PATH = /^\/v1\/data-channel\/([^/?]+)$/;
@@ -186,6 +188,9 @@ export function createDataChannelHost(options: DataChannelOptions): DataChannelH
       return agents.get(sessionId)?.dropSocket() ?? false;
     },
 
+    peakUnsentBytes(sessionId) {
+      return agents.get(sessionId)?.peakUnsentBytes;
+    },
     faultCounts(sessionId) {
       return agents.get(sessionId)?.faultCounts ?? endedFaultCounts.get(sessionId);
     },

@@ -62,6 +62,25 @@ const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 export interface ShellPlace {
   host?: InstanceHost;
   isolation?: Isolation;
+  /**
+   * The session document's shell profile. The real agent types it into the new
+   * shell, so it is echoed above the first prompt ("cd ~ && exec bash -l");
+   * here the shell runs it before it becomes the interactive shell, so the
+   * user sees only their prompt. Exported variables and the directory carry
+   * over; shell-local state (aliases, functions) belongs in startup files.
+   */
+  profile?: string;
+}
+
+/**
+ * The shell's arguments: `interactive` as is, or, with a profile, `-c` running
+ * the profile and then the interactive shell in its place (unless the profile
+ * has already exec'd one itself, as `cd ~ && exec bash -l` does).
+ */
+export function shellArguments(shellPath: string, interactive: string[], profile?: string): string[] {
+  const script = profile?.trim();
+  if (!script) return interactive;
+  return ['-c', `${script}\nexec "$0" ${interactive.join(' ')}`, shellPath];
 }
 
 export function spawnLoginShell(
@@ -70,9 +89,9 @@ export function spawnLoginShell(
   place: ShellPlace = {},
 ): LoginShell {
   const base = { name: 'xterm-256color', cols: size.cols, rows: size.rows, encoding: null } as const;
-  const { host, isolation } = place;
+  const { host, isolation, profile } = place;
   if (host && !host.users.some((u) => u.name === runAsUser)) throw new RunAsUserMissingError(runAsUser);
-  if (host && isolation?.available) return spawnInInstance(host, isolation.bwrap, runAsUser, base);
+  if (host && isolation?.available) return spawnInInstance(host, isolation.bwrap, runAsUser, base, profile);
   const noIsolation =
     host && isolation && !isolation.available ? `${isolation.reason}; ${isolation.install}` : '';
   const runningAsRoot = process.getuid?.() === 0;
@@ -89,7 +108,14 @@ export function spawnLoginShell(
     };
     const shell = pty.spawn(
       'setpriv',
-      [`--reuid=${target.uid}`, `--regid=${target.gid}`, '--init-groups', '--', target.shell, '-l'],
+      [
+        `--reuid=${target.uid}`,
+        `--regid=${target.gid}`,
+        '--init-groups',
+        '--',
+        target.shell,
+        ...shellArguments(target.shell, ['-l'], profile),
+      ],
       // Like su -l: a missing home directory logs in at /.
       { ...base, cwd: existsSync(target.home) ? target.home : '/', env },
     );
@@ -111,7 +137,11 @@ export function spawnLoginShell(
   };
   // The sandbox's own user is the developer: their startup files are not the instance's, and can wait
   // on locks a killed shell left behind (pyenv's rehash lock hung every later shell), so none are read.
-  const shell = pty.spawn(shellPath, withoutStartupFiles(shellPath), { ...base, cwd: me.homedir, env });
+  const shell = pty.spawn(shellPath, shellArguments(shellPath, withoutStartupFiles(shellPath), profile), {
+    ...base,
+    cwd: me.homedir,
+    env,
+  });
   const why =
     noIsolation ||
     (runningAsRoot
@@ -137,6 +167,7 @@ function spawnInInstance(
   bwrap: string,
   runAsUser: string,
   base: { name: string; cols: number; rows: number; encoding: null },
+  profile: string | undefined,
 ): LoginShell {
   const user = host.users.find((u) => u.name === runAsUser)!;
   const shellPath = existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh';
@@ -164,7 +195,7 @@ function spawnInInstance(
     '--cap-drop', 'ALL', '--die-with-parent', '--clearenv',
     ...Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]),
     '--chdir', user.home,
-    '--', shellPath, '-l',
+    '--', shellPath, ...shellArguments(shellPath, ['-l'], profile),
   ];
   const [command, ...prefix] = bwrapPrefix(bwrap);
   // bwrap's --clearenv sets the shell's environment; bwrap itself needs none of the sandbox's.

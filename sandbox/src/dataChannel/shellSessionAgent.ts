@@ -32,6 +32,8 @@ export const OUTPUT_CHUNK_BYTES = 1024;
 /** Unsent output above which the pty is paused (the shell then blocks on write). */
 const PENDING_HIGH_WATER = 1 << 20;
 const PENDING_LOW_WATER = 1 << 18;
+/** Unsent bytes on the socket above which the agent's write counts as blocked. */
+const SOCKET_HIGH_WATER = 64 * 1024;
 const DEFAULT_IDLE_MINUTES = 20;
 /** A killed shell reports its exit at once; this only guards against waiting forever. */
 const SHELL_EXIT_TIMEOUT_MS = 5000;
@@ -69,6 +71,8 @@ export class ShellSessionAgent {
     toClient: newFaultCounts(),
     toAgent: newFaultCounts(),
   };
+  /** The most output bytes ever queued unsent in front of the socket (diagnostics). */
+  peakUnsentBytes = 0;
   private socket: WebSocket | undefined;
   private toClient: FaultyLink | undefined;
   private writer: FrameWriter | undefined;
@@ -160,6 +164,9 @@ export class ShellSessionAgent {
       if (!this.ending) this.setStatus('Disconnected');
     });
     socket.on('error', (error) => this.log(`socket error: ${error.message}`));
+    (socket as unknown as { _socket?: NodeJS.EventEmitter })._socket?.on('drain', () => {
+      if (this.socket === socket) this.flushOutput();
+    });
     this.setStatus('Connected');
     this.channel.start();
     if (!resuming) {
@@ -202,7 +209,11 @@ export class ShellSessionAgent {
       shell = spawnLoginShell(
         session.runAsUser,
         { cols: 80, rows: 24 },
-        { host: hosts?.host(session.target), isolation: hosts?.isolation() },
+        {
+          host: hosts?.host(session.target),
+          isolation: hosts?.isolation(),
+          profile: session.inputs.shellProfile?.linux,
+        },
       );
     } catch (error) {
       this.log(`cannot start the shell: ${(error as Error).message}`);
@@ -225,10 +236,6 @@ export class ShellSessionAgent {
       if (!this.ending) this.options.sessions.update(this.sessionId, { exitCode: code });
       void this.end({ status: 'Terminated', output: '', drain: true });
     });
-    // The real agent types the document's shell profile into the new shell.
-    const profile = session.inputs.shellProfile?.linux?.trim();
-    if (profile) shell.pty.write(`${profile}\n`);
-
     this.startTimers();
     this.sendHandshakeRequest();
   }
@@ -344,7 +351,7 @@ export class ShellSessionAgent {
   /** Cuts pending output into sequenced messages while the handshake is done and the buffer has room. */
   private flushOutput(): void {
     if (this.handshake !== 'complete' || !this.socket) return;
-    while (this.pendingBytes > 0 && this.channel.outgoing.hasCapacity) {
+    while (this.pendingBytes > 0 && this.channel.outgoing.hasCapacity && !this.socketFull()) {
       const chunk = this.takePending(OUTPUT_CHUNK_BYTES);
       this.channel.send(PayloadType.Output, chunk);
     }
@@ -352,6 +359,20 @@ export class ShellSessionAgent {
       this.ptyPaused = false;
       this.shell?.pty.resume();
     }
+  }
+
+  /**
+   * The real agent writes each message to its WebSocket synchronously: once the
+   * TCP path is full (the client stopped reading) the write blocks, and with it
+   * the pty reader and the shell. `ws` queues instead, so unsent bytes above a
+   * socket buffer's worth count as that blocked write; the socket's drain resumes it.
+   */
+  private socketFull(): boolean {
+    const socket = this.socket;
+    if (!socket) return false;
+    const unsent = socket.bufferedAmount + (this.writer?.queuedBytes ?? 0);
+    if (unsent > this.peakUnsentBytes) this.peakUnsentBytes = unsent;
+    return unsent > SOCKET_HIGH_WATER;
   }
 
   private takePending(max: number): Buffer {

@@ -217,6 +217,9 @@ export function createSandboxServer(deps: ServerDeps): Server {
       res.end();
     });
   });
+  // AWS's endpoints keep idle connections open far longer than Node's 5 s default; at that
+  // default a client reusing a pooled socket races the close and sees ECONNRESET under load.
+  server.keepAliveTimeout = 65_000;
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!deps.dataChannel.handleUpgrade(req, socket, head)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

@@ -12,14 +12,14 @@ afterEach(() => {
   workDir = undefined;
 });
 
-function runtime() {
+function runtime(module = 'sandbox/test-fixtures/lambda/concurrent.ts') {
   workDir = mkdtempSync(join(tmpdir(), 'roleshell-runtime-test-'));
   return new FunctionRuntime({
     fn: {
       name: 'concurrent',
       account: '111111111111',
       region: 'eu-west-1',
-      module: 'sandbox/test-fixtures/lambda/concurrent.ts',
+      module,
       handler: 'handler',
       role: 'RoleShellBrokerExecution',
       environment: {},
@@ -58,6 +58,21 @@ describe('FunctionRuntime', () => {
       await rt.close();
     }
     expect(rt.environmentCount).toBe(0);
+  });
+
+  it("accepts a function's writes at once and returns them, in order, with its invocation", async () => {
+    const rt = runtime('sandbox/test-fixtures/lambda/logger.ts');
+    try {
+      const first = await rt.invoke(JSON.stringify({ lines: 500 }), 'req-1', rt.arn);
+      expect(JSON.parse(first.payload)).toEqual({ written: 500 });
+      const lines = first.logs.split('\n').filter(Boolean);
+      expect(lines).toEqual([...Array.from({ length: 500 }, (_, i) => `line ${i}`), 'done']);
+      // The next invocation's logs are its own.
+      const second = await rt.invoke(JSON.stringify({ lines: 1 }), 'req-2', rt.arn);
+      expect(second.logs).toBe('line 0\ndone\n');
+    } finally {
+      await rt.close();
+    }
   });
 
   it('ends every worker on close, idle and busy alike', async () => {

@@ -170,13 +170,19 @@ export class FunctionRuntime {
       exited: false,
       ready: Promise.resolve(undefined),
     };
-    const capture = (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
+    const capture = (chunk: Buffer | string) => {
+      const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
       env.output.push(text);
       for (const line of text.split('\n')) if (line) this.options.log(`[lambda ${fn.name}] ${line}`);
     };
+    // What the runtime did not catch (a write before its bootstrap, the worker's own errors).
     worker.stdout.on('data', capture);
     worker.stderr.on('data', capture);
+    // The runtime's collected stdout/stderr (workerRuntime.ts), between and with results.
+    worker.on('message', (m: { type: string; text?: string; logs?: string }) => {
+      const text = m.type === 'log' ? m.text : m.logs;
+      if (text) capture(text);
+    });
     env.ready = new Promise<FunctionError | undefined>((resolveReady) => {
       const onMessage = (m: { type: string; error?: FunctionError }) => {
         if (m.type === 'ready') resolveReady(undefined);
