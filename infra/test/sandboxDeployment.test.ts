@@ -2,9 +2,8 @@
  * The synthesized deployment enforced by the sandbox: the member template's
  * session documents and target-role policy, the broker's Lambda resource
  * policy and the SCP, read from the synthesized templates and given to the
- * sandbox (its `iamPolicies` option), which then decides StartSession,
- * TerminateSession, ResumeSession, tag:GetResources, iam:GetRole and Invoke with a real IAM evaluator
- * (@cloud-copilot/iam-simulate). The real broker (bundled, invoked through the
+ * sandbox (its `iamPolicies` option), which judges every call it serves
+ * against them with a real IAM evaluator (@cloud-copilot/iam-simulate). The real broker (bundled, invoked through the
  * sandbox's Lambda) runs its end-to-end flow against it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -87,6 +86,8 @@ beforeAll(async () => {
       : allow(['ssm:*', 'ec2:Describe*', 'lambda:InvokeFunction', 'sts:GetCallerIdentity', 'sts:AssumeRole']);
 
   sandbox = await startSandbox({
+    // Both of iam-simulate's engines judge every call, and must agree.
+    iamCrossCheck: true,
     log: (line) => logLines.push(line),
     org: {
       ...org,
@@ -102,8 +103,7 @@ beforeAll(async () => {
           accounts: [PROD],
           description: "An account administrator's own role",
           trust: { principals: [PROD] },
-          // The sandbox's reduced model wants service:Action; iamPolicies gives it AdministratorAccess below.
-          policy: { actions: ['ssm:*', 'sts:*', 'lambda:*'] },
+          // Its AdministratorAccess is given in iamPolicies below.
         },
       ],
       functions: [
@@ -272,7 +272,7 @@ describe('the synthesized deployment, enforced by the sandbox', () => {
     const error = await startDirectly(target, 'SSM-SessionManagerRunShell').catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'AccessDeniedException' });
     expect((error as Error).message).toContain(
-      'document/SSM-SessionManagerRunShell because no policy allows it',
+      'document/SSM-SessionManagerRunShell because no identity-based policy allows the ssm:StartSession action',
     );
     // With a RoleShell document the same role session may.
     const own = await startDirectly(target, 'RoleShell-Developer');

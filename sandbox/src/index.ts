@@ -70,11 +70,13 @@ export interface SandboxOptions {
   functionBundles?: Record<string, string>;
   log?: (line: string) => void;
   /**
-   * Real IAM policies (e.g. from infra's synthesized templates): StartSession, TerminateSession,
-   * ResumeSession and Invoke are then decided by a policy evaluator instead of the reduced model,
-   * and AssumeRole of the roles with a trust policy given is judged by it too.
+   * IAM policies replacing, per role, permission set or function, those the org file gives (e.g.
+   * read from infra's synthesized templates), and SCPs above the member accounts. Every call is
+   * judged by the policy evaluator against them (identity/policyEnforcer.ts).
    */
   iamPolicies?: IamPolicies;
+  /** Check each IAM decision with iam-simulate's validating engine too (tests; slower). */
+  iamCrossCheck?: boolean;
 }
 
 export interface Sandbox {
@@ -98,6 +100,8 @@ export interface Sandbox {
     recreateRole(accountId: string, roleName: string, replacement?: RoleReplacement): IamRole;
   };
   cloudTrail(): CloudTrailEvent[];
+  /** IAM decisions evaluated and answered from the cache so far, and the time spent evaluating. */
+  iamStats(): { evaluated: number; cached: number; evaluatingMs: number };
   /**
    * Fault injection: closes the session's data-channel WebSocket abruptly from the agent side (the
    * shell keeps running, the session goes Disconnected until ResumeSession and a redial). Returns
@@ -146,10 +150,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     rateLimit: options.portalRateLimit,
     roleCredentialLifetimeSeconds: options.roleCredentialLifetimeSeconds,
   });
-  const sts = new SecurityTokenService(org, credentials);
-  const policies = options.iamPolicies ? new PolicyEnforcer(org, options.iamPolicies) : undefined;
+  // One IAM decision point for every service: the org file's policies, or those given.
+  const policies = new PolicyEnforcer(org, options.iamPolicies, { crossCheck: options.iamCrossCheck });
+  const sts = new SecurityTokenService(org, credentials, policies);
   const ssm = new SsmService(org, sessions, dataChannel, () => endpoint, policies);
-  const ec2 = new Ec2Service(org);
+  const ec2 = new Ec2Service(org, policies);
   const tagging = new TaggingService(org, policies);
   const iam = new IamService(org, policies);
   const lambda = new LambdaService(
@@ -171,14 +176,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       oidc: (ctx) => oidc.handle(ctx),
       devicePage: (ctx) => oidc.devicePage(ctx),
       portal: (ctx) => portal.handle(ctx),
-      sts: async (call, form) => {
-        if (policies && form.get('Action') === 'AssumeRole') {
-          call.ctx.trail.eventSource = 'sts.amazonaws.com';
-          call.ctx.trail.eventName = 'AssumeRole';
-          await policies.authorizeAssumeRole(call.caller.session, form);
-        }
-        return sts.handle(call.ctx, form, call.caller, call.scope.region);
-      },
+      sts: (call, form) => sts.handle(call.ctx, form, call.caller, call.scope.region),
       ec2: (call, form) => ec2.handle(call, form),
       iam: (call, form) => iam.handle(call, form),
       ssm: (call, operation) => ssm.handle(call, operation),
@@ -224,6 +222,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         IamRoles.of(org).recreate(accountId, roleName, replacement),
     },
     cloudTrail: () => cloudTrail.list(),
+    iamStats: () => ({ ...policies.stats }),
     dropDataChannel: (sessionId) => dataChannel.dropDataChannel(sessionId),
     revokeRefreshTokens: (userName) => oidc.revokeRefreshTokens(userName),
     close: () =>

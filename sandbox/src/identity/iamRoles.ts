@@ -55,7 +55,12 @@ export class IamRoles {
   }
 
   private readonly roles = new Map<string, IamRole>();
-  private generation = 0;
+  private recreated = 0;
+
+  /** Changes whenever a role is recreated (so cached IAM decisions are dropped). */
+  get generation(): number {
+    return this.recreated;
+  }
 
   private constructor(private readonly org: Org) {
     for (const role of org.roles)
@@ -103,7 +108,7 @@ export class IamRoles {
       accountId,
       roleName,
       path: replacement.path ?? '/',
-      roleId: roleIdFor(accountId, `${roleName}#${++this.generation}`),
+      roleId: roleIdFor(accountId, `${roleName}#${++this.recreated}`),
       createDate: new Date(),
       maxSessionDurationSeconds: definition.maxSessionDurationSeconds,
       ...(definition.description !== undefined ? { description: definition.description } : {}),

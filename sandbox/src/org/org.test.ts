@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { permissionSetsOf } from '../identity/authorize';
+import { permissionSetsOf } from '../identity/orgPolicies';
 import { permissionSetRoleName } from '../identity/iamRoles';
 import { generateOrg, loadOrg, OrgFileError, type OrgFile } from './index';
 

@@ -122,7 +122,14 @@ export const roleSchema = z.object({
   /** IAM tags on the role itself (e.g. SSMSessionRunAs). */
   tags: z.record(z.string(), z.string()).default({}),
   maxSessionDurationSeconds: z.number().int().min(3600).max(43_200).default(3600),
-  /** The identity policy, reduced to what the sandbox enforces. */
+  /**
+   * Its identity policies as IAM policy JSON (as deployed); when given, `policy` is ignored.
+   * Resource ARNs may use `${aws:PrincipalAccount}` for the role's own account.
+   */
+  policyDocuments: z.array(z.record(z.string(), z.unknown())).optional(),
+  /** Its trust policy as IAM policy JSON (as deployed); when given, `trust` is ignored for AssumeRole. */
+  trustPolicy: z.record(z.string(), z.unknown()).optional(),
+  /** The identity policy in short form, written out as policy JSON by identity/orgPolicies.ts. */
   policy: z
     .object({
       /** Allowed actions, e.g. ssm:StartSession, ssm:*, ec2:DescribeInstances, sts:AssumeRole. */
@@ -188,6 +195,11 @@ export const orgSchema = z
     /** IdC (home) region. */
     region,
     identityStoreId: z.string().regex(/^d-[0-9a-f]{10}$/, 'must be d- followed by 10 hex digits'),
+    /** aws:PrincipalOrgID of the org's principals (default: derived from identityStoreId). */
+    organizationId: z
+      .string()
+      .regex(/^o-[a-z0-9]{10,32}$/, 'must be o- followed by 10-32 lowercase letters or digits')
+      .optional(),
     users: z.array(userSchema).min(1),
     accounts: z.array(accountSchema).min(1),
     permissionSets: z.array(permissionSetSchema).default([]),

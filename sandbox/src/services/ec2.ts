@@ -9,7 +9,7 @@ import { AwsError, type WireResponse } from '../http/awsError';
 import { page } from '../http/pagination';
 import type { SignedCall } from '../http/server';
 import { toXml } from '../http/xml';
-import { requireAction } from '../identity/authorize';
+import type { PolicyEnforcer } from '../identity/policyEnforcer';
 
 const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 
@@ -23,9 +23,12 @@ function indexed(form: URLSearchParams, prefix: string): string[] {
 const stableHex = (seed: string, n: number) => createHash('sha256').update(seed).digest('hex').slice(0, n);
 
 export class Ec2Service {
-  constructor(private readonly org: Org) {}
+  constructor(
+    private readonly org: Org,
+    private readonly policies: PolicyEnforcer,
+  ) {}
 
-  handle(call: SignedCall, form: URLSearchParams): WireResponse {
+  async handle(call: SignedCall, form: URLSearchParams): Promise<WireResponse> {
     const { ctx, caller, scope } = call;
     const action = form.get('Action') ?? '';
     ctx.trail.eventSource = 'ec2.amazonaws.com';
@@ -51,7 +54,12 @@ export class Ec2Service {
       },
       ...(maxRaw ? { maxResults: Number(maxRaw) } : {}),
     };
-    requireAction(this.org, session, 'ec2:DescribeInstances', '*', 'UnauthorizedOperation');
+    // DescribeInstances supports no resource-level permissions: IAM judges it on `*`.
+    await this.policies.authorize(session, 'ec2:DescribeInstances', '*', {
+      code: 'UnauthorizedOperation',
+      status: 403,
+      context: { 'aws:RequestedRegion': region },
+    });
     if (maxRaw !== null && instanceIds.length)
       throw new AwsError(
         'InvalidParameterCombination',

@@ -6,8 +6,8 @@
 import type { Org } from '../org/schema';
 import { AwsError, type WireResponse } from '../http/awsError';
 import type { SignedCall } from '../http/server';
-import { IamRoles, samlProviderArn, type IamRole } from '../identity/iamRoles';
-import { requireAction } from '../identity/authorize';
+import { IamRoles, type IamRole } from '../identity/iamRoles';
+import { trustPolicyOf } from '../identity/orgPolicies';
 import type { PolicyEnforcer } from '../identity/policyEnforcer';
 import { xmlResponse } from './sts';
 
@@ -16,39 +16,13 @@ const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
 /** The role's trust policy as IAM returns it: URL-encoded JSON. */
 function trustPolicy(org: Org, role: IamRole): string {
-  const statements = [];
-  if (role.permissionSet) {
-    statements.push({
-      Effect: 'Allow',
-      Principal: { Federated: samlProviderArn(org, role.accountId) },
-      Action: ['sts:AssumeRoleWithSAML', 'sts:TagSession'],
-      Condition: { StringEquals: { 'SAML:aud': 'https://signin.aws.amazon.com/saml' } },
-    });
-  }
-  const trust = role.definition?.trust;
-  if (trust && (trust.principals.length > 0 || trust.services.length > 0)) {
-    const principal: Record<string, string[]> = {};
-    if (trust.principals.length > 0)
-      principal.AWS = trust.principals.map((p) => (/^\d{12}$/.test(p) ? `arn:aws:iam::${p}:root` : p));
-    if (trust.services.length > 0) principal.Service = trust.services;
-    statements.push({
-      Effect: 'Allow',
-      Principal: principal,
-      Action: [
-        'sts:AssumeRole',
-        ...(trust.setSourceIdentity ? ['sts:SetSourceIdentity'] : []),
-        ...(trust.tagSession ? ['sts:TagSession'] : []),
-      ],
-    });
-  }
-  return encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement: statements }));
+  return encodeURIComponent(JSON.stringify(trustPolicyOf(org, role)));
 }
 
 export class IamService {
   constructor(
     private readonly org: Org,
-    /** When set, GetRole is decided by real IAM evaluation (policyEnforcer.ts). */
-    private readonly policies?: PolicyEnforcer,
+    private readonly policies: PolicyEnforcer,
   ) {}
 
   async handle(call: SignedCall, form: URLSearchParams): Promise<WireResponse> {
@@ -75,23 +49,22 @@ export class IamService {
     const accountId = caller.session.accountId;
     const role = IamRoles.of(this.org).get(accountId, roleName);
     // IAM authorizes against the role's ARN, path included, so a policy can limit GetRole to a path.
-    if (this.policies)
-      await this.policies.authorize(
-        caller.session,
-        'iam:GetRole',
-        role?.arn ?? `arn:aws:iam::${accountId}:role/${roleName}`,
-        { code: 'AccessDenied' },
-      );
-    else
-      requireAction(
-        this.org,
-        caller.session,
-        'iam:GetRole',
-        `arn:aws:iam::${accountId}:role/${roleName}`,
-        'AccessDenied',
-      );
+    const tags = Object.entries(role?.definition?.tags ?? {});
+    await this.policies.authorize(
+      caller.session,
+      'iam:GetRole',
+      role?.arn ?? `arn:aws:iam::${accountId}:role/${roleName}`,
+      {
+        code: 'AccessDenied',
+        context: Object.fromEntries(
+          tags.flatMap(([k, v]) => [
+            [`aws:ResourceTag/${k}`, v],
+            [`iam:ResourceTag/${k}`, v],
+          ]),
+        ),
+      },
+    );
     if (!role) throw new AwsError('NoSuchEntity', `The role with name ${roleName} cannot be found.`, 404);
-    const tags = Object.entries(role.definition?.tags ?? {});
     return xmlResponse(
       'GetRole',
       {

@@ -12,7 +12,7 @@ import type { Org, OrgFunction } from '../org/schema';
 import { AwsError, type WireResponse } from '../http/awsError';
 import { header } from '../http/context';
 import type { SignedCall } from '../http/server';
-import { assumedRoleArn, roleArn, type CredentialStore, type RoleSession } from '../identity/principals';
+import type { CredentialStore, RoleSession } from '../identity/principals';
 import { FunctionRuntime } from '../lambda/functionRuntime';
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
@@ -32,8 +32,7 @@ export class LambdaService {
     private readonly endpoint: () => string,
     private readonly log: (line: string) => void,
     bundles: Record<string, string> = {},
-    /** When set, Invoke is decided by real IAM evaluation with the function's resource policy. */
-    private readonly policies?: PolicyEnforcer,
+    private readonly policies: PolicyEnforcer,
   ) {
     this.bundles = new Map(Object.entries(bundles));
   }
@@ -81,19 +80,6 @@ export class LambdaService {
     return { fn, qualifier, arn };
   }
 
-  private mayInvoke(fn: OrgFunction, s: RoleSession): boolean {
-    return fn.invokers.some(
-      (p) =>
-        p === '*' ||
-        (p === 'org' && this.org.accounts.some((a) => a.id === s.accountId)) ||
-        p === s.accountId ||
-        p === `arn:aws:iam::${s.accountId}:root` ||
-        p === roleArn(s) ||
-        p === `arn:aws:iam::${s.accountId}:role/${s.roleName}` ||
-        p === assumedRoleArn(s),
-    );
-  }
-
   async handle(call: SignedCall): Promise<WireResponse> {
     const { ctx, caller, scope } = call;
     ctx.trail.eventSource = 'lambda.amazonaws.com';
@@ -115,19 +101,13 @@ export class LambdaService {
         Type: 'User',
       });
     ctx.trail.recipientAccountId = fn.account;
-    const resourcePolicy = this.policies?.functionResourcePolicy(fn.name);
-    if (this.policies && resourcePolicy) {
-      await this.policies.authorize(caller.session, 'lambda:InvokeFunction', arn, {
-        resourceAccount: fn.account,
-        resourcePolicy,
-        context: { 'aws:RequestedRegion': fn.region },
-      });
-    } else if (!this.mayInvoke(fn, caller.session))
-      throw new AwsError(
-        'AccessDeniedException',
-        `User: ${assumedRoleArn(caller.session)} is not authorized to perform: lambda:InvokeFunction on resource: ${arn} because no resource-based policy allows the lambda:InvokeFunction action`,
-        403,
-      );
+    // The function's resource policy and, for a caller in another account, its identity policy.
+    await this.policies.authorize(caller.session, 'lambda:InvokeFunction', arn, {
+      resourceAccount: fn.account,
+      resourcePolicy: this.policies.functionResourcePolicy(fn),
+      context: { 'aws:RequestedRegion': fn.region },
+      status: 403,
+    });
     if (!['RequestResponse', 'Event', 'DryRun'].includes(invocationType))
       throw new AwsError(
         'InvalidParameterValueException',

@@ -203,7 +203,9 @@ describe('ssm sessions', () => {
     const unknown = await errorOf(
       ssm(aliceReadOnly).send(new TerminateSessionCommand({ SessionId: 'alice-00000000000000000' })),
     );
-    expect(unknown?.name).toBe('DoesNotExistException');
+    // IAM judges first: a session that does not exist carries no owner tag, so the permission
+    // set's own-sessions condition cannot match (a role allowed every session gets DoesNotExist).
+    expect(unknown?.name).toBe('AccessDeniedException');
     const badFilter = await errorOf(
       ssm(aliceReadOnly).send(
         new DescribeSessionsCommand({ State: 'Active', Filters: [{ key: 'Nope' as 'Target', value: 'x' }] }),

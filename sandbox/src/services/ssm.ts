@@ -13,7 +13,8 @@ import { AwsError, type WireResponse } from '../http/awsError';
 import { jsonBody } from '../http/context';
 import { page } from '../http/pagination';
 import type { SignedCall } from '../http/server';
-import { findRole, isDocumentAllowed, isInstanceReachable, requireAction } from '../identity/authorize';
+import { IamRoles } from '../identity/iamRoles';
+import { SESSION_OWNER_TAG } from '../identity/orgPolicies';
 import { randomHex } from '../identity/ids';
 import type { PolicyEnforcer } from '../identity/policyEnforcer';
 import { assumedRoleArn, type RoleSession } from '../identity/principals';
@@ -70,64 +71,8 @@ export class SsmService {
     private readonly sessions: SessionStore,
     private readonly dataChannel: DataChannelHost,
     private readonly endpoint: () => string,
-    /** When set, session calls are decided by real IAM evaluation (policyEnforcer.ts). */
-    private readonly policies?: PolicyEnforcer,
+    private readonly policies: PolicyEnforcer,
   ) {}
-
-  /**
-   * IAM as AWS evaluates these calls: StartSession on the instance (with its
-   * tags) and on the document; Terminate/ResumeSession on the session (tagged
-   * with its starter's aws:userid).
-   */
-  private async enforce(
-    operation: string,
-    body: Record<string, unknown>,
-    region: string,
-    caller: RoleSession,
-  ) {
-    const policies = this.policies;
-    if (!policies) return;
-    const context = { 'aws:RequestedRegion': region };
-    if (operation === 'StartSession') {
-      const target = str(body.Target);
-      const documentName = str(body.DocumentName) ?? DEFAULT_SESSION_DOCUMENT;
-      if (target === undefined) return;
-      const instance = this.instances(caller.accountId, region).find((i) => i.id === target);
-      const tags = Object.fromEntries(
-        Object.entries(instance?.tags ?? {}).map(([k, v]) => [`ssm:resourceTag/${k}`, v]),
-      );
-      await policies.authorize(
-        caller,
-        'ssm:StartSession',
-        this.arn(region, caller.accountId, 'instance', target),
-        {
-          context: { ...context, ...tags },
-        },
-      );
-      await policies.authorize(
-        caller,
-        'ssm:StartSession',
-        this.arn(region, caller.accountId, 'document', documentName),
-        { context },
-      );
-    } else if (operation === 'TerminateSession' || operation === 'ResumeSession') {
-      const sessionId = str(body.SessionId);
-      if (sessionId === undefined) return;
-      const owner = this.sessions.get(sessionId)?.owner;
-      const ownerId = owner === undefined ? undefined : policies.ownerUserId(owner);
-      await policies.authorize(
-        caller,
-        `ssm:${operation}`,
-        this.arn(region, caller.accountId, 'session', sessionId),
-        {
-          context: {
-            ...context,
-            ...(ownerId ? { 'ssm:resourceTag/aws:ssmmessages:session-id': ownerId } : {}),
-          },
-        },
-      );
-    }
-  }
 
   async handle(call: SignedCall, operation: string): Promise<WireResponse> {
     const { ctx } = call;
@@ -141,20 +86,19 @@ export class SsmService {
       headers: { 'content-type': 'application/x-amz-json-1.1' },
       body: JSON.stringify(value),
     });
-    await this.enforce(operation, body, region, session);
     switch (operation) {
       case 'StartSession':
-        return out(this.startSession(call, body, region, session));
+        return out(await this.startSession(call, body, region, session));
       case 'TerminateSession':
         return out(await this.terminateSession(call, body, region, session));
       case 'ResumeSession':
-        return out(this.resumeSession(call, body, region, session));
+        return out(await this.resumeSession(call, body, region, session));
       case 'DescribeSessions':
-        return out(this.describeSessions(call, body, region, session));
+        return out(await this.describeSessions(call, body, region, session));
       case 'DescribeInstanceInformation':
-        return out(this.describeInstanceInformation(call, body, region, session));
+        return out(await this.describeInstanceInformation(call, body, region, session));
       case 'GetDocument':
-        return out(this.getDocument(call, body, region, session));
+        return out(await this.getDocument(call, body, region, session));
       default:
         throw new AwsError(
           'UnknownOperationException',
@@ -178,7 +122,12 @@ export class SsmService {
     return instancesIn(this.org, accountId, region);
   }
 
-  private startSession(call: SignedCall, body: Record<string, unknown>, region: string, caller: RoleSession) {
+  private async startSession(
+    call: SignedCall,
+    body: Record<string, unknown>,
+    region: string,
+    caller: RoleSession,
+  ) {
     const target = str(body.Target) ?? '';
     const documentName = str(body.DocumentName) ?? DEFAULT_SESSION_DOCUMENT;
     const reason = str(body.Reason);
@@ -192,15 +141,22 @@ export class SsmService {
     const instanceArn = this.arn(region, caller.accountId, 'instance', target);
     const documentArn = this.arn(region, caller.accountId, 'document', documentName);
     const instance = this.instances(caller.accountId, region).find((i) => i.id === target);
-    // The reduced model, unless real policies decided already (enforce).
-    if (!this.policies) {
-      requireAction(this.org, caller, 'ssm:StartSession', instanceArn);
-      // IAM is evaluated on both resources: the instance and the document (SessionDocumentAccessCheck).
-      if (instance && !isInstanceReachable(caller, instance))
-        throw notAuthorized(caller, 'ssm:StartSession', instanceArn);
-      if (!isDocumentAllowed(this.org, caller, documentName))
-        throw notAuthorized(caller, 'ssm:StartSession', documentArn);
-    }
+    // IAM judges StartSession twice, as Session Manager asks it: on the instance (with its tags)
+    // and on the document (ssm:SessionDocumentAccessCheck); both must allow.
+    const tags = Object.entries(instance?.tags ?? {});
+    const context = { 'aws:RequestedRegion': region, 'ssm:SessionDocumentAccessCheck': 'true' };
+    await this.policies.authorize(caller, 'ssm:StartSession', instanceArn, {
+      context: {
+        ...context,
+        ...Object.fromEntries(
+          tags.flatMap(([k, v]) => [
+            [`ssm:resourceTag/${k}`, v],
+            [`aws:ResourceTag/${k}`, v],
+          ]),
+        ),
+      },
+    });
+    await this.policies.authorize(caller, 'ssm:StartSession', documentArn, { context });
     const doc = this.document(caller.accountId, documentName);
     if (!doc)
       throw new AwsError('InvalidDocument', `Document with name ${documentName} does not exist.`, 400);
@@ -243,7 +199,7 @@ export class SsmService {
     if (!doc.content.inputs.runAsEnabled) return 'ssm-user';
     const roleTag = caller.permissionSet
       ? undefined
-      : findRole(this.org, caller.accountId, caller.roleName)?.tags[RUN_AS_TAG];
+      : IamRoles.of(this.org).get(caller.accountId, caller.roleName)?.definition?.tags[RUN_AS_TAG];
     const fromTag = caller.sessionTags[RUN_AS_TAG] ?? roleTag;
     const user = fromTag ?? doc.content.inputs.runAsDefaultUser ?? '';
     if (user === 'root')
@@ -260,7 +216,8 @@ export class SsmService {
     return user;
   }
 
-  private ownSession(
+  /** Terminate/ResumeSession: IAM judges the session, tagged with its starter's aws:userid. */
+  private async ownSession(
     call: SignedCall,
     body: Record<string, unknown>,
     region: string,
@@ -271,14 +228,23 @@ export class SsmService {
     call.ctx.trail.requestParameters = { sessionId };
     if (!/^[\w+=,.@-]{1,96}$/.test(sessionId)) invalidParamsThrow('sessionId', 'length between 1 and 96');
     const arn = this.arn(region, caller.accountId, 'session', sessionId);
-    if (!this.policies) requireAction(this.org, caller, action, arn);
     const s = this.sessions.get(sessionId);
-    if (!s || s.accountId !== caller.accountId || s.region !== region)
+    const mine = s && s.accountId === caller.accountId && s.region === region ? s : undefined;
+    const ownerId = mine ? this.policies.ownerUserId(mine.owner) : undefined;
+    await this.policies.authorize(caller, action, arn, {
+      context: {
+        'aws:RequestedRegion': region,
+        ...(ownerId
+          ? {
+              [`ssm:resourceTag/${SESSION_OWNER_TAG}`]: ownerId,
+              [`aws:ResourceTag/${SESSION_OWNER_TAG}`]: ownerId,
+            }
+          : {}),
+      },
+    });
+    if (!mine)
       throw new AwsError('DoesNotExistException', `Session with id ${sessionId} does not exist.`, 400);
-    // A permission-set role may end only its own sessions (the aws:ssmmessages:session-id tag condition).
-    if (!this.policies && caller.permissionSet && s.owner !== assumedRoleArn(caller))
-      throw notAuthorized(caller, action, arn);
-    return s;
+    return mine;
   }
 
   private async terminateSession(
@@ -287,7 +253,7 @@ export class SsmService {
     region: string,
     caller: RoleSession,
   ) {
-    const s = this.ownSession(call, body, region, caller, 'ssm:TerminateSession');
+    const s = await this.ownSession(call, body, region, caller, 'ssm:TerminateSession');
     if (this.sessions.isActive(s)) {
       this.sessions.update(s.sessionId, { status: 'Terminating' });
       await this.dataChannel.terminate(s.sessionId);
@@ -297,13 +263,13 @@ export class SsmService {
     return { SessionId: s.sessionId };
   }
 
-  private resumeSession(
+  private async resumeSession(
     call: SignedCall,
     body: Record<string, unknown>,
     region: string,
     caller: RoleSession,
   ) {
-    const s = this.ownSession(call, body, region, caller, 'ssm:ResumeSession');
+    const s = await this.ownSession(call, body, region, caller, 'ssm:ResumeSession');
     if (!this.sessions.isActive(s) || s.status === 'Terminating')
       throw new AwsError(
         'DoesNotExistException',
@@ -317,7 +283,7 @@ export class SsmService {
     return { SessionId: s.sessionId, TokenValue: tokenValue, StreamUrl: streamUrl };
   }
 
-  private describeSessions(
+  private async describeSessions(
     call: SignedCall,
     body: Record<string, unknown>,
     region: string,
@@ -335,7 +301,10 @@ export class SsmService {
       invalidParamsThrow('state', 'enum value set: [Active, History]');
     if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 200)
       invalidParamsThrow('maxResults', 'value between 1 and 200');
-    requireAction(this.org, caller, 'ssm:DescribeSessions', `arn:aws:ssm:${region}:${caller.accountId}:*`);
+    // DescribeSessions and DescribeInstanceInformation support no resource-level permissions.
+    await this.policies.authorize(caller, 'ssm:DescribeSessions', '*', {
+      context: { 'aws:RequestedRegion': region },
+    });
     const keys = ['InvokedAfter', 'InvokedBefore', 'Target', 'Owner', 'Status', 'SessionId', 'AccessType'];
     const tests = filters.map((f) => {
       const key = str(f.key) ?? '';
@@ -386,7 +355,7 @@ export class SsmService {
     };
   }
 
-  private describeInstanceInformation(
+  private async describeInstanceInformation(
     call: SignedCall,
     body: Record<string, unknown>,
     region: string,
@@ -410,12 +379,9 @@ export class SsmService {
         `1 validation error detected: Value '${String(body.MaxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value ${maxResults < 5 ? 'greater than or equal to 5' : 'less than or equal to 50'}`,
         400,
       );
-    requireAction(
-      this.org,
-      caller,
-      'ssm:DescribeInstanceInformation',
-      `arn:aws:ssm:${region}:${caller.accountId}:*`,
-    );
+    await this.policies.authorize(caller, 'ssm:DescribeInstanceInformation', '*', {
+      context: { 'aws:RequestedRegion': region },
+    });
     const all = [
       ...filters.map((f) => ({ key: str(f.Key) ?? '', values: asStrings(f.Values) })),
       ...legacy.map((f) => ({ key: str(f.key) ?? '', values: asStrings(f.valueSet) })),
@@ -474,11 +440,23 @@ export class SsmService {
     };
   }
 
-  private getDocument(call: SignedCall, body: Record<string, unknown>, region: string, caller: RoleSession) {
+  private async getDocument(
+    call: SignedCall,
+    body: Record<string, unknown>,
+    region: string,
+    caller: RoleSession,
+  ) {
     const name = str(body.Name) ?? '';
     const format = str(body.DocumentFormat) ?? 'JSON';
     call.ctx.trail.requestParameters = { name, ...(body.DocumentFormat ? { documentFormat: format } : {}) };
-    requireAction(this.org, caller, 'ssm:GetDocument', this.arn(region, caller.accountId, 'document', name));
+    await this.policies.authorize(
+      caller,
+      'ssm:GetDocument',
+      this.arn(region, caller.accountId, 'document', name),
+      {
+        context: { 'aws:RequestedRegion': region },
+      },
+    );
     if (format !== 'JSON' && format !== 'YAML')
       invalidParamsThrow('documentFormat', 'enum value set: [YAML, JSON, TEXT]');
     const doc = this.document(caller.accountId, name);
@@ -508,13 +486,5 @@ function asStrings(v: unknown): string[] {
 function invalidParamsThrow(member: string, constraint: string): never {
   throw invalidParams(
     `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must have ${constraint}`,
-  );
-}
-
-function notAuthorized(caller: RoleSession, action: string, resource: string): AwsError {
-  return new AwsError(
-    'AccessDeniedException',
-    `User: ${assumedRoleArn(caller)} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`,
-    400,
   );
 }

@@ -7,11 +7,10 @@ import type { Org } from '../org/schema';
 import { AwsError, type WireResponse } from '../http/awsError';
 import type { RequestContext } from '../http/context';
 import { toXml, type XmlNode } from '../http/xml';
-import { isActionAllowed } from '../identity/authorize';
 import { IamRoles } from '../identity/iamRoles';
+import type { PolicyEnforcer } from '../identity/policyEnforcer';
 import {
   assumedRoleArn,
-  roleArn,
   userIdOf,
   type CredentialStore,
   type IssuedCredentials,
@@ -48,14 +47,15 @@ export class SecurityTokenService {
   constructor(
     private readonly org: Org,
     private readonly credentials: CredentialStore,
+    private readonly policies: PolicyEnforcer,
   ) {}
 
-  handle(
+  async handle(
     ctx: RequestContext,
     form: URLSearchParams,
     caller: IssuedCredentials,
     region: string,
-  ): WireResponse {
+  ): Promise<WireResponse> {
     const action = form.get('Action') ?? '';
     ctx.trail.eventSource = 'sts.amazonaws.com';
     ctx.trail.eventName = action;
@@ -67,6 +67,7 @@ export class SecurityTokenService {
         400,
       );
     if (action === 'GetCallerIdentity') {
+      // No IAM check: AWS answers GetCallerIdentity even when a policy explicitly denies it.
       ctx.trail.readOnly = true;
       const s = caller.session;
       ctx.trail.responseElements = null;
@@ -80,7 +81,11 @@ export class SecurityTokenService {
     throw new AwsError('InvalidAction', `Could not find operation ${action} for version 2011-06-15`, 400);
   }
 
-  private assumeRole(ctx: RequestContext, form: URLSearchParams, caller: IssuedCredentials): WireResponse {
+  private async assumeRole(
+    ctx: RequestContext,
+    form: URLSearchParams,
+    caller: IssuedCredentials,
+  ): Promise<WireResponse> {
     const roleArnParam = form.get('RoleArn') ?? '';
     const sessionName = form.get('RoleSessionName') ?? '';
     const sourceIdentity = form.get('SourceIdentity') ?? undefined;
@@ -121,28 +126,18 @@ export class SecurityTokenService {
     if (!m) throw validation(`${roleArnParam} is invalid (RoleArn must be an IAM role ARN)`);
     const [, accountId, roleName] = m as unknown as [string, string, string];
     const s = caller.session;
-    const denied = (what = 'sts:AssumeRole') =>
-      new AwsError(
-        'AccessDenied',
-        `User: ${assumedRoleArn(s)} is not authorized to perform: ${what} on resource: ${roleArnParam}`,
-        403,
-      );
     const iamRole = IamRoles.of(this.org).get(accountId, roleName);
+    // The role's trust policy and, as IAM requires, the caller's identity policy (policyEnforcer.ts).
     // IdC's own roles trust only its SAML provider: AssumeRoleWithSAML, never AssumeRole.
-    const role = iamRole?.definition;
-    if (!iamRole || !role) throw denied();
-    const trusted = role.trust.principals.some(
-      (p) =>
-        p === '*' ||
-        p === s.accountId ||
-        p === `arn:aws:iam::${s.accountId}:root` ||
-        p === roleArn(s) ||
-        p === `arn:aws:iam::${s.accountId}:role/${s.roleName}` ||
-        p === assumedRoleArn(s),
-    );
-    // Both sides must agree: the role's trust policy and the caller's identity policy.
-    if (!trusted || !isActionAllowed(this.org, s, 'sts:AssumeRole')) throw denied();
-
+    await this.policies.authorizeAssumeRole(s, {
+      roleArn: roleArnParam,
+      accountId,
+      role: iamRole,
+      sessionName,
+      ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
+      tags,
+      transitiveTagKeys: transitive,
+    });
     // SourceIdentity is immutable for the role session and carried through chaining.
     let effectiveSourceIdentity = s.sourceIdentity;
     if (sourceIdentity !== undefined) {
@@ -152,8 +147,6 @@ export class SecurityTokenService {
           `SourceIdentity cannot be changed: this role session's source identity is ${s.sourceIdentity}`,
           403,
         );
-      if (!role.trust.setSourceIdentity || !isActionAllowed(this.org, s, 'sts:SetSourceIdentity'))
-        throw denied('sts:SetSourceIdentity');
       effectiveSourceIdentity = sourceIdentity;
     }
 
@@ -162,8 +155,6 @@ export class SecurityTokenService {
     for (const key of s.transitiveTagKeys)
       if (Object.hasOwn(s.sessionTags, key)) carried.set(key, s.sessionTags[key]!);
     if (tags.size > 0) {
-      if (!role.trust.tagSession || !isActionAllowed(this.org, s, 'sts:TagSession'))
-        throw denied('sts:TagSession');
       if (tags.size > 50) throw validation('Tags may contain at most 50 tags');
       for (const key of tags.keys()) {
         if (key.toLowerCase().startsWith('aws:'))
@@ -180,7 +171,7 @@ export class SecurityTokenService {
     if (badTransitive) throw validation(`TransitiveTagKeys ${badTransitive} is not among the session Tags`);
 
     // Every sandbox caller is itself a role session, so this is role chaining: one hour at most.
-    const maxDuration = Math.min(3600, role.maxSessionDurationSeconds);
+    const maxDuration = Math.min(3600, iamRole!.maxSessionDurationSeconds);
     const duration = durationRaw === null ? 3600 : Number(durationRaw);
     if (!Number.isInteger(duration) || duration < 900)
       throw validation(
@@ -195,8 +186,8 @@ export class SecurityTokenService {
       {
         accountId,
         roleName,
-        rolePath: iamRole.path,
-        roleId: iamRole.roleId,
+        rolePath: iamRole!.path,
+        roleId: iamRole!.roleId,
         sessionName,
         sourceIdentity: effectiveSourceIdentity,
         // fromEntries: own properties, whatever the keys are called.

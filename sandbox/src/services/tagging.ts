@@ -12,7 +12,6 @@ import { AwsError, type WireResponse } from '../http/awsError';
 import { jsonBody } from '../http/context';
 import { page } from '../http/pagination';
 import type { SignedCall } from '../http/server';
-import { requireAction } from '../identity/authorize';
 import type { PolicyEnforcer } from '../identity/policyEnforcer';
 
 export const TAGGING_TARGET_PREFIX = 'ResourceGroupsTaggingAPI_20170126.';
@@ -47,8 +46,7 @@ function tagFilters(value: unknown): TagFilter[] {
 export class TaggingService {
   constructor(
     private readonly org: Org,
-    /** When set, GetResources is decided by real IAM evaluation (policyEnforcer.ts). */
-    private readonly policies?: PolicyEnforcer,
+    private readonly policies: PolicyEnforcer,
   ) {}
 
   async handle(call: SignedCall, operation: string): Promise<WireResponse> {
@@ -88,11 +86,9 @@ export class TaggingService {
       ...(body.ResourcesPerPage !== undefined ? { resourcesPerPage: perPage } : {}),
     };
     // tag:GetResources supports no resource-level permissions.
-    if (this.policies)
-      await this.policies.authorize(caller, 'tag:GetResources', '*', {
-        context: { 'aws:RequestedRegion': region },
-      });
-    else requireAction(this.org, caller, 'tag:GetResources', '*');
+    await this.policies.authorize(caller, 'tag:GetResources', '*', {
+      context: { 'aws:RequestedRegion': region },
+    });
     if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100)
       throw invalidParameter('ResourcesPerPage must be between 1 and 100.');
     if (arns.length > 100) throw invalidParameter('ResourceARNList can have at most 100 ARNs.');
