@@ -203,13 +203,12 @@ export function InstancesView({
         columnDisplay={tablePrefs.contentDisplay}
         resizableColumns
         onColumnWidthsChange={({ detail }) => {
+          // One width per column definition, in definition order (hidden columns included), not display order.
           const widths: Record<string, number> = {};
-          tablePrefs.contentDisplay
-            .filter((c) => c.visible)
-            .forEach((c, i) => {
-              const w = detail.widths[i];
-              if (w) widths[c.id] = w;
-            });
+          columns.forEach((c, i) => {
+            const w = detail.widths[i];
+            if (c.id && w) widths[c.id] = w;
+          });
           updatePrefs({ ...tablePrefs, widths: { ...tablePrefs.widths, ...widths } });
         }}
         sortingColumn={sorting?.column}
