@@ -122,7 +122,7 @@ describe('auth calls', () => {
     });
     expect((await call('auth.tryLocalSandbox')).error).toMatchObject({
       code: 'Unavailable',
-      message: /could not start/,
+      message: 'The local sandbox could not start. EADDRINUSE. Details are in the RoleShell log.',
     });
     expect(((await call('auth.getView')).value as AuthView).configured).toBe(false);
   });

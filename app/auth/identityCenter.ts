@@ -272,9 +272,11 @@ export class IdentityCenter {
     } catch (error) {
       this.sandboxStarting = undefined;
       this.ctx.log('the local sandbox did not start', error);
+      // The sandbox's own reason is for people (a missing build, its evaluator left out of this build …).
+      const reason = error instanceof Error ? ` ${error.message.replace(/\.?$/, '.')}` : '';
       throw new ApiError(
         'Unavailable',
-        'The local sandbox could not start. Details are in the RoleShell log.',
+        `The local sandbox could not start.${reason} Details are in the RoleShell log.`,
       );
     }
   }

@@ -9,6 +9,7 @@ import { CloudTrail, type CloudTrailEvent } from './cloudTrail';
 import { createDataChannelHost, type DataChannelOptions, type FaultOptions } from './dataChannel';
 import { InstanceHosts, type Isolation } from './dataChannel/instanceHost';
 import { IamRoles, type IamRole, type RoleReplacement } from './identity/iamRoles';
+import { SandboxUnavailable } from './identity/evaluator';
 import { PolicyEnforcer, type IamPolicies } from './identity/policyEnforcer';
 import { CredentialStore } from './identity/principals';
 import { createSandboxServer } from './http/server';
@@ -77,6 +78,8 @@ export interface SandboxOptions {
   iamPolicies?: IamPolicies;
   /** Check each IAM decision with iam-simulate's validating engine too (tests; slower). */
   iamCrossCheck?: boolean;
+  /** Another IAM evaluator module name (tests of a build without it). */
+  iamEvaluatorModule?: string;
 }
 
 export interface Sandbox {
@@ -121,6 +124,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const loaded = loadOrg(options.org);
   const { org } = loaded;
   const root = options.root ?? loaded.root;
+  // One IAM decision point for every service: the org file's policies, or those given.
+  const policies = new PolicyEnforcer(org, options.iamPolicies, {
+    crossCheck: options.iamCrossCheck,
+    ...(options.iamEvaluatorModule ? { evaluatorModule: options.iamEvaluatorModule } : {}),
+  });
+  // Without its evaluator the sandbox could refuse every call after sign-in; say so now, once, instead.
+  if ((await policies.evaluatorName()) === 'none') throw new SandboxUnavailable();
   let endpoint = '';
   const credentials = new CredentialStore();
   const cloudTrail = new CloudTrail(options.cloudTrailFile);
@@ -150,8 +160,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     rateLimit: options.portalRateLimit,
     roleCredentialLifetimeSeconds: options.roleCredentialLifetimeSeconds,
   });
-  // One IAM decision point for every service: the org file's policies, or those given.
-  const policies = new PolicyEnforcer(org, options.iamPolicies, { crossCheck: options.iamCrossCheck });
   const sts = new SecurityTokenService(org, credentials, policies);
   const ssm = new SsmService(org, sessions, dataChannel, () => endpoint, policies);
   const ec2 = new Ec2Service(org, policies);

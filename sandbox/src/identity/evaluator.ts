@@ -55,6 +55,16 @@ export class EvaluatorUnavailable extends AwsError {
   }
 }
 
+/** Why a sandbox without its evaluator does not start: every request after sign-in would be refused. */
+export class SandboxUnavailable extends Error {
+  constructor() {
+    super(
+      `The local sandbox needs its IAM policy evaluator (${EVALUATOR_MODULE}), a development dependency that this build leaves out. Run RoleShell from a source checkout (npm install && npm start) to try the sandbox.`,
+    );
+    this.name = 'SandboxUnavailable';
+  }
+}
+
 type Validated = IamPolicy.ValidatedPolicy<{ name: string }>;
 
 /**

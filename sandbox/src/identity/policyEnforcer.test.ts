@@ -399,3 +399,11 @@ describe('without the evaluator', () => {
     });
   });
 });
+
+describe('a sandbox built without the evaluator', () => {
+  it('does not start, and says why and what to run instead', async () => {
+    await expect(startSandbox({ iamEvaluatorModule: '@cloud-copilot/not-installed' })).rejects.toThrow(
+      'The local sandbox needs its IAM policy evaluator (@cloud-copilot/iam-simulate), a development dependency that this build leaves out. Run RoleShell from a source checkout (npm install && npm start) to try the sandbox.',
+    );
+  });
+});

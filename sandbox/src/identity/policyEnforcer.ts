@@ -77,6 +77,8 @@ export function conditionKeysOf(policy: PolicyJson): Set<string> {
 export interface PolicyEnforcerOptions {
   /** Also run iam-simulate's validating engine on every decision and fail on any disagreement (tests). */
   crossCheck?: boolean;
+  /** Another evaluator module name (tests of the missing case). */
+  evaluatorModule?: string;
 }
 
 export class PolicyEnforcer {
@@ -104,7 +106,10 @@ export class PolicyEnforcer {
   }
 
   private load(): Promise<Evaluator> {
-    return (this.evaluator ??= loadEvaluator({ crossCheck: this.options.crossCheck === true }));
+    return (this.evaluator ??= loadEvaluator({
+      crossCheck: this.options.crossCheck === true,
+      ...(this.options.evaluatorModule ? { module: this.options.evaluatorModule } : {}),
+    }));
   }
 
   private id(value: object): number {
