@@ -17,24 +17,6 @@ export const PERMISSION_SETS_TAG = 'roleshell:permission-sets';
 /** SSM tags each session with the aws:userid of the role session that started it. */
 export const SESSION_OWNER_TAG = 'aws:ssmmessages:session-id';
 
-/** Every action the sandbox authorizes (GetCallerIdentity needs no permission, as on AWS). */
-export const SERVED_ACTIONS = [
-  'sts:AssumeRole',
-  'sts:SetSourceIdentity',
-  'sts:TagSession',
-  'ssm:StartSession',
-  'ssm:TerminateSession',
-  'ssm:ResumeSession',
-  'ssm:DescribeSessions',
-  'ssm:DescribeInstanceInformation',
-  'ssm:GetDocument',
-  'ec2:DescribeInstances',
-  'tag:GetResources',
-  'lambda:InvokeFunction',
-  'iam:GetRole',
-  'iam:ListRoles',
-] as const;
-
 /**
  * What an IdC permission-set role may call in the sandbox: a stand-in for the
  * AWS-managed policies a permission set carries, narrowed as RoleShell's direct
@@ -55,6 +37,9 @@ export const PERMISSION_SET_ACTIONS = [
   'tag:GetResources',
   'lambda:InvokeFunction',
 ];
+
+/** Every action the sandbox authorizes (GetCallerIdentity needs no permission, as on AWS). */
+export const SERVED_ACTIONS = [...PERMISSION_SET_ACTIONS, 'iam:GetRole'];
 
 const INSTANCES = ['arn:aws:ec2:*:*:instance/*', 'arn:aws:ssm:*:*:managed-instance/*'];
 const documentArn = (pattern: string) => `arn:aws:ssm:*:*:document/${pattern}`;
