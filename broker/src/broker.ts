@@ -258,8 +258,8 @@ export function createBroker(deps: BrokerDeps) {
   function prefetchStart(req: StartSessionRequest, checked: CheckedProof): Prefetch | undefined {
     const hinted = knownKeys.get(checked.accessKeyId);
     if (!hinted || !deps.memberAccess.opened) return undefined;
-    const accountId = req.accountId ?? hinted.accountId;
-    if (accountId !== hinted.accountId && !config.crossAccount) return undefined;
+    const accountId = targetAccountOf(hinted, req.accountId);
+    if (!accountId) return undefined;
     const member = deps.memberAccess.opened(accountId, hinted.partition, roleSessionNameFor(hinted.user));
     if (!member) return undefined;
     return { caller: hinted, member, lookups: targetLookups(member, req, hinted.permissionSet) };
@@ -280,13 +280,19 @@ export function createBroker(deps: BrokerDeps) {
     }
   }
 
-  async function openMember(caller: Caller, requestedAccount: string | undefined): Promise<MemberAccount> {
+  /** The account a request targets: the one it names, else the caller's; another one only with crossAccount. */
+  function targetAccountOf(caller: Caller, requestedAccount: string | undefined): string | undefined {
     const accountId = requestedAccount ?? caller.accountId;
-    if (accountId !== caller.accountId && !config.crossAccount) {
+    return accountId === caller.accountId || config.crossAccount ? accountId : undefined;
+  }
+
+  async function openMember(caller: Caller, requestedAccount: string | undefined): Promise<MemberAccount> {
+    const accountId = targetAccountOf(caller, requestedAccount);
+    if (!accountId) {
       throw new BrokerError(
         'AccessDenied',
         `Your permission set can reach instances in its own account (${caller.accountId}) only.`,
-        `cross-account target ${accountId} refused`,
+        `cross-account target ${requestedAccount} refused`,
       );
     }
     return deps.memberAccess(accountId, caller.partition, roleSessionNameFor(caller.user));
