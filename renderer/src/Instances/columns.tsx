@@ -153,7 +153,7 @@ export function instanceColumns(ctx: ColumnContext): TableProps.ColumnDefinition
       header: 'Connect as',
       cell: (row) => (
         <span className="connect-as">
-          <ConnectAs row={row} recents={ctx.recents} onConnect={ctx.onConnect} />
+          <ConnectAs key={row.key} row={row} recents={ctx.recents} onConnect={ctx.onConnect} />
         </span>
       ),
       width: 280,
