@@ -86,21 +86,14 @@ function useStablePage(page: InstanceRow[]): InstanceRow[] {
   return last.current;
 }
 
-/** The rows of a filter answer; the unfiltered answer (the same array each time) is mapped once. */
-const rowsCache = new WeakMap<readonly IndexedInstance[], InstanceRow[]>();
-function rowsOf(found: readonly IndexedInstance[]): InstanceRow[] {
-  let rows = rowsCache.get(found);
-  if (!rows) rowsCache.set(found, (rows = found.map((i) => i.row)));
-  return rows;
-}
-
 type Sorting = { column: TableProps.SortingColumn<InstanceRow>; descending: boolean } | null;
 
-function sortRows(rows: InstanceRow[], sorting: Sorting): InstanceRow[] {
+/** Sorted by the sorting column; the filter answer itself (same array) when unsorted. */
+function sortRows(found: readonly IndexedInstance[], sorting: Sorting): readonly IndexedInstance[] {
   const field = sorting?.column.sortingField as keyof InstanceRow | undefined;
-  if (!sorting || !field) return rows;
+  if (!sorting || !field) return found;
   const direction = sorting.descending ? -1 : 1;
-  return [...rows].sort((a, b) => direction * String(a[field]).localeCompare(String(b[field])));
+  return [...found].sort((a, b) => direction * String(a.row[field]).localeCompare(String(b.row[field])));
 }
 
 export function InstancesView({
@@ -132,18 +125,24 @@ export function InstancesView({
           : indexed,
     [indexed, scope, favouriteKeys, recentKeys],
   );
-  const filtered = useMemo(() => rowsOf(filter(scoped, query, typing)), [filter, scoped, query, typing]);
+  // Indexed rows all the way to the page: only the page's ten or so rows are mapped back to rows.
+  const filtered = useMemo(() => filter(scoped, query, typing), [filter, scoped, query, typing]);
   const sorted = useMemo(() => sortRows(filtered, sorting), [filtered, sorting]);
   // A few suggestions per property: the dropdown filters and draws them on every keystroke. Not a virtual
   // list: that measures every option's height (a forced layout) in each keystroke's commit.
   const options = useMemo(() => filterOptions(rows, 15), [rows]);
 
   // Back to the first page whenever the filtered rows change (as the collection hooks did).
-  const [page, setPage] = useState<{ of: InstanceRow[]; index: number }>({ of: sorted, index: 1 });
+  const [page, setPage] = useState<{ of: readonly IndexedInstance[]; index: number }>({
+    of: sorted,
+    index: 1,
+  });
   const pageSize = tablePrefs.pageSize;
   const pagesCount = Math.max(1, Math.ceil(sorted.length / pageSize));
   const pageIndex = page.of === sorted ? Math.min(page.index, pagesCount) : 1;
-  const items = useStablePage(sorted.slice((pageIndex - 1) * pageSize, pageIndex * pageSize));
+  const items = useStablePage(
+    sorted.slice((pageIndex - 1) * pageSize, pageIndex * pageSize).map((i) => i.row),
+  );
 
   const searched = [
     ...query.tokens.map((t) => String(t.value ?? '')),
@@ -216,7 +215,10 @@ export function InstancesView({
         onSortingChange={({ detail }) =>
           setSorting({ column: detail.sortingColumn, descending: detail.isDescending ?? false })
         }
-        trackBy="key"
+        // No trackBy: rows are keyed by position, so a keystroke that changes the page updates the cells of
+        // the rows on screen instead of unmounting them and mounting new ones (measured: most of such a
+        // keystroke's cost). The table has no selection or expanded rows to keep per instance, and the one
+        // stateful cell, Connect as (its menu), is keyed by instance inside its cell (columns.tsx).
         variant="full-page"
         stickyHeader
         stickyColumns={{ first: 0, last: 1 }}

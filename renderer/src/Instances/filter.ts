@@ -91,7 +91,9 @@ export function filterIndexed(
     if (words.length > 0 && !matchText(item, words)) continue;
     out.push(item);
   }
-  return out;
+  // Every row still matches (a keystroke often narrows nothing): the same array, so whatever was derived
+  // from it (sorting, the page of rows, the table) is reused as it is instead of being built again.
+  return out.length === items.length ? items : out;
 }
 
 /** The rows matching the query and the text being typed, in input order. */

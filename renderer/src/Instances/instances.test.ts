@@ -116,6 +116,18 @@ describe('filterInstances', () => {
     expect(filterInstances(indexed, { tokens: [], operation: 'and' }, 'nothing-like-this')).toEqual([]);
   });
 
+  it('answers with the same array when the text filters nothing out, so nothing derived from it is rebuilt', () => {
+    const filter = narrowingFilter();
+    const none = { tokens: [], operation: 'and' as const };
+    // Every row has an account id with a 2 in it: nothing is filtered out, first from all rows, then
+    // from the previous answer.
+    expect(filter(indexed, none, '2')).toBe(indexed);
+    const web = filter(indexed, none, 'web');
+    expect(web.map((i) => i.row.name)).toEqual(['prod-web-1']);
+    expect(filter(indexed, none, 'web-')).toBe(web);
+    expect(filterInstances(indexed, none, '')).toEqual(indexed.map((i) => i.row));
+  });
+
   it('narrows from the previous matches as the text grows, and starts over when it does not extend', () => {
     const filter = narrowingFilter();
     const none = { tokens: [], operation: 'and' as const };
