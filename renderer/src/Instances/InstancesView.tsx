@@ -20,7 +20,10 @@ import {
   columnLabels,
   instanceColumns,
   loadPreferences,
+  PageRowsContext,
+  rowSlots,
   savePreferences,
+  type RowSlot,
   type TablePreferences,
 } from './columns';
 import { emptyQuery, filterOptions, filterProperties, narrowingFilter, type IndexedInstance } from './filter';
@@ -67,7 +70,7 @@ export function progressText(p: { phase: string; loaded: number; total: number }
 
 /**
  * What changes on every keystroke while the page of rows often does not: the counts and the searched text.
- * The table element is memoised on its page of rows; these reach the header, the filter and the empty state
+ * The table element is memoised on its row positions; these reach the header, the filter and the empty state
  * through context, so a keystroke that leaves the page as it was re-renders only them, not every row.
  */
 interface Counts {
@@ -78,7 +81,7 @@ interface Counts {
 }
 const CountsContext = createContext<Counts>({ shown: 0, total: 0, loading: false, searched: '' });
 
-/** The same array as last time when the page holds the same rows, so the memoised table keeps its rows. */
+/** The same array as last time when the page holds the same rows, so no cell re-renders. */
 function useStablePage(page: InstanceRow[]): InstanceRow[] {
   const last = useRef(page);
   const previous = last.current;
@@ -86,7 +89,7 @@ function useStablePage(page: InstanceRow[]): InstanceRow[] {
   return last.current;
 }
 
-type Sorting = { column: TableProps.SortingColumn<InstanceRow>; descending: boolean } | null;
+type Sorting = { column: TableProps.SortingColumn<RowSlot>; descending: boolean } | null;
 
 /** Sorted by the sorting column; the filter answer itself (same array) when unsorted. */
 function sortRows(found: readonly IndexedInstance[], sorting: Sorting): readonly IndexedInstance[] {
@@ -140,9 +143,11 @@ export function InstancesView({
   const pageSize = tablePrefs.pageSize;
   const pagesCount = Math.max(1, Math.ceil(sorted.length / pageSize));
   const pageIndex = page.of === sorted ? Math.min(page.index, pagesCount) : 1;
-  const items = useStablePage(
+  const pageRows = useStablePage(
     sorted.slice((pageIndex - 1) * pageSize, pageIndex * pageSize).map((i) => i.row),
   );
+  // The table's items: positions, the same array while the page holds as many rows (columns.tsx).
+  const items = rowSlots(pageRows.length);
 
   const searched = [
     ...query.tokens.map((t) => String(t.value ?? '')),
@@ -196,7 +201,7 @@ export function InstancesView({
 
   const table = useMemo(
     () => (
-      <Table<InstanceRow>
+      <Table<RowSlot>
         items={items}
         columnDefinitions={columns}
         columnDisplay={tablePrefs.contentDisplay}
@@ -215,9 +220,9 @@ export function InstancesView({
         onSortingChange={({ detail }) =>
           setSorting({ column: detail.sortingColumn, descending: detail.isDescending ?? false })
         }
-        // No trackBy: rows are keyed by position, so a keystroke that changes the page updates the cells of
-        // the rows on screen instead of unmounting them and mounting new ones (measured: most of such a
-        // keystroke's cost). The table has no selection or expanded rows to keep per instance, and the one
+        // Items are positions (columns.tsx) and, without trackBy, rows are keyed by position: a keystroke
+        // that changes the page re-renders the cells on screen, not the table, and does not unmount rows and
+        // mount new ones (measured: most of such a keystroke's cost). The table has no selection or expanded rows to keep per instance, and the one
         // stateful cell, Connect as (its menu), is keyed by instance inside its cell (columns.tsx).
         variant="full-page"
         stickyHeader
@@ -340,7 +345,9 @@ export function InstancesView({
           />
         )}
       </SpaceBetween>
-      <CountsContext.Provider value={counts}>{table}</CountsContext.Provider>
+      <CountsContext.Provider value={counts}>
+        <PageRowsContext.Provider value={pageRows}>{table}</PageRowsContext.Provider>
+      </CountsContext.Provider>
     </div>
   );
 }

@@ -1,5 +1,5 @@
 /** The instance table's columns and the preferences (order, visibility, widths, page size) kept per user. */
-import { memo } from 'react';
+import { createContext, memo, useContext, type ReactNode } from 'react';
 import Button from '@cloudscape-design/components/button';
 import Link from '@cloudscape-design/components/link';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
@@ -29,8 +29,8 @@ export function pingIndicator(pingStatus: string) {
 }
 
 /*
- * Cells are memoised components: the table re-renders every row on each keystroke in the filter, and a row
- * that stays on the page (same row object, same callbacks) then keeps its Cloudscape subtree untouched.
+ * Cells are memoised components: every cell re-renders when the page changes, and a position that still
+ * shows the same instance (same row object, same callbacks) keeps its Cloudscape subtree untouched.
  */
 const FavouriteCell = memo(function FavouriteCell({
   row,
@@ -76,10 +76,40 @@ const StatusCell = memo(function StatusCell({ pingStatus }: { pingStatus: string
   return pingIndicator(pingStatus);
 });
 
-export function instanceColumns(ctx: ColumnContext): TableProps.ColumnDefinition<InstanceRow>[] {
+/**
+ * The table's items are row positions on the page, not instances: the instance shown at each position comes
+ * from PageRowsContext. A keystroke that changes which instances the page shows (but not how many) then
+ * leaves the Cloudscape table itself untouched (its two header rows, resize handles, sticky-column and
+ * sticky-header work) and re-renders only the cells, each from its position's new instance.
+ */
+export interface RowSlot {
+  index: number;
+}
+export const PageRowsContext = createContext<readonly InstanceRow[]>([]);
+
+const slotCache: RowSlot[][] = [];
+/** The same array of positions for the same number of rows on the page. */
+export function rowSlots(count: number): RowSlot[] {
+  return (slotCache[count] ??= Array.from({ length: count }, (_, index) => ({ index })));
+}
+
+/** A cell's content for the instance at its position (memoised cells below skip an unchanged instance). */
+function AtSlot({ slot, render }: { slot: RowSlot; render: (row: InstanceRow) => ReactNode }) {
+  const row = useContext(PageRowsContext)[slot.index];
+  return row ? render(row) : null;
+}
+
+export function instanceColumns(ctx: ColumnContext): TableProps.ColumnDefinition<RowSlot>[] {
   const column = (
-    def: Omit<TableProps.ColumnDefinition<InstanceRow>, 'header' | 'minWidth'> & { header: string },
-  ): TableProps.ColumnDefinition<InstanceRow> => ({ ...def, minWidth: minFor(def.header) });
+    def: Omit<TableProps.ColumnDefinition<RowSlot>, 'header' | 'minWidth' | 'cell'> & {
+      header: string;
+      cell: (row: InstanceRow) => ReactNode;
+    },
+  ): TableProps.ColumnDefinition<RowSlot> => ({
+    ...def,
+    cell: (slot) => <AtSlot slot={slot} render={def.cell} />,
+    minWidth: minFor(def.header),
+  });
   return [
     {
       id: 'favourite',
@@ -87,8 +117,13 @@ export function instanceColumns(ctx: ColumnContext): TableProps.ColumnDefinition
       ariaLabel: () => 'Favourite',
       width: 52,
       minWidth: 52,
-      cell: (row) => (
-        <FavouriteCell row={row} on={ctx.favourites.has(row.key)} onToggle={ctx.onToggleFavourite} />
+      cell: (slot) => (
+        <AtSlot
+          slot={slot}
+          render={(row) => (
+            <FavouriteCell row={row} on={ctx.favourites.has(row.key)} onToggle={ctx.onToggleFavourite} />
+          )}
+        />
       ),
     },
     column({
