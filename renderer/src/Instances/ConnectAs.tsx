@@ -32,16 +32,19 @@ export const moreWaysLabel = (row: InstanceRow) => `More ways to connect to ${ro
 
 /**
  * Memoised: a keystroke in the filter re-renders the table, but a row that stays on the page keeps its
- * control. Keyed by the instance in its cell, so a row position showing another instance starts again
- * from the stand-in and an open menu never outlives the instance it was opened for.
+ * control. The real control belongs to the instance it was woken for: when its row position shows another
+ * instance, the stand-in comes back (updated in place), so an open menu never outlives its instance.
  */
 export const ConnectAs = memo(function ConnectAs(props: ConnectAsProps) {
-  const [intent, setIntent] = useState<Intent | null>(null);
+  const [woken, setWoken] = useState<{ key: string; intent: Intent } | null>(null);
+  const key = props.row.key;
+  // Another instance at this position: forget the intent (set during render, so no frame shows it stale).
+  if (woken && woken.key !== key) setWoken(null);
   // flushSync: the real control must be in place before the next input event (the mousedown after the
   // hover, the key after the focus) is dispatched, or that event would land on a removed element.
-  const wake = (next: Intent) => flushSync(() => setIntent((current) => current ?? next));
-  return intent ? (
-    <RealConnectAs {...props} intent={intent} />
+  const wake = (intent: Intent) => flushSync(() => setWoken((current) => current ?? { key, intent }));
+  return woken && woken.key === key ? (
+    <RealConnectAs {...props} intent={woken.intent} />
   ) : (
     <ConnectAsStandIn {...props} onIntent={wake} />
   );

@@ -188,7 +188,7 @@ export function instanceColumns(ctx: ColumnContext): TableProps.ColumnDefinition
       header: 'Connect as',
       cell: (row) => (
         <span className="connect-as">
-          <ConnectAs key={row.key} row={row} recents={ctx.recents} onConnect={ctx.onConnect} />
+          <ConnectAs row={row} recents={ctx.recents} onConnect={ctx.onConnect} />
         </span>
       ),
       width: 280,
