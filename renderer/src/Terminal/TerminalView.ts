@@ -146,6 +146,11 @@ export class TerminalView {
     return lines.join('\n');
   }
 
+  /** Whether the terminal has been fitted to a visible element (its size is then that element's). */
+  get fitted(): boolean {
+    return this.lastSize.cols > 0;
+  }
+
   get size(): { cols: number; rows: number } {
     return { cols: this.terminal.cols, rows: this.terminal.rows };
   }
