@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as pty from 'node-pty';
-import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { HIGH_WATERMARK_BYTES, LOW_WATERMARK_BYTES } from '../app/api/flowControl';
 import { BrokerClient } from '../app/brokerClient/brokerClient';
@@ -345,7 +345,7 @@ type Mode = 'broker' | 'direct';
 const tracing = process.env.ROLESHELL_TRACE_CONNECT === '1';
 const pageTraces: Array<Array<[number, string]>> = [];
 
-async function connect(page: Page, cdp?: CDPSession): Promise<void> {
+async function connect(page: Page): Promise<void> {
   await page
     .getByRole('navigation', { name: 'Views' })
     .getByRole('link', { name: /^Instances\b/ })
@@ -369,11 +369,6 @@ async function connect(page: Page, cdp?: CDPSession): Promise<void> {
     exact: true,
   });
   await item.waitFor();
-  if (cdp) {
-    await cdp.send('Profiler.enable');
-    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-    await cdp.send('Profiler.start');
-  }
   await item.click();
   await page.waitForFunction('window.__bench.firstFrameAfterClick !== undefined', undefined, {
     timeout: 60_000,
@@ -430,15 +425,8 @@ async function measureApp(
 
     // Click → first output byte at the renderer, a few times (each tab closed before the next).
     const clickToFirstByteMs: number[] = [];
-    const cdp = process.env.ROLESHELL_BENCH_PROFILE ? await context.newCDPSession(page) : undefined;
     for (let i = 0; i < STARTS; i++) {
-      await connect(page, cdp && i === 2 ? cdp : undefined);
-      if (cdp && i === 2) {
-        await page.waitForTimeout(300);
-        const { profile } = await cdp.send('Profiler.stop');
-        const { writeFile } = await import('node:fs/promises');
-        await writeFile(`/tmp/cl/profile-${options.mode}-${Date.now()}.cpuprofile`, JSON.stringify(profile));
-      }
+      await connect(page);
       clickToFirstByteMs.push(
         (await page.evaluate('window.__bench.firstFrameAfterClick - window.__bench.clickAt')) as number,
       );
