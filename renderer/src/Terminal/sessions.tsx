@@ -9,7 +9,7 @@ import type { SessionStateEvent } from '../../../app/api/calls/session';
 import { call, errorMessage, on } from '../bridge';
 import { useShell } from '../shell';
 import { SessionRoutes } from './sessionRoutes';
-import { TerminalView } from './TerminalView';
+import { TerminalView, type TerminalViewOptions } from './TerminalView';
 import type { ConnectRequest, SessionTab } from './types';
 
 export interface SessionsApi {
@@ -35,6 +35,16 @@ const SessionsContext = createContext<SessionsApi | null>(null);
 const InternalsContext = createContext<Internals | null>(null);
 
 const initialTerminalOptions = { fontSize: 13, scrollback: 5000 };
+/** A spare terminal is opened this long after the app is up, or after a Connect took the last one. */
+const SPARE_DELAY_MS = 1500;
+
+type TerminalEvents = Pick<TerminalViewOptions, 'onInput' | 'onResize' | 'onAcknowledge'>;
+
+/** A terminal opened in the parking element, and the events of whichever tab takes it. */
+interface Spare {
+  view: TerminalView;
+  events: { current: TerminalEvents | undefined };
+}
 
 export function SessionsProvider(props: { children: React.ReactNode }): React.JSX.Element {
   const shell = useShell();
@@ -48,6 +58,9 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
   /** The core's session ids ↔ the tabs' keys, and what arrived before `session.start` answered. */
   const routes = useRef(new SessionRoutes<SessionStateEvent>());
   const nextKey = useRef(0);
+  /** A terminal opened ahead of the next Connect, so that click need not build and open one. */
+  const spare = useRef<Spare | undefined>(undefined);
+  const parking = useRef<HTMLDivElement | null>(null);
   const terminalOptions = useRef(initialTerminalOptions);
 
   const applyState = useCallback((key: string, event: SessionStateEvent) => {
@@ -69,6 +82,19 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
       );
   }, []);
 
+  const prepareSpare = useCallback(() => {
+    if (spare.current || !parking.current) return;
+    const events: Spare['events'] = { current: undefined };
+    const view = new TerminalView({
+      ...terminalOptions.current,
+      onInput: (data) => events.current?.onInput(data),
+      onResize: (cols, rows) => events.current?.onResize(cols, rows),
+      onAcknowledge: (bytes) => events.current?.onAcknowledge(bytes),
+    });
+    view.prepare(parking.current);
+    spare.current = { view, events };
+  }, []);
+
   useEffect(() => {
     const offState = on('session.state', (event) => {
       const key = routes.current.state(event.id, event);
@@ -84,7 +110,10 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
         scrollback: settings.terminalScrollback,
       };
       for (const view of views.current.values()) view.setOptions(terminalOptions.current);
+      spare.current?.view.setOptions(terminalOptions.current);
     };
+    // In idle time once the app is up, not on the first click.
+    const spareTimer = setTimeout(() => prepareSpare(), SPARE_DELAY_MS);
     call('getSettings').then(
       (view) => applySettings(view.settings),
       () => {},
@@ -99,8 +128,11 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
       offSettings();
       for (const view of all.values()) view.dispose();
       all.clear();
+      clearTimeout(spareTimer);
+      spare.current?.view.dispose();
+      spare.current = undefined;
     };
-  }, [applyState]);
+  }, [applyState, prepareSpare]);
 
   const forget = useCallback((key: string) => {
     views.current.get(key)?.dispose();
@@ -132,15 +164,20 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
       };
       /** A fit before the core answered: sent once it has, if the session was started at another size. */
       let fittedEarly: { cols: number; rows: number } | undefined;
-      const view = new TerminalView({
-        ...terminalOptions.current,
+      const events: TerminalEvents = {
         onInput: (data) => withId((id) => void call('session.input', { id, data }).catch(() => {})),
         onResize: (cols, rows) => {
           if (routes.current.idOf(key) === undefined) fittedEarly = { cols, rows };
           withId((id) => void call('session.resize', { id, cols, rows }).catch(() => {}));
         },
         onAcknowledge: (bytes) => withId((id) => void call('session.ack', { id, bytes }).catch(() => {})),
-      });
+      };
+      // The spare terminal, already open, if there is one; the next is prepared once this session is up.
+      const taken = spare.current;
+      spare.current = undefined;
+      if (taken) taken.events.current = events;
+      const view = taken?.view ?? new TerminalView({ ...terminalOptions.current, ...events });
+      setTimeout(() => prepareSpare(), SPARE_DELAY_MS);
       views.current.set(key, view);
       routes.current.opened(key);
       setTabs((current) => [
@@ -168,7 +205,7 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
         },
       );
     },
-    [applyState, forget, shell],
+    [applyState, forget, prepareSpare, shell],
   );
 
   const close = useCallback(
@@ -214,7 +251,10 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
   );
   return (
     <SessionsContext.Provider value={api}>
-      <InternalsContext.Provider value={internals}>{props.children}</InternalsContext.Provider>
+      <InternalsContext.Provider value={internals}>
+        {props.children}
+        <div className="terminal-parking" ref={parking} />
+      </InternalsContext.Provider>
     </SessionsContext.Provider>
   );
 }
