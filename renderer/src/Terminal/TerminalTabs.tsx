@@ -9,7 +9,7 @@ import type { SessionTab } from './types';
 import './terminal.css';
 
 export function TerminalTabs(props: { visible: boolean }): React.JSX.Element {
-  const { tabs, activeId, activate, close } = useSessionInternals();
+  const { tabs, activeId, activate, close, opening } = useSessionInternals();
   return (
     <section
       className="terminal-area"
@@ -18,7 +18,7 @@ export function TerminalTabs(props: { visible: boolean }): React.JSX.Element {
       style={props.visible ? undefined : { display: 'none' }}
     >
       {tabs.length === 0 ? (
-        <p className="muted">No sessions yet. Choose an instance and Connect.</p>
+        !opening() && <p className="muted">No sessions yet. Choose an instance and Connect.</p>
       ) : (
         <div className="terminal-tab-strip" role="tablist" aria-label="Open sessions">
           {tabs.map((tab) => (

@@ -21,6 +21,8 @@ export interface SessionsApi {
 }
 
 interface Internals extends SessionsApi {
+  /** A tab has been asked for and is not rendered yet (the empty-area text would flash). */
+  opening(): boolean;
   viewFor(id: string): TerminalView | undefined;
   reconnect(id: string): void;
   details: ReadonlyMap<string, Pick<SessionStateEvent, 'sessionId' | 'backend'>>;
@@ -154,8 +156,9 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
       // The size the terminal will fit to: that of the tabs already open (they share the area), else 80×24.
       const size = [...views.current.values()].find((view) => view.fitted)?.size ?? { cols: 80, rows: 24 };
       // Asked for first, so the core starts the session while the tab and its terminal are built and
-      // mounted here (both take the page's main thread for a while; the session's first output then finds
-      // them ready instead of waiting behind them).
+      // mounted here. The page's socket sends only once this task ends, so the tab is rendered in the next
+      // task (or when the answer comes, if that is sooner): the start then leaves at once instead of after
+      // the tab's render and the terminal's mount.
       const starting = call('session.start', { request, ...size });
       /** Calls need the core's id: until it has answered, input is dropped (the session takes none before it connects). */
       const withId = (send: (id: string) => void) => {
@@ -180,13 +183,20 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
       setTimeout(() => prepareSpare(), SPARE_DELAY_MS);
       views.current.set(key, view);
       routes.current.opened(key);
-      setTabs((current) => [
-        ...current,
-        { id: key, title: `${request.linuxUser}@${request.instanceName}`, status: 'starting', request },
-      ]);
-      setActiveId(key);
+      let shown = false;
+      const show = () => {
+        if (shown || !views.current.has(key)) return; // once; not for a tab closed meanwhile
+        shown = true;
+        setTabs((current) => [
+          ...current,
+          { id: key, title: `${request.linuxUser}@${request.instanceName}`, status: 'starting', request },
+        ]);
+        setActiveId(key);
+      };
+      setTimeout(show, 0);
       starting.then(
         ({ id }) => {
+          show();
           const pending = routes.current.answered(key, id);
           if (!pending) {
             // The tab was closed before the core answered: end what it started.
@@ -246,6 +256,7 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
       reconnect,
       details,
       viewFor: (key: string) => views.current.get(key),
+      opening: () => views.current.size > tabs.length,
     }),
     [tabs, activeId, connect, close, reconnect, details],
   );
