@@ -6,7 +6,12 @@
  * caller's own sessions.
  */
 import type { AuditRecord, AuditSink } from './audit';
-import { authorizeTarget, PERMISSION_SETS_TAG, tagAllowsPermissionSet } from './authorization';
+import {
+  authorizeTarget,
+  PERMISSION_SETS_TAG,
+  tagAllowsPermissionSet,
+  targetNotConnected,
+} from './authorization';
 import type { BrokerConfig } from './config';
 import { mapWithConcurrency } from './concurrency';
 import {
@@ -43,7 +48,7 @@ import { RoleOriginCheck } from './identityProof/roleOrigin';
 import { proofRequestFor, requestDigest } from './identityProof/sign';
 import { PermissionSetMapping, type Mapping } from './mapping';
 import type { MemberAccess, MemberAccount } from './memberAccount';
-import type { ManagedInstance, TaggedInstance } from './memberAccount';
+import type { TaggedInstance } from './memberAccount';
 import { TtlCache } from './ttlCache';
 import { roleSessionNameFor } from './roleSessionName';
 
@@ -73,12 +78,8 @@ const valueOf = <T>(settled: Settled<T>): T => {
   return settled.value;
 };
 
-/** What startSession reads before it may act: the document mapping and the target's facts. */
-type TargetLookups = [
-  Settled<Mapping>,
-  Settled<Record<string, string> | undefined>,
-  Settled<ManagedInstance | undefined>,
-];
+/** What startSession reads before it may act: the document mapping and the target's tags. */
+type TargetLookups = [Settled<Mapping>, Settled<Record<string, string> | undefined>];
 
 /** Lookups started while STS was still checking the proof, for the caller its access key was last. */
 interface Prefetch {
@@ -244,9 +245,22 @@ export function createBroker(deps: BrokerDeps) {
   ): Promise<TargetLookups> {
     return Promise.all([
       settle(mapping.resolve(member, req.region, permissionSet)),
-      settle(member.instanceTags(req.region, req.instanceId)),
-      settle(member.describeManagedInstance(req.region, req.instanceId)),
+      settle(targetTags(member, req.region, req.instanceId)),
     ]);
+  }
+
+  /**
+   * The target's tags; {} for an instance SSM manages that has none (the tagging API knows
+   * only tagged resources), undefined for one that does not exist. SSM is asked only then.
+   */
+  async function targetTags(
+    member: MemberAccount,
+    region: string,
+    instanceId: string,
+  ): Promise<Record<string, string> | undefined> {
+    const tags = await member.instanceTags(region, instanceId);
+    if (tags) return tags;
+    return (await member.describeManagedInstance(region, instanceId)) ? {} : undefined;
   }
 
   /**
@@ -315,25 +329,16 @@ export function createBroker(deps: BrokerDeps) {
       prefetch.member.sessionArn === member.sessionArn
         ? prefetch.lookups
         : undefined;
-    // The document lookup and the target's facts are independent: one round trip, not two.
-    const [mappedOrError, tagsOrError, managedOrError] =
+    // The document lookup and the target's tags are independent: one round trip, not two.
+    const [mappedOrError, tagsOrError] =
       (await prefetched) ?? (await targetLookups(member, req, caller.permissionSet));
     // An unmapped permission set is refused first, as when the calls ran one after the other.
     const mapped: Mapping = valueOf(mappedOrError);
     const tags = valueOf(tagsOrError);
-    const managed = valueOf(managedOrError);
     fields.documentName = mapped.documentName;
     fields.linuxUser = mapped.linuxUser;
 
-    authorizeTarget(
-      // The tagging API knows no untagged resource; SSM still says the instance exists.
-      {
-        instanceId: req.instanceId,
-        tags: tags ?? (managed ? {} : undefined),
-        pingStatus: managed?.pingStatus,
-      },
-      caller.permissionSet,
-    );
+    authorizeTarget({ instanceId: req.instanceId, tags }, caller.permissionSet);
 
     await auditOrFail(ctx, 'startSession', 'allowed', fields);
     let session;
@@ -344,13 +349,7 @@ export function createBroker(deps: BrokerDeps) {
         reason: sessionReason(caller.user, caller.permissionSet),
       });
     } catch (error) {
-      if (awsErrorName(error) === 'TargetNotConnected') {
-        throw new BrokerError(
-          'TargetNotConnected',
-          `Instance ${req.instanceId} is not connected to Session Manager right now.`,
-          'StartSession: TargetNotConnected',
-        );
-      }
+      if (awsErrorName(error) === 'TargetNotConnected') throw targetNotConnected(req.instanceId);
       throw error;
     }
     fields.sessionId = session.SessionId;
