@@ -252,8 +252,16 @@ export class PolicyEnforcer {
     return { ...roleTags, ...session.sessionTags };
   }
 
+  private memberAccounts?: { of: Org['accounts']; ids: Set<string> };
+
+  /** A Set, not a scan of the org's accounts: this is asked on every call, of thousands of accounts. */
   private isMember(accountId: string): boolean {
-    return this.org.accounts.some((a) => a.id === accountId && a.member !== false);
+    if (this.memberAccounts?.of !== this.org.accounts)
+      this.memberAccounts = {
+        of: this.org.accounts,
+        ids: new Set(this.org.accounts.filter((a) => a.member !== false).map((a) => a.id)),
+      };
+    return this.memberAccounts.ids.has(accountId);
   }
 
   /** Throws the service's access-denied error unless IAM allows `action` on `resource`. */
