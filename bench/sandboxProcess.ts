@@ -12,7 +12,7 @@ import { generateOrg, startSandbox, type Sandbox } from '../sandbox/src/index';
 type ToChild = { type: 'calls'; id: number } | { type: 'close' };
 type FromChild =
   | { type: 'ready'; endpoint: string; region: string; startUrl: string; brokerFunctionArn: string }
-  | { type: 'calls'; id: number; counts: [string, number][]; total: number }
+  | { type: 'calls'; id: number; counts: [string, number][]; cpuSeconds: number }
   | { type: 'failed'; message: string };
 
 export interface SandboxProcess {
@@ -22,6 +22,8 @@ export interface SandboxProcess {
   brokerFunctionArn: string;
   /** AWS calls served so far, per `service:Operation`. */
   calls(): Promise<Map<string, number>>;
+  /** CPU the sandbox has used so far (its process, Lambda workers included), in seconds. */
+  cpuSeconds(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -56,21 +58,23 @@ export function startSandboxProcess(shape: OrgShape): Promise<SandboxProcess> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 0;
-  const waiting = new Map<number, (counts: Map<string, number>) => void>();
+  const waiting = new Map<number, (answer: Extract<FromChild, { type: 'calls' }>) => void>();
+  const ask = () =>
+    new Promise<Extract<FromChild, { type: 'calls' }>>((answer) => {
+      const id = nextId++;
+      waiting.set(id, answer);
+      child.send({ type: 'calls', id } satisfies ToChild);
+    });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the sandbox process exited with ${code}`)));
     child.on('message', (message: FromChild) => {
       if (message.type === 'failed') reject(new Error(message.message));
-      if (message.type === 'calls') waiting.get(message.id)?.(new Map(message.counts));
+      if (message.type === 'calls') waiting.get(message.id)?.(message);
       if (message.type !== 'ready') return;
       resolve({
         ...message,
-        calls: () =>
-          new Promise((answer) => {
-            const id = nextId++;
-            waiting.set(id, answer);
-            child.send({ type: 'calls', id } satisfies ToChild);
-          }),
+        calls: async () => new Map((await ask()).counts),
+        cpuSeconds: async () => (await ask()).cpuSeconds,
         close: () =>
           new Promise((done) => {
             child.removeAllListeners('exit');
@@ -97,7 +101,13 @@ if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
     if (message.type === 'calls')
       void started.then((sandbox) => {
         const counts = callCounts(sandbox);
-        send({ type: 'calls', id: message.id, counts: [...counts], total: sandbox.cloudTrail().length });
+        const cpu = process.cpuUsage();
+        send({
+          type: 'calls',
+          id: message.id,
+          counts: [...counts],
+          cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        });
       });
   });
   started.then(
