@@ -168,6 +168,13 @@ function configuredEndpoints(): Promise<{
   ]).then(([ssm, tagging, iam]) => ({ ssm, tagging, iam }));
 }
 
+/**
+ * The configured endpoint as read once, or (none configured, as on AWS) that there is none,
+ * so the client does not look for one again: the SDK then resolves the regional endpoint.
+ */
+const endpointSetting = (url: string | undefined) =>
+  url ? { endpoint: url } : { ignoreConfiguredEndpointUrls: true };
+
 export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
   const now = options.now ?? Date.now;
   const settings = containerSettings();
@@ -270,7 +277,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
         const config = { ...settings, region, credentials: member.credentials, requestHandler };
         const withEndpoint = (url: string | undefined) => ({
           ...config,
-          ...(url ? { endpoint: url } : {}),
+          ...endpointSetting(url),
           ...options.clientConfig,
         });
         entry = {
@@ -290,7 +297,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
           region: IAM_SIGNING_REGION.get(partition) ?? 'us-east-1',
           credentials: member.credentials,
           requestHandler,
-          ...(endpoint ? { endpoint } : {}),
+          ...endpointSetting(endpoint),
           ...options.clientConfig,
         });
       }
