@@ -617,18 +617,57 @@ describe('listTargets', () => {
     ]);
   });
 
-  it('covers every served region by default, skipping regions without the document', async () => {
+  it('covers every served region by default, reading documents only where the permission set sees instances', async () => {
     const { broker, account } = setup();
     const response = await broker.handle(
       await signed('ASIAALICEDEVELOPER01', { action: 'listTargets' }),
       ctx,
     );
-    expect(response.ok).toBe(true);
+    expect(response).toMatchObject({ ok: true, linuxUser: 'developer' });
+    // The fake account's instances are all in eu-west-1: us-east-1 has nothing to map.
     expect(account(ACCOUNT).calls).toEqual([
       'getRole AWSReservedSSO_Developer_0123456789abcdef',
-      'getSessionDocument RoleShell-Developer',
-      'getSessionDocument RoleShell-Developer',
       'listTaggedInstances eu-west-1',
+      'listTaggedInstances us-east-1',
+      'getSessionDocument RoleShell-Developer',
+    ]);
+  });
+
+  it('shows no instances of a region without the document, as before the listing came first', async () => {
+    const { broker, account } = setup({ config: { regions: ['eu-west-1'] } });
+    account(ACCOUNT).documents = { 'RoleShell-Support_Tier1': sessionDocument('support') };
+    // The Developer instances are listed but unmapped: refused, not shown without a Linux user.
+    expect(
+      errorCode(await broker.handle(await signed('ASIAALICEDEVELOPER01', { action: 'listTargets' }), ctx)),
+    ).toBe('AccessDenied');
+  });
+
+  it('still names the Linux user, or refuses an unmapped permission set, when nothing is visible anywhere', async () => {
+    const { broker, account } = setup();
+    account(ACCOUNT).instances = account(ACCOUNT).instances.filter(
+      (i) => i.tags['roleshell:permission-sets'] === 'AdministratorAccess',
+    );
+    const response = await broker.handle(
+      await signed('ASIAALICEDEVELOPER01', { action: 'listTargets' }),
+      ctx,
+    );
+    expect(response).toMatchObject({ ok: true, linuxUser: 'developer', targets: [] });
+    // The first region maps, so the second is not read.
+    expect(account(ACCOUNT).calls.filter((c) => c.startsWith('getSessionDocument'))).toEqual([
+      'getSessionDocument RoleShell-Developer',
+    ]);
+
+    account(ACCOUNT).documents = {};
+    account(ACCOUNT).calls.length = 0;
+    const unmapped = await broker.handle(
+      await signed('ASIAALICESUPPORT0001', { action: 'listTargets' }),
+      ctx,
+    );
+    expect(unmapped).toMatchObject({ ok: false, error: { code: 'AccessDenied' } });
+    // Every region was asked before the permission set was called unmapped.
+    expect(account(ACCOUNT).calls.filter((c) => c.startsWith('getSessionDocument'))).toEqual([
+      'getSessionDocument RoleShell-Support_Tier1',
+      'getSessionDocument RoleShell-Support_Tier1',
     ]);
   });
 
@@ -769,8 +808,16 @@ describe('listTargetsBatch', () => {
       ],
     );
     const listings = (id: string) => account(id).calls.filter((c) => c.startsWith('listTaggedInstances'));
-    expect(listings(ACCOUNT)).toEqual(['listTaggedInstances eu-west-1']);
-    expect(listings(OTHER_ACCOUNT)).toEqual(['listTaggedInstances eu-west-1']);
+    const once = ['listTaggedInstances eu-west-1', 'listTaggedInstances us-east-1'];
+    expect(listings(ACCOUNT)).toEqual(once);
+    expect(listings(OTHER_ACCOUNT)).toEqual(once);
+    // A document is read per permission set only where it sees instances (here eu-west-1 only).
+    const documents = (id: string) => account(id).calls.filter((c) => c.startsWith('getSessionDocument'));
+    expect(documents(ACCOUNT).sort()).toEqual([
+      'getSessionDocument RoleShell-Developer',
+      'getSessionDocument RoleShell-Support_Tier1',
+    ]);
+    expect(documents(OTHER_ACCOUNT)).toEqual(['getSessionDocument RoleShell-Developer']);
     expect(new Set(opened)).toEqual(new Set([`${ACCOUNT}/alice`, `${OTHER_ACCOUNT}/alice`]));
   });
 

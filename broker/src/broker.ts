@@ -393,39 +393,51 @@ export function createBroker(deps: BrokerDeps) {
       }
       return listing;
     };
+    // A region's document mapping, or its AccessDenied (any other failure is thrown).
+    const mappedIn = (region: string) =>
+      mapping.resolve(member, region, caller.permissionSet).catch((error: unknown) => {
+        if (error instanceof BrokerError && error.code === 'AccessDenied') return error;
+        throw error;
+      });
+    // Listed first, mapped only where this permission set can see instances: a region with none
+    // has nothing to connect to, so its session document is not read (one GetDocument per region
+    // and permission set was most of a "load all"'s calls). A region without the document shows
+    // none of its instances, as before.
     const perRegion = await Promise.all(
       regions.map(async (region) => {
-        // Mapped first: a region without the permission set's document is not listed at all.
-        const mapped = await mapping.resolve(member, region, caller.permissionSet).catch((error: unknown) => {
-          if (error instanceof BrokerError && error.code === 'AccessDenied') return error;
-          throw error;
-        });
-        if (mapped instanceof BrokerError) return { mapped: undefined, denied: mapped, targets: [] };
-        const instances = await listed(region);
-        const targets: BrokerTarget[] = instances
-          .filter((instance) =>
-            tagAllowsPermissionSet(instance.tags[PERMISSION_SETS_TAG], caller.permissionSet),
-          )
-          .map((instance) => ({
-            instanceId: instance.instanceId,
-            name: instance.tags.Name ?? instance.computerName ?? instance.instanceId,
-            region,
-            accountId: member.accountId,
-            platform: instance.platform,
-            pingStatus: instance.pingStatus,
-            tags: instance.tags,
-            linuxUser: mapped.linuxUser,
-            documentName: mapped.documentName,
-          }));
-        return { mapped, denied: undefined, targets };
+        const visible = (await listed(region)).filter((instance) =>
+          tagAllowsPermissionSet(instance.tags[PERMISSION_SETS_TAG], caller.permissionSet),
+        );
+        const mapped = visible.length > 0 ? await mappedIn(region) : undefined;
+        if (!mapped || mapped instanceof BrokerError) return { region, mapped, targets: [] };
+        const targets: BrokerTarget[] = visible.map((instance) => ({
+          instanceId: instance.instanceId,
+          name: instance.tags.Name ?? instance.computerName ?? instance.instanceId,
+          region,
+          accountId: member.accountId,
+          platform: instance.platform,
+          pingStatus: instance.pingStatus,
+          tags: instance.tags,
+          linuxUser: mapped.linuxUser,
+          documentName: mapped.documentName,
+        }));
+        return { region, mapped, targets };
       }),
     );
-    const firstMapped = perRegion.find((entry) => entry.mapped)?.mapped;
+    // The answer names the permission set's Linux user (or refuses it as unmapped) even when no
+    // region had anything to list: then the remaining regions are read in order until one maps.
+    const found = perRegion.map((entry) => entry.mapped);
+    let firstMapped = found.find((m): m is Mapping => m !== undefined && !(m instanceof BrokerError));
+    let denied = found.find((m): m is BrokerError => m instanceof BrokerError);
+    for (const entry of perRegion) {
+      if (firstMapped) break;
+      if (entry.mapped !== undefined) continue;
+      const mapped = await mappedIn(entry.region);
+      if (mapped instanceof BrokerError) denied ??= mapped;
+      else firstMapped = mapped;
+    }
     if (!firstMapped)
-      throw (
-        perRegion[0]?.denied ??
-        new BrokerError('AccessDenied', 'No Linux user is mapped for your permission set.')
-      );
+      throw denied ?? new BrokerError('AccessDenied', 'No Linux user is mapped for your permission set.');
     const targets = perRegion.flatMap((entry) => entry.targets);
     fields.documentName = firstMapped.documentName;
     fields.linuxUser = firstMapped.linuxUser;
