@@ -1,9 +1,11 @@
 /**
- * A generated organisation's sandbox in a process of its own, for benchmarks:
- * the app core then shares its process with nothing, as when "Try the local
- * sandbox" runs the sandbox as a child process, or as against AWS. The parent
- * asks it over IPC for the AWS calls it served (per API), since its CloudTrail
- * is too large to send whole at thousands of accounts.
+ * A sandbox in a process of its own, for benchmarks (the default org, or a
+ * generated one of a given shape): the app core, and a scripted baseline, then
+ * share an event loop with nothing of the remote side (agent shells, the
+ * broker's Lambda workers, STS, SSM), as when "Try the local sandbox" runs the
+ * sandbox as a child process, or as against AWS. The parent asks it over IPC
+ * for the AWS calls it served (per API), since its CloudTrail is too large to
+ * send whole at thousands of accounts.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -51,9 +53,10 @@ export function callCounts(sandbox: Sandbox, from = 0): Map<string, number> {
   return counts;
 }
 
-export function startSandboxProcess(shape: OrgShape): Promise<SandboxProcess> {
+/** Starts the sandbox (the default org without a shape) in a child process; resolves once it serves. */
+export function startSandboxProcess(shape?: OrgShape): Promise<SandboxProcess> {
   // The same loader as this process (tsx under `npm run bench`), so the child runs this file's source.
-  const child = fork(fileURLToPath(import.meta.url), [JSON.stringify(shape)], {
+  const child = fork(fileURLToPath(import.meta.url), shape ? [JSON.stringify(shape)] : [], {
     execArgv: process.execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -88,9 +91,13 @@ export function startSandboxProcess(shape: OrgShape): Promise<SandboxProcess> {
 
 // In the child: start the sandbox, answer the parent, close when told (or when the parent goes).
 if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
-  const shape = JSON.parse(process.argv[2] ?? '{}') as OrgShape;
+  const shape = process.argv[2] ? (JSON.parse(process.argv[2]) as OrgShape) : undefined;
   const send = (message: FromChild) => process.send?.(message);
-  const started = startSandbox({ org: orgOf(shape), approve: 'alice', prebundleFunctions: true });
+  const started = startSandbox({
+    ...(shape ? { org: orgOf(shape) } : {}),
+    approve: 'alice',
+    prebundleFunctions: true,
+  });
   const close = async () => {
     await (await started.catch(() => undefined))?.close();
     process.exit(0);

@@ -1,7 +1,7 @@
 /**
  * Session figures through the real renderer in Chromium, the real app core
  * (web host), its session host process and the real sandbox (in its own
- * process, bench/sessionSandbox.ts, as the remote side would be): a remote
+ * process, bench/sandboxProcess.ts, as the remote side would be): a remote
  * output flood (`head -c N /dev/zero | tr '\0' x`) until xterm has parsed its
  * last byte, through the built-in data-channel client and, when
  * SESSION_MANAGER_PLUGIN names one, through session-manager-plugin, side by
@@ -24,7 +24,7 @@
  * ROLESHELL_TRACE_CONNECT=1 prints every connect's hops on one clock.
  */
 import { SSMClient, StartSessionCommand, TerminateSessionCommand } from '@aws-sdk/client-ssm';
-import { execFile, fork } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -42,6 +42,7 @@ import { chromiumLaunchOptions } from '../e2e/chromium';
 import { startHost } from '../e2e/host/server';
 import type { Sandbox } from '../sandbox/src/index';
 import { clientConfig, permissionSetCredentials, signIn } from '../sandbox/src/testing/sdk';
+import { startSandboxProcess, type SandboxProcess } from './sandboxProcess';
 import type { BenchRow } from './types';
 
 /** ROLESHELL_BENCH_SESSION_WEBGL=1 leaves WebGL on: headless Chromium then draws through SwiftShader (software). */
@@ -738,30 +739,7 @@ function connectRows(
 }
 
 /** What the bench and the sdk helpers read of a sandbox: its endpoints (signIn, clientConfig use no more). */
-type RemoteSandbox = Pick<Sandbox, 'endpoint' | 'region' | 'startUrl' | 'brokerFunctionArn'> & {
-  close(): Promise<void>;
-};
-
-/** The sandbox in a child process (bench/sessionSandbox.ts), so the remote side has its own event loop. */
-async function startSandboxProcess(): Promise<RemoteSandbox> {
-  const child = fork(path.join(path.dirname(new URL(import.meta.url).pathname), 'sessionSandbox.ts'), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const info = await new Promise<Omit<RemoteSandbox, 'close'>>((resolve, reject) => {
-    child.once('message', (message) => resolve(message as Omit<RemoteSandbox, 'close'>));
-    child.once('exit', (code) => reject(new Error(`the sandbox process exited (code ${code})`)));
-  });
-  return {
-    ...info,
-    close: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.disconnect();
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
-}
+type RemoteSandbox = Pick<SandboxProcess, 'endpoint' | 'region' | 'startUrl' | 'brokerFunctionArn' | 'close'>;
 
 export default async function sessionBench(): Promise<BenchRow[]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'roleshell-session-bench-'));
