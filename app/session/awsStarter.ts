@@ -11,10 +11,12 @@ import {
   StartSessionCommand,
   TerminateSessionCommand,
 } from '@aws-sdk/client-ssm';
+import { SsmClients } from './ssmClients';
 import { ApiError } from '../api/errors';
 import type { IdentityCenter } from '../auth/identityCenter';
 import type { RoleCredentials } from '../portal/types';
 import type { OpenSessionRecord } from './openSessions';
+import { traceHop } from './connectTrace';
 import { SessionGone, type ConnectRequest, type SessionStarter, type StartedSession } from './sessionManager';
 
 /** Environment variables that would hand AWS credentials (or a profile) to the plugin. */
@@ -22,15 +24,27 @@ const AWS_CREDENTIAL_ENV =
   /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|DEFAULT_PROFILE|SHARED_CREDENTIALS_FILE|CONFIG_FILE|WEB_IDENTITY_TOKEN_FILE|ROLE_ARN|CONTAINER_.*|SSO_.*)$/;
 
 export class AwsSessionStarter implements SessionStarter {
+  private readonly ssmClients = new SsmClients((region, credentials) =>
+    this.newSsmClient(region, credentials),
+  );
+
   constructor(
     private readonly center: IdentityCenter,
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
+  /** Closes the direct-mode SSM clients (sign-out, quit). */
+  dispose(): void {
+    this.ssmClients.clear();
+  }
+
   async start(request: ConnectRequest): Promise<StartedSession> {
+    traceHop('core: starter.start');
     const connection = await this.center.current();
+    traceHop('core: center.current done');
     const { config, portal, broker } = connection;
     const credentials = await portal.roleCredentials(request.accountId, request.permissionSet);
+    traceHop('core: roleCredentials done');
     const base = {
       startUrl: config.startUrl,
       accountId: request.accountId,
@@ -49,6 +63,7 @@ export class AwsSessionStarter implements SessionStarter {
         instanceId: request.instanceId,
         accountId: request.accountId,
       });
+      traceHop('core: broker.startSession done');
       return {
         record: { ...base, sessionId: started.session.SessionId, mode: 'broker' },
         streamUrl: started.session.StreamUrl,
@@ -56,7 +71,8 @@ export class AwsSessionStarter implements SessionStarter {
         linuxUser: started.linuxUser,
       };
     }
-    const ssm = this.ssm(request.region, credentials);
+    const ssm = this.ssmClients.get(request.region, request, credentials);
+    traceHop('core: ssm client made');
     try {
       const out = await ssm.send(
         new StartSessionCommand({
@@ -65,6 +81,7 @@ export class AwsSessionStarter implements SessionStarter {
           Reason: `RoleShell via ${request.permissionSet}`.slice(0, 256),
         }),
       );
+      traceHop('core: ssm.StartSession done');
       if (!out.SessionId || !out.StreamUrl || !out.TokenValue)
         throw new ApiError('Internal', 'Session Manager did not return a session.');
       return {
@@ -74,8 +91,6 @@ export class AwsSessionStarter implements SessionStarter {
       };
     } catch (error) {
       throw ssmFailure(error, 'start a session on', request.instanceId);
-    } finally {
-      ssm.destroy();
     }
   }
 
@@ -98,7 +113,7 @@ export class AwsSessionStarter implements SessionStarter {
         throw error;
       }
     }
-    const ssm = this.ssm(record.region, credentials);
+    const ssm = this.ssmClients.get(record.region, record, credentials);
     try {
       const out = await ssm.send(new ResumeSessionCommand({ SessionId: record.sessionId }));
       if (!out.TokenValue) throw new Error('ResumeSession returned no token');
@@ -107,8 +122,6 @@ export class AwsSessionStarter implements SessionStarter {
       if ((error as { name?: string }).name === 'DoesNotExistException')
         throw new SessionGone('The session ended while the connection was down.');
       throw error;
-    } finally {
-      ssm.destroy();
     }
   }
 
@@ -126,12 +139,9 @@ export class AwsSessionStarter implements SessionStarter {
       });
       return;
     }
-    const ssm = this.ssm(record.region, credentials);
-    try {
-      await ssm.send(new TerminateSessionCommand({ SessionId: record.sessionId }));
-    } finally {
-      ssm.destroy();
-    }
+    await this.ssmClients
+      .get(record.region, record, credentials)
+      .send(new TerminateSessionCommand({ SessionId: record.sessionId }));
   }
 
   async pluginEnv(record: OpenSessionRecord): Promise<Record<string, string>> {
@@ -162,7 +172,7 @@ export class AwsSessionStarter implements SessionStarter {
     return this.center.config()?.startUrl === record.startUrl;
   }
 
-  private ssm(region: string, credentials: RoleCredentials): SSMClient {
+  private newSsmClient(region: string, credentials: RoleCredentials): SSMClient {
     const endpoint = this.center.config()?.endpoint;
     return new SSMClient({
       region,

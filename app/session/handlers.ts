@@ -9,6 +9,7 @@ import type { HostSpawner } from './host/protocol';
 import { OpenSessionsFile } from './openSessions';
 import { chooseBackend, loginShellPath } from './pluginLookup';
 import { SessionManager, SessionNotFound } from './sessionManager';
+import { traceHop } from './connectTrace';
 
 export interface SessionHandlerOptions {
   resourcesDir: string;
@@ -62,10 +63,14 @@ export function createSessionHandlers(
     return leftovers;
   };
   // Nobody is signed in to own them any more: open sessions end before the tokens go.
-  center.beforeSignOut(() => manager.endAll('Signed out.'));
+  center.beforeSignOut(async () => {
+    await manager.endAll('Signed out.');
+    starter.dispose();
+  });
   ctx.onConnectionClosed((connectionId) => void manager.closeOwnedBy(connectionId));
   ctx.onClose(async () => {
     await manager.closeAll();
+    starter.dispose();
     await host.shutdown();
   });
 
@@ -80,6 +85,7 @@ export function createSessionHandlers(
 
   return {
     async 'session.start'({ request, cols, rows }, caller) {
+      traceHop('core: session.start handler');
       void sweepLeftovers();
       return { id: manager.start(caller.connectionId, request, { cols, rows }) };
     },

@@ -13,6 +13,7 @@ import type { HostedMessage, SessionHost } from './host/sessionHost';
 import type { OpenSessionRecord, OpenSessionsFile } from './openSessions';
 import { SessionState, type SessionStatus } from './sessionState';
 import { ApiError } from '../api/errors';
+import { traceHop } from './connectTrace';
 import type { ConnectRequest } from '../api/calls/session';
 
 export type { ConnectRequest };
@@ -64,6 +65,8 @@ interface Managed {
   hostId?: string;
   waiters: Set<(message: HostedMessage) => void>;
   forgotten: boolean;
+  /** For the connect trace: the first output has been forwarded. */
+  outputSeen?: boolean;
 }
 
 export class SessionManager {
@@ -218,6 +221,7 @@ export class SessionManager {
         this.options.chooseBackend(),
         this.options.starter.start(session.request),
       ]);
+      traceHop('core: backend chosen + started');
     } catch (error) {
       if (!(error instanceof ApiError)) this.options.log('session start failed', error);
       if (current()) session.state.close(messageOf(error, 'The session could not start.'));
@@ -240,6 +244,7 @@ export class SessionManager {
     session.hostId = hostId;
     this.options.host.register(hostId, (message) => this.onHostMessage(session, generation, message));
     const { cols, rows } = session.size;
+    traceHop(`core: host.send open (${choice.backend})`);
     if (choice.backend === 'plugin') {
       let env: Record<string, string>;
       try {
@@ -283,9 +288,12 @@ export class SessionManager {
     for (const waiter of [...session.waiters]) waiter(message);
     switch (message.type) {
       case 'opened':
+        traceHop('core: opened from host');
         if (session.state.canMove('connected')) session.state.move('connected');
         break;
       case 'output':
+        if (!session.outputSeen) traceHop('core: first output from host');
+        session.outputSeen = true;
         this.options.sendOutput(session.owner, session.id, message.data);
         break;
       case 'disconnected':

@@ -19,11 +19,13 @@ export interface TargetFacts {
   instanceId: string;
   /** Instance tags; undefined when the instance does not exist in the account and region. */
   tags: Record<string, string> | undefined;
-  /** SSM ping status; undefined when SSM does not manage the instance. */
-  pingStatus: string | undefined;
 }
 
-/** Throws the right BrokerError unless the permission set may open a session on the target now. */
+/**
+ * Throws the right BrokerError unless the permission set may open a session on the target.
+ * Whether its agent is connected is StartSession's own check (TargetNotConnected): asking SSM
+ * first as well would only add a round trip to every start.
+ */
 export function authorizeTarget(facts: TargetFacts, permissionSet: string): void {
   if (facts.tags === undefined) {
     throw new BrokerError(
@@ -42,11 +44,13 @@ export function authorizeTarget(facts: TargetFacts, permissionSet: string): void
         : `${PERMISSION_SETS_TAG}=${tag} does not list ${permissionSet}`,
     );
   }
-  if (facts.pingStatus !== 'Online') {
-    throw new BrokerError(
-      'TargetNotConnected',
-      `Instance ${facts.instanceId} is not connected to Session Manager right now; check that it is running and its SSM agent is online.`,
-      `ping status ${facts.pingStatus ?? 'not managed by SSM'}`,
-    );
-  }
+}
+
+/** StartSession's TargetNotConnected, worded for the caller. */
+export function targetNotConnected(instanceId: string): BrokerError {
+  return new BrokerError(
+    'TargetNotConnected',
+    `Instance ${instanceId} is not connected to Session Manager right now; check that it is running and its SSM agent is online.`,
+    'StartSession: TargetNotConnected',
+  );
 }

@@ -620,12 +620,27 @@ describe('refusals', () => {
     });
   });
 
-  it('refuses an instance that is not connected', async () => {
-    await expectRefused(
+  it('refuses an instance that is not connected: StartSession says so, and nothing starts', async () => {
+    // Connectivity is StartSession's own check: the broker allows, SSM refuses, the trail shows both.
+    const sessionsBefore = sandbox.sessions.list().length;
+    const startEventsBefore = startSessionEvents().length;
+    const auditBefore = auditRecords().length;
+    const response = await invoker.invoke(
       alice.AdministratorAccess!,
       await withProof(alice.AdministratorAccess!, startRequest(PROD_LEGACY_1)),
-      'TargetNotConnected',
     );
+    expect(response).toEqual({
+      ok: false,
+      error: { code: 'TargetNotConnected', message: expect.stringMatching(/SSM agent is online/) },
+    });
+    expect(sandbox.sessions.list()).toHaveLength(sessionsBefore);
+    expect(startSessionEvents().slice(startEventsBefore)).toEqual([
+      expect.objectContaining({ errorCode: 'TargetNotConnected' }),
+    ]);
+    expect(auditRecords().slice(auditBefore)).toEqual([
+      expect.objectContaining({ outcome: 'allowed', instanceId: PROD_LEGACY_1 }),
+      expect.objectContaining({ outcome: 'denied', code: 'TargetNotConnected' }),
+    ]);
   });
 
   it('refuses a malformed instance id, a region it does not serve and an unknown action', async () => {

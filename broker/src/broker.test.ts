@@ -98,6 +98,7 @@ function setup(
           platform: 'Ubuntu',
           tags: { Name: 'untagged' },
         },
+        { instanceId: 'i-00000000000000004', pingStatus: 'Online', platform: 'Ubuntu', tags: {} },
         {
           instanceId: 'i-00000000000000002',
           pingStatus: 'Online',
@@ -253,8 +254,8 @@ describe('startSession', () => {
 
   it.each([
     ['an untagged instance', 'i-00000000000000001', 'AccessDenied'],
+    ['an instance with no tags at all', 'i-00000000000000004', 'AccessDenied'],
     ['an instance tagged for another permission set', 'i-00000000000000002', 'AccessDenied'],
-    ['an instance that is not online', 'i-00000000000000003', 'TargetNotConnected'],
     ['an instance that does not exist', 'i-0fffffffffffffff0', 'TargetNotFound'],
   ])('refuses %s and starts nothing', async (_label, instanceId, code) => {
     const { broker, account, audit } = setup();
@@ -271,6 +272,47 @@ describe('startSession', () => {
     expect(audit.records).toEqual([
       expect.objectContaining({ outcome: 'denied', code, user: 'alice', instanceId }),
     ]);
+  });
+
+  it('refuses an instance that is not online as StartSession does, and starts nothing', async () => {
+    const { broker, account, audit } = setup();
+    const instanceId = 'i-00000000000000003';
+    const response = await broker.handle(
+      await signed('ASIAALICEDEVELOPER01', { action: 'startSession', region: 'eu-west-1', instanceId }),
+      ctx,
+    );
+    expect(response).toEqual({
+      ok: false,
+      error: { code: 'TargetNotConnected', message: expect.stringMatching(/SSM agent is online/) },
+    });
+    expect(account(ACCOUNT).sessions).toHaveLength(0);
+    // Authorization passed; SSM, which knows whether the agent is connected, refused the start.
+    expect(audit.records?.map((r) => [r.outcome, r.code])).toEqual([
+      ['allowed', undefined],
+      ['denied', 'TargetNotConnected'],
+    ]);
+  });
+
+  it('asks SSM about an instance only when the tagging API does not know it', async () => {
+    const { broker, account } = setup();
+    const instances = [
+      'i-0123456789abcdef0',
+      'i-00000000000000001',
+      'i-00000000000000004',
+      'i-0fffffffffffffff0',
+    ];
+    for (const instanceId of instances) {
+      account(ACCOUNT).calls.length = 0;
+      await broker.handle(
+        await signed('ASIAALICEDEVELOPER01', { action: 'startSession', region: 'eu-west-1', instanceId }),
+        ctx,
+      );
+      // Tagged (with the RoleShell tag or another): its tags are enough. Unknown to the tagging
+      // API: SSM tells an untagged instance from a missing one.
+      expect(account(ACCOUNT).calls.includes(`describeManagedInstance ${instanceId}`), instanceId).toBe(
+        instanceId === 'i-00000000000000004' || instanceId === 'i-0fffffffffffffff0',
+      );
+    }
   });
 
   it('refuses an unmapped permission set with AccessDenied and no fallback', async () => {
@@ -402,11 +444,8 @@ describe('startSession reads ahead while STS checks the proof', () => {
     s.events.length = 0;
     const response = await s.broker.handle(await signed(KEY, request), ctx);
     expect(response.ok).toBe(true);
-    // Both reads went out before STS answered; the session started after.
+    // The reads went out before STS answered; the session started after.
     expect(s.events.indexOf('instanceTags 111122223333/alice')).toBeLessThan(
-      s.events.indexOf(`sts answered ${KEY}`),
-    );
-    expect(s.events.indexOf('describeManagedInstance 111122223333/alice')).toBeLessThan(
       s.events.indexOf(`sts answered ${KEY}`),
     );
     expect(s.account(ACCOUNT).calls.filter((c) => c.startsWith('startSession'))).toHaveLength(2);
@@ -430,13 +469,12 @@ describe('startSession reads ahead while STS checks the proof', () => {
     expect((await s.broker.handle(await signed(KEY, request), ctx)).ok).toBe(true);
     // The reads made ahead would fail, and loudly: none of it may reach the unverified caller.
     const member = s.members.get(`${ACCOUNT}/alice`)!;
-    member.describeManagedInstance = () =>
-      Promise.reject(new Error('SSM is down: instance i-0123… in 1111…'));
+    member.instanceTags = () => Promise.reject(new Error('tagging is down: instance i-0123… in 1111…'));
     member.getSessionDocument = () => Promise.reject(new Error('document service is down'));
     sts.set(KEY, refusal);
     const records = s.audit.records!.length;
     const response = await s.broker.handle(await signed(KEY, request), ctx);
-    expect(s.events).toContain('describeManagedInstance 111122223333/alice');
+    expect(s.events).toContain('instanceTags 111122223333/alice');
 
     const fresh = setup({ sts: new Map([[KEY, refusal]]) });
     const unhinted = await fresh.broker.handle(await signed(KEY, request), ctx);
@@ -453,8 +491,7 @@ describe('startSession reads ahead while STS checks the proof', () => {
   it('reports what the reads ahead found only once STS vouched for the caller', async () => {
     const s = setup({ opened: true });
     expect((await s.broker.handle(await signed(KEY, request), ctx)).ok).toBe(true);
-    s.members.get(`${ACCOUNT}/alice`)!.describeManagedInstance = () =>
-      Promise.reject(new Error('SSM is down'));
+    s.members.get(`${ACCOUNT}/alice`)!.instanceTags = () => Promise.reject(new Error('tagging is down'));
     const response = await s.broker.handle(await signed(KEY, request), ctx);
     expect(errorCode(response)).toBe('Internal');
     expect(s.account(ACCOUNT).calls.filter((c) => c.startsWith('startSession'))).toHaveLength(1);
@@ -580,18 +617,57 @@ describe('listTargets', () => {
     ]);
   });
 
-  it('covers every served region by default, skipping regions without the document', async () => {
+  it('covers every served region by default, reading documents only where the permission set sees instances', async () => {
     const { broker, account } = setup();
     const response = await broker.handle(
       await signed('ASIAALICEDEVELOPER01', { action: 'listTargets' }),
       ctx,
     );
-    expect(response.ok).toBe(true);
+    expect(response).toMatchObject({ ok: true, linuxUser: 'developer' });
+    // The fake account's instances are all in eu-west-1: us-east-1 has nothing to map.
     expect(account(ACCOUNT).calls).toEqual([
       'getRole AWSReservedSSO_Developer_0123456789abcdef',
-      'getSessionDocument RoleShell-Developer',
-      'getSessionDocument RoleShell-Developer',
       'listTaggedInstances eu-west-1',
+      'listTaggedInstances us-east-1',
+      'getSessionDocument RoleShell-Developer',
+    ]);
+  });
+
+  it('shows no instances of a region without the document, as before the listing came first', async () => {
+    const { broker, account } = setup({ config: { regions: ['eu-west-1'] } });
+    account(ACCOUNT).documents = { 'RoleShell-Support_Tier1': sessionDocument('support') };
+    // The Developer instances are listed but unmapped: refused, not shown without a Linux user.
+    expect(
+      errorCode(await broker.handle(await signed('ASIAALICEDEVELOPER01', { action: 'listTargets' }), ctx)),
+    ).toBe('AccessDenied');
+  });
+
+  it('still names the Linux user, or refuses an unmapped permission set, when nothing is visible anywhere', async () => {
+    const { broker, account } = setup();
+    account(ACCOUNT).instances = account(ACCOUNT).instances.filter(
+      (i) => i.tags['roleshell:permission-sets'] === 'AdministratorAccess',
+    );
+    const response = await broker.handle(
+      await signed('ASIAALICEDEVELOPER01', { action: 'listTargets' }),
+      ctx,
+    );
+    expect(response).toMatchObject({ ok: true, linuxUser: 'developer', targets: [] });
+    // The first region maps, so the second is not read.
+    expect(account(ACCOUNT).calls.filter((c) => c.startsWith('getSessionDocument'))).toEqual([
+      'getSessionDocument RoleShell-Developer',
+    ]);
+
+    account(ACCOUNT).documents = {};
+    account(ACCOUNT).calls.length = 0;
+    const unmapped = await broker.handle(
+      await signed('ASIAALICESUPPORT0001', { action: 'listTargets' }),
+      ctx,
+    );
+    expect(unmapped).toMatchObject({ ok: false, error: { code: 'AccessDenied' } });
+    // Every region was asked before the permission set was called unmapped.
+    expect(account(ACCOUNT).calls.filter((c) => c.startsWith('getSessionDocument'))).toEqual([
+      'getSessionDocument RoleShell-Support_Tier1',
+      'getSessionDocument RoleShell-Support_Tier1',
     ]);
   });
 
@@ -732,8 +808,16 @@ describe('listTargetsBatch', () => {
       ],
     );
     const listings = (id: string) => account(id).calls.filter((c) => c.startsWith('listTaggedInstances'));
-    expect(listings(ACCOUNT)).toEqual(['listTaggedInstances eu-west-1']);
-    expect(listings(OTHER_ACCOUNT)).toEqual(['listTaggedInstances eu-west-1']);
+    const once = ['listTaggedInstances eu-west-1', 'listTaggedInstances us-east-1'];
+    expect(listings(ACCOUNT)).toEqual(once);
+    expect(listings(OTHER_ACCOUNT)).toEqual(once);
+    // A document is read per permission set only where it sees instances (here eu-west-1 only).
+    const documents = (id: string) => account(id).calls.filter((c) => c.startsWith('getSessionDocument'));
+    expect(documents(ACCOUNT).sort()).toEqual([
+      'getSessionDocument RoleShell-Developer',
+      'getSessionDocument RoleShell-Support_Tier1',
+    ]);
+    expect(documents(OTHER_ACCOUNT)).toEqual(['getSessionDocument RoleShell-Developer']);
     expect(new Set(opened)).toEqual(new Set([`${ACCOUNT}/alice`, `${OTHER_ACCOUNT}/alice`]));
   });
 

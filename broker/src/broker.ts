@@ -6,7 +6,12 @@
  * caller's own sessions.
  */
 import type { AuditRecord, AuditSink } from './audit';
-import { authorizeTarget, PERMISSION_SETS_TAG, tagAllowsPermissionSet } from './authorization';
+import {
+  authorizeTarget,
+  PERMISSION_SETS_TAG,
+  tagAllowsPermissionSet,
+  targetNotConnected,
+} from './authorization';
 import type { BrokerConfig } from './config';
 import { mapWithConcurrency } from './concurrency';
 import {
@@ -43,7 +48,7 @@ import { RoleOriginCheck } from './identityProof/roleOrigin';
 import { proofRequestFor, requestDigest } from './identityProof/sign';
 import { PermissionSetMapping, type Mapping } from './mapping';
 import type { MemberAccess, MemberAccount } from './memberAccount';
-import type { ManagedInstance, TaggedInstance } from './memberAccount';
+import type { TaggedInstance } from './memberAccount';
 import { TtlCache } from './ttlCache';
 import { roleSessionNameFor } from './roleSessionName';
 
@@ -73,12 +78,8 @@ const valueOf = <T>(settled: Settled<T>): T => {
   return settled.value;
 };
 
-/** What startSession reads before it may act: the document mapping and the target's facts. */
-type TargetLookups = [
-  Settled<Mapping>,
-  Settled<Record<string, string> | undefined>,
-  Settled<ManagedInstance | undefined>,
-];
+/** What startSession reads before it may act: the document mapping and the target's tags. */
+type TargetLookups = [Settled<Mapping>, Settled<Record<string, string> | undefined>];
 
 /** Lookups started while STS was still checking the proof, for the caller its access key was last. */
 interface Prefetch {
@@ -244,9 +245,22 @@ export function createBroker(deps: BrokerDeps) {
   ): Promise<TargetLookups> {
     return Promise.all([
       settle(mapping.resolve(member, req.region, permissionSet)),
-      settle(member.instanceTags(req.region, req.instanceId)),
-      settle(member.describeManagedInstance(req.region, req.instanceId)),
+      settle(targetTags(member, req.region, req.instanceId)),
     ]);
+  }
+
+  /**
+   * The target's tags; {} for an instance SSM manages that has none (the tagging API knows
+   * only tagged resources), undefined for one that does not exist. SSM is asked only then.
+   */
+  async function targetTags(
+    member: MemberAccount,
+    region: string,
+    instanceId: string,
+  ): Promise<Record<string, string> | undefined> {
+    const tags = await member.instanceTags(region, instanceId);
+    if (tags) return tags;
+    return (await member.describeManagedInstance(region, instanceId)) ? {} : undefined;
   }
 
   /**
@@ -315,25 +329,16 @@ export function createBroker(deps: BrokerDeps) {
       prefetch.member.sessionArn === member.sessionArn
         ? prefetch.lookups
         : undefined;
-    // The document lookup and the target's facts are independent: one round trip, not two.
-    const [mappedOrError, tagsOrError, managedOrError] =
+    // The document lookup and the target's tags are independent: one round trip, not two.
+    const [mappedOrError, tagsOrError] =
       (await prefetched) ?? (await targetLookups(member, req, caller.permissionSet));
     // An unmapped permission set is refused first, as when the calls ran one after the other.
     const mapped: Mapping = valueOf(mappedOrError);
     const tags = valueOf(tagsOrError);
-    const managed = valueOf(managedOrError);
     fields.documentName = mapped.documentName;
     fields.linuxUser = mapped.linuxUser;
 
-    authorizeTarget(
-      // The tagging API knows no untagged resource; SSM still says the instance exists.
-      {
-        instanceId: req.instanceId,
-        tags: tags ?? (managed ? {} : undefined),
-        pingStatus: managed?.pingStatus,
-      },
-      caller.permissionSet,
-    );
+    authorizeTarget({ instanceId: req.instanceId, tags }, caller.permissionSet);
 
     await auditOrFail(ctx, 'startSession', 'allowed', fields);
     let session;
@@ -344,13 +349,7 @@ export function createBroker(deps: BrokerDeps) {
         reason: sessionReason(caller.user, caller.permissionSet),
       });
     } catch (error) {
-      if (awsErrorName(error) === 'TargetNotConnected') {
-        throw new BrokerError(
-          'TargetNotConnected',
-          `Instance ${req.instanceId} is not connected to Session Manager right now.`,
-          'StartSession: TargetNotConnected',
-        );
-      }
+      if (awsErrorName(error) === 'TargetNotConnected') throw targetNotConnected(req.instanceId);
       throw error;
     }
     fields.sessionId = session.SessionId;
@@ -394,39 +393,51 @@ export function createBroker(deps: BrokerDeps) {
       }
       return listing;
     };
+    // A region's document mapping, or its AccessDenied (any other failure is thrown).
+    const mappedIn = (region: string) =>
+      mapping.resolve(member, region, caller.permissionSet).catch((error: unknown) => {
+        if (error instanceof BrokerError && error.code === 'AccessDenied') return error;
+        throw error;
+      });
+    // Listed first, mapped only where this permission set can see instances: a region with none
+    // has nothing to connect to, so its session document is not read (one GetDocument per region
+    // and permission set was most of a "load all"'s calls). A region without the document shows
+    // none of its instances, as before.
     const perRegion = await Promise.all(
       regions.map(async (region) => {
-        // Mapped first: a region without the permission set's document is not listed at all.
-        const mapped = await mapping.resolve(member, region, caller.permissionSet).catch((error: unknown) => {
-          if (error instanceof BrokerError && error.code === 'AccessDenied') return error;
-          throw error;
-        });
-        if (mapped instanceof BrokerError) return { mapped: undefined, denied: mapped, targets: [] };
-        const instances = await listed(region);
-        const targets: BrokerTarget[] = instances
-          .filter((instance) =>
-            tagAllowsPermissionSet(instance.tags[PERMISSION_SETS_TAG], caller.permissionSet),
-          )
-          .map((instance) => ({
-            instanceId: instance.instanceId,
-            name: instance.tags.Name ?? instance.computerName ?? instance.instanceId,
-            region,
-            accountId: member.accountId,
-            platform: instance.platform,
-            pingStatus: instance.pingStatus,
-            tags: instance.tags,
-            linuxUser: mapped.linuxUser,
-            documentName: mapped.documentName,
-          }));
-        return { mapped, denied: undefined, targets };
+        const visible = (await listed(region)).filter((instance) =>
+          tagAllowsPermissionSet(instance.tags[PERMISSION_SETS_TAG], caller.permissionSet),
+        );
+        const mapped = visible.length > 0 ? await mappedIn(region) : undefined;
+        if (!mapped || mapped instanceof BrokerError) return { region, mapped, targets: [] };
+        const targets: BrokerTarget[] = visible.map((instance) => ({
+          instanceId: instance.instanceId,
+          name: instance.tags.Name ?? instance.computerName ?? instance.instanceId,
+          region,
+          accountId: member.accountId,
+          platform: instance.platform,
+          pingStatus: instance.pingStatus,
+          tags: instance.tags,
+          linuxUser: mapped.linuxUser,
+          documentName: mapped.documentName,
+        }));
+        return { region, mapped, targets };
       }),
     );
-    const firstMapped = perRegion.find((entry) => entry.mapped)?.mapped;
+    // The answer names the permission set's Linux user (or refuses it as unmapped) even when no
+    // region had anything to list: then the remaining regions are read in order until one maps.
+    const found = perRegion.map((entry) => entry.mapped);
+    let firstMapped = found.find((m): m is Mapping => m !== undefined && !(m instanceof BrokerError));
+    let denied = found.find((m): m is BrokerError => m instanceof BrokerError);
+    for (const entry of perRegion) {
+      if (firstMapped) break;
+      if (entry.mapped !== undefined) continue;
+      const mapped = await mappedIn(entry.region);
+      if (mapped instanceof BrokerError) denied ??= mapped;
+      else firstMapped = mapped;
+    }
     if (!firstMapped)
-      throw (
-        perRegion[0]?.denied ??
-        new BrokerError('AccessDenied', 'No Linux user is mapped for your permission set.')
-      );
+      throw denied ?? new BrokerError('AccessDenied', 'No Linux user is mapped for your permission set.');
     const targets = perRegion.flatMap((entry) => entry.targets);
     fields.documentName = firstMapped.documentName;
     fields.linuxUser = firstMapped.linuxUser;

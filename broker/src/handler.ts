@@ -31,7 +31,8 @@ const config = (() => {
   }
 })();
 
-const sts = new STSClient({});
+// One handler per command kind, built once: AssumeRole is sent for every account a batch opens.
+const sts = new STSClient({ cacheMiddleware: true });
 const stsAgents = keepAliveAgents();
 const log: BrokerLog = (level, message, fields) => logger[level](message, fields ?? {});
 

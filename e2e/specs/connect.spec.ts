@@ -186,9 +186,12 @@ test.describe('connect: a dropped data channel (built-in client)', () => {
     // The sandbox's agent cuts the socket without a close frame, as a dead network path would.
     const [sessionId] = activeSessions(sandbox);
     expect(sandbox.sandbox.dropDataChannel(sessionId!)).toBe(true);
+    // Typing is only taken while connected: wait for the resume itself, not a status that may predate the drop.
+    const resumes = () => sandbox!.sandbox.cloudTrail().filter((e) => e.eventName === 'ResumeSession');
+    await expect.poll(() => resumes().length, { timeout: 15_000 }).toBe(1);
     await waitForStatus(pane, 'connected');
     await run(page, pane, 'echo "after $MARK"');
     await expectTerminal(pane, /after kept-42/);
-    expect(sandbox.sandbox.cloudTrail().filter((e) => e.eventName === 'ResumeSession')).toHaveLength(1);
+    expect(resumes()).toHaveLength(1);
   });
 });

@@ -24,6 +24,7 @@ import {
 } from './message';
 import { FrameWriter } from './frameWriter';
 import { ReliableChannel } from './reliableChannel';
+import { traceHop } from '../connectTrace';
 
 export const CLIENT_VERSION = '1.2.0.0';
 /** Stdin goes out in chunks of at most this many bytes, as the plugin sends it. */
@@ -82,6 +83,7 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
   /** Output that arrives before open() has resolved, replayed once the caller can listen. */
   private earlyOutput: Buffer[] | undefined = [];
   private outputPaused = false;
+  private tracedOutput = false;
 
   private constructor(
     readonly streamUrl: string,
@@ -213,9 +215,11 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
   }
 
   private dial(token: string): WebSocket {
+    traceHop('dc: dial');
     const socket = new WebSocket(this.streamUrl, { perMessageDeflate: false });
     this.socket = socket;
     socket.on('open', () => {
+      traceHop('dc: ws open');
       socket.send(
         JSON.stringify({
           MessageSchemaVersion: '1.0',
@@ -260,6 +264,7 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
   private deliver(message: ClientMessage): boolean {
     switch (message.payloadType) {
       case PayloadType.HandshakeRequest: {
+        traceHop('dc: handshake request');
         const request = parseJsonPayload(message) as HandshakeRequestPayload;
         this.handshakeStarted = true;
         this.agentVersion = request.AgentVersion;
@@ -268,6 +273,7 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
         return true;
       }
       case PayloadType.HandshakeComplete: {
+        traceHop('dc: handshake complete');
         const complete = parseJsonPayload(message) as HandshakeCompletePayload;
         this.customerMessage = complete.CustomerMessage || undefined;
         this.handshakeComplete = true;
@@ -286,6 +292,8 @@ export class DataChannelClient extends EventEmitter<DataChannelClientEvents> {
           this.handshakeComplete = true;
           queueMicrotask(() => this.settleOpen?.());
         }
+        if (!this.tracedOutput) traceHop('dc: first output');
+        this.tracedOutput = true;
         if (this.earlyOutput) this.earlyOutput.push(message.payload);
         else this.emit('output', message.payload);
         return true;

@@ -5,6 +5,7 @@
  */
 import { FlowController, OutputBatcher } from '../../api/flowControl';
 import { openBackend, type SessionBackend } from './backends';
+import { traceHop } from '../connectTrace';
 import { coreToHost, type CoreToHost, type HostToCore, type HostTransport } from './protocol';
 
 interface HostedSession {
@@ -29,6 +30,8 @@ export function runSessionHost(transport: HostTransport, onShutdown: () => void 
   }
 
   async function open(message: Extract<CoreToHost, { type: 'open' }>) {
+    traceHop('host: open received');
+    let first = true;
     if (sessions.has(message.id)) return;
     const session: HostedSession = {
       backend: undefined,
@@ -38,6 +41,8 @@ export function runSessionHost(transport: HostTransport, onShutdown: () => void 
         resume: () => session.backend?.resumeOutput(),
       }),
       batcher: new OutputBatcher((data) => {
+        if (first) traceHop('host: first output sent to core');
+        first = false;
         session.flow.sent(data.length);
         send({
           type: 'output',
@@ -65,6 +70,7 @@ export function runSessionHost(transport: HostTransport, onShutdown: () => void 
         return;
       }
       session.backend = backend;
+      traceHop('host: backend open');
       if (session.flow.isPaused) backend.pauseOutput();
       send({ type: 'opened', id: message.id, ...(backend.pid ? { pid: backend.pid } : {}) });
     } catch (error) {

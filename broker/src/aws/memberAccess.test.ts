@@ -119,6 +119,58 @@ describe('tagsToRecord', () => {
       ['Name', ''],
     ]);
   });
+
+  describe('the endpoint member clients call', () => {
+    const variables = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SSM', 'AWS_ENDPOINT_URL_IAM'] as const;
+    /** Where each member call was sent (a handler that records the request instead of sending it). */
+    async function hostsCalled(env: Partial<Record<(typeof variables)[number], string>>) {
+      const saved = variables.map((name) => [name, process.env[name]] as const);
+      for (const name of variables) delete process.env[name];
+      Object.assign(process.env, env);
+      const hosts: string[] = [];
+      const requestHandler = {
+        handle: async (request: { protocol: string; hostname: string; port?: number }) => {
+          hosts.push(`${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ''}`);
+          throw Object.assign(new Error('recorded'), { name: 'Recorded', $fault: 'client' });
+        },
+      };
+      try {
+        const { sts } = fakeSts(3600_000, Date.now);
+        const access = createMemberAccess({
+          sts,
+          targetRoleName: 'RoleShellTarget',
+          requestHandler: requestHandler as never,
+        });
+        const member = await access('111122223333', 'aws', 'alice');
+        // Two clients of each kind, so the second shows the endpoint read once is reused.
+        for (const region of ['eu-west-1', 'us-east-1'])
+          await member.getSessionDocument(region, 'RoleShell-Developer').catch(() => undefined);
+        await member.getRole('AWSReservedSSO_Developer_0123456789abcdef').catch(() => undefined);
+      } finally {
+        for (const [name, value] of saved)
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+      }
+      return [...new Set(hosts)];
+    }
+
+    it('is the regional AWS endpoint when none is configured', async () => {
+      expect(await hostsCalled({})).toEqual([
+        'https://ssm.eu-west-1.amazonaws.com',
+        'https://ssm.us-east-1.amazonaws.com',
+        'https://iam.amazonaws.com',
+      ]);
+    });
+
+    it('is the one the environment configures, per service or for all, as the SDK reads it', async () => {
+      expect(
+        await hostsCalled({
+          AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+          AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:4567',
+        }),
+      ).toEqual(['http://127.0.0.1:4567', 'http://127.0.0.1:4566']);
+    });
+  });
 });
 
 describe('getRole', () => {

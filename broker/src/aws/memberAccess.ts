@@ -137,12 +137,54 @@ function containerSettings() {
     userAgentAppId: config.userAgentAppId,
     defaultsMode: config.defaultsMode,
     authSchemePreference: config.authSchemePreference,
+    // Each client sends several commands of one kind (pages, documents): build each handler once.
+    cacheMiddleware: true,
   };
 }
+
+/** A service's endpoint as the SDK reads it from the environment and config (AWS_ENDPOINT_URL…), if any. */
+type ConfiguredEndpoint = () => Promise<string | undefined>;
+
+/**
+ * The endpoint each member service is configured with (AWS_ENDPOINT_URL_<SERVICE>,
+ * AWS_ENDPOINT_URL, the config file's endpoint_url), read once per container by one probe
+ * client per service and handed to every member client: otherwise every new client reads the
+ * environment and config again on its first call (a miss raises and catches several errors each).
+ * Undefined on AWS, where the SDK resolves the regional endpoint.
+ */
+function configuredEndpoints(): Promise<{
+  ssm: string | undefined;
+  tagging: string | undefined;
+  iam: string | undefined;
+}> {
+  const probe = { region: 'us-east-1', credentials: { accessKeyId: 'probe', secretAccessKey: 'probe' } };
+  const of = (config: object) =>
+    ((config as { serviceConfiguredEndpoint?: ConfiguredEndpoint }).serviceConfiguredEndpoint?.() ??
+      Promise.resolve(undefined)) as Promise<string | undefined>;
+  return Promise.all([
+    of(new SSMClient(probe).config),
+    of(new ResourceGroupsTaggingAPIClient(probe).config),
+    of(new IAMClient(probe).config),
+  ]).then(([ssm, tagging, iam]) => ({ ssm, tagging, iam }));
+}
+
+/**
+ * The configured endpoint as read once, or (none configured, as on AWS) that there is none,
+ * so the client does not look for one again: the SDK then resolves the regional endpoint.
+ */
+const endpointSetting = (url: string | undefined) =>
+  url ? { endpoint: url } : { ignoreConfiguredEndpointUrls: true };
 
 export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
   const now = options.now ?? Date.now;
   const settings = containerSettings();
+  let endpoints: ReturnType<typeof configuredEndpoints> | undefined;
+  // Read at the first client, not at import: a failed read is tried again by the next one.
+  const endpointsOnce = () =>
+    (endpoints ??= configuredEndpoints().catch((error: unknown) => {
+      endpoints = undefined;
+      throw error;
+    }));
   // One keep-alive pool for every account's and region's clients: a batch touching hundreds of
   // accounts reuses a few sockets instead of opening new ones per client. Clients of expired
   // credentials are simply dropped; the pool lives as long as the container.
@@ -225,30 +267,42 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
   return Object.assign(open, { opened });
 
   function memberAccount(member: CachedMember, accountId: string, partition: string): MemberAccount {
-    const clients = (region: string) => {
+    const clients = async (region: string) => {
       let entry = member.clients.get(region);
       if (!entry) {
-        const config = {
-          ...settings,
-          region,
-          credentials: member.credentials,
-          requestHandler,
+        const endpoint = await endpointsOnce();
+        // Another call for this region may have made them while the endpoints were read.
+        entry = member.clients.get(region);
+        if (entry) return entry;
+        const config = { ...settings, region, credentials: member.credentials, requestHandler };
+        const withEndpoint = (url: string | undefined) => ({
+          ...config,
+          ...endpointSetting(url),
           ...options.clientConfig,
+        });
+        entry = {
+          ssm: new SSMClient(withEndpoint(endpoint.ssm)),
+          tagging: new ResourceGroupsTaggingAPIClient(withEndpoint(endpoint.tagging)),
         };
-        entry = { ssm: new SSMClient(config), tagging: new ResourceGroupsTaggingAPIClient(config) };
         member.clients.set(region, entry);
       }
       return entry;
     };
 
-    const iam = () =>
-      (member.iam ??= new IAMClient({
-        ...settings,
-        region: IAM_SIGNING_REGION.get(partition) ?? 'us-east-1',
-        credentials: member.credentials,
-        requestHandler,
-        ...options.clientConfig,
-      }));
+    const iam = async () => {
+      if (!member.iam) {
+        const endpoint = (await endpointsOnce()).iam;
+        member.iam ??= new IAMClient({
+          ...settings,
+          region: IAM_SIGNING_REGION.get(partition) ?? 'us-east-1',
+          credentials: member.credentials,
+          requestHandler,
+          ...endpointSetting(endpoint),
+          ...options.clientConfig,
+        });
+      }
+      return member.iam;
+    };
 
     const account: MemberAccount = {
       accountId,
@@ -256,7 +310,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
 
       async getRole(roleName) {
         try {
-          const { Role } = await iam().send(new GetRoleCommand({ RoleName: roleName }));
+          const { Role } = await (await iam()).send(new GetRoleCommand({ RoleName: roleName }));
           if (!Role?.Path || !Role.RoleId) throw new Error('GetRole returned no role');
           return { path: Role.Path, roleId: Role.RoleId };
         } catch (error) {
@@ -270,9 +324,9 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
 
       async getSessionDocument(region, name) {
         try {
-          const doc = await clients(region).ssm.send(
-            new GetDocumentCommand({ Name: name, DocumentFormat: 'JSON' }),
-          );
+          const doc = await (
+            await clients(region)
+          ).ssm.send(new GetDocumentCommand({ Name: name, DocumentFormat: 'JSON' }));
           if (doc.Content === undefined) return undefined;
           return { name, documentType: doc.DocumentType ?? 'Unknown', content: doc.Content };
         } catch (error) {
@@ -282,7 +336,9 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       },
 
       async describeManagedInstance(region, instanceId) {
-        const output = await clients(region).ssm.send(
+        const output = await (
+          await clients(region)
+        ).ssm.send(
           new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }),
         );
         const info = output.InstanceInformationList?.find((entry) => entry.InstanceId === instanceId);
@@ -291,7 +347,9 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
 
       async instanceTags(region, instanceId) {
         // An ARN list: a missing instance is an empty answer, not an error.
-        const output = await clients(region).tagging.send(
+        const output = await (
+          await clients(region)
+        ).tagging.send(
           new GetResourcesCommand({
             ResourceARNList: [instanceArn(partition, region, accountId, instanceId)],
           }),
@@ -303,7 +361,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       },
 
       async listTaggedInstances(region) {
-        const { ssm, tagging } = clients(region);
+        const { ssm, tagging } = await clients(region);
         // The two listings are independent: SSM says what is managed, the tagging API what it is tagged.
         const [managed, tagsById] = await Promise.all([
           (async () => {
@@ -341,7 +399,9 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       },
 
       async startSession(region, start) {
-        const output = await clients(region).ssm.send(
+        const output = await (
+          await clients(region)
+        ).ssm.send(
           new StartSessionCommand({
             Target: start.target,
             DocumentName: start.documentName,
@@ -354,7 +414,9 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       },
 
       async describeSession(region, sessionId) {
-        const output = await clients(region).ssm.send(
+        const output = await (
+          await clients(region)
+        ).ssm.send(
           new DescribeSessionsCommand({ State: 'Active', Filters: [{ key: 'SessionId', value: sessionId }] }),
         );
         const session = output.Sessions?.find((s) => s.SessionId === sessionId);
@@ -368,13 +430,13 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       },
 
       async terminateSession(region, sessionId) {
-        await clients(region).ssm.send(new TerminateSessionCommand({ SessionId: sessionId }));
+        await (await clients(region)).ssm.send(new TerminateSessionCommand({ SessionId: sessionId }));
       },
 
       async resumeSession(region, sessionId) {
         let output;
         try {
-          output = await clients(region).ssm.send(new ResumeSessionCommand({ SessionId: sessionId }));
+          output = await (await clients(region)).ssm.send(new ResumeSessionCommand({ SessionId: sessionId }));
         } catch (error) {
           if (awsErrorName(error) === 'DoesNotExistException') return undefined;
           throw error;

@@ -4,12 +4,12 @@
  * scrollback survive screen switches.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { useSessionInternals, useSessions } from './sessions';
+import { useSessionInternals } from './sessions';
 import type { SessionTab } from './types';
 import './terminal.css';
 
 export function TerminalTabs(props: { visible: boolean }): React.JSX.Element {
-  const { tabs, activeId, activate, close } = useSessions();
+  const { tabs, activeId, activate, close, opening } = useSessionInternals();
   return (
     <section
       className="terminal-area"
@@ -18,7 +18,7 @@ export function TerminalTabs(props: { visible: boolean }): React.JSX.Element {
       style={props.visible ? undefined : { display: 'none' }}
     >
       {tabs.length === 0 ? (
-        <p className="muted">No sessions yet. Choose an instance and Connect.</p>
+        !opening() && <p className="muted">No sessions yet. Choose an instance and Connect.</p>
       ) : (
         <div className="terminal-tab-strip" role="tablist" aria-label="Open sessions">
           {tabs.map((tab) => (
@@ -70,8 +70,7 @@ const statusText = (tab: SessionTab): string => {
 };
 
 function TerminalPane({ tab, shown }: { tab: SessionTab; shown: boolean }) {
-  const { viewFor, reconnect, details } = useSessionInternals();
-  const { close } = useSessions();
+  const { viewFor, reconnect, details, close } = useSessionInternals();
   const host = useRef<HTMLDivElement>(null);
   const [search, setSearch] = useState('');
   const view = viewFor(tab.id);
@@ -94,7 +93,7 @@ function TerminalPane({ tab, shown }: { tab: SessionTab; shown: boolean }) {
       className="terminal-pane"
       aria-label={tab.title}
       data-testid="terminal-pane"
-      data-session-id={tab.id}
+      data-session-id={tab.sessionId}
       style={shown ? undefined : { display: 'none' }}
     >
       <div className="terminal-header" data-testid="session-header">

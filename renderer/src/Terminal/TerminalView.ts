@@ -36,6 +36,8 @@ export class TerminalView {
   private readonly searchAddon = new SearchAddon();
   private readonly acks: AckBatcher;
   private element: HTMLElement | undefined;
+  /** xterm's own container, moved from the parking place into the pane on mount. */
+  private root: HTMLElement | undefined;
   private resizeTimer: ReturnType<typeof setTimeout> | undefined;
   private observer: ResizeObserver | undefined;
   private lastSize = { cols: 0, rows: 0 };
@@ -63,11 +65,17 @@ export class TerminalView {
     this.terminal.attachCustomKeyEventHandler((event) => this.clipboardKeys(event));
   }
 
-  /** Opens the terminal in `element` (once) and keeps it fitted to it. */
-  mount(element: HTMLElement): void {
-    if (this.element || this.disposed) return;
-    this.element = element;
-    this.terminal.open(element);
+  /**
+   * Opens the terminal ahead of use, in an element of `parking` (laid out but out of sight): xterm then
+   * measures its font and builds its renderer now, in idle time, rather than on the click that shows it.
+   */
+  prepare(parking: HTMLElement): void {
+    if (this.root || this.disposed) return;
+    const root = document.createElement('div');
+    root.className = 'terminal-root';
+    parking.appendChild(root);
+    this.root = root;
+    this.terminal.open(root);
     try {
       const webgl = new WebglAddon();
       webgl.onContextLoss(() => {
@@ -79,6 +87,14 @@ export class TerminalView {
     } catch {
       this.renderer = 'dom'; // no WebGL2 here: xterm's DOM renderer draws instead
     }
+  }
+
+  /** Shows the terminal in `element` (once; opened there unless prepared already) and keeps it fitted to it. */
+  mount(element: HTMLElement): void {
+    if (this.element || this.disposed) return;
+    this.element = element;
+    if (this.root) element.appendChild(this.root);
+    else this.prepare(element);
     // The WebGL renderer draws to a canvas: diagnostics and the e2e specs read the buffer through this.
     // `onParsed` lets a benchmark see each chunk as xterm finishes parsing it, instead of reading the
     // whole buffer every frame (which itself starved the parser).
@@ -146,6 +162,11 @@ export class TerminalView {
     return lines.join('\n');
   }
 
+  /** Whether the terminal has been fitted to a visible element (its size is then that element's). */
+  get fitted(): boolean {
+    return this.lastSize.cols > 0;
+  }
+
   get size(): { cols: number; rows: number } {
     return { cols: this.terminal.cols, rows: this.terminal.rows };
   }
@@ -156,6 +177,7 @@ export class TerminalView {
     this.observer?.disconnect();
     this.acks.flush();
     this.terminal.dispose();
+    this.root?.remove();
   }
 
   private fitNow(): void {

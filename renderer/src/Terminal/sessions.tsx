@@ -8,7 +8,8 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import type { SessionStateEvent } from '../../../app/api/calls/session';
 import { call, errorMessage, on } from '../bridge';
 import { useShell } from '../shell';
-import { TerminalView } from './TerminalView';
+import { SessionRoutes } from './sessionRoutes';
+import { TerminalView, type TerminalViewOptions } from './TerminalView';
 import type { ConnectRequest, SessionTab } from './types';
 
 export interface SessionsApi {
@@ -19,15 +20,33 @@ export interface SessionsApi {
   close(id: string): void;
 }
 
-interface Internals {
+interface Internals extends SessionsApi {
+  /** A tab has been asked for and is not rendered yet (the empty-area text would flash). */
+  opening(): boolean;
   viewFor(id: string): TerminalView | undefined;
   reconnect(id: string): void;
   details: ReadonlyMap<string, Pick<SessionStateEvent, 'sessionId' | 'backend'>>;
 }
 
-const SessionsContext = createContext<(SessionsApi & Internals) | null>(null);
+/**
+ * Two contexts: the layout's (which tabs exist) changes only when a tab opens or closes; the terminal
+ * area's also with every status change. A session coming up then re-renders the tab strip, not the whole
+ * layout, while its first output is on its way to the page.
+ */
+const SessionsContext = createContext<SessionsApi | null>(null);
+const InternalsContext = createContext<Internals | null>(null);
 
 const initialTerminalOptions = { fontSize: 13, scrollback: 5000 };
+/** A spare terminal is opened this long after the app is up, or after a Connect took the last one. */
+const SPARE_DELAY_MS = 1500;
+
+type TerminalEvents = Pick<TerminalViewOptions, 'onInput' | 'onResize' | 'onAcknowledge'>;
+
+/** A terminal opened in the parking element, and the events of whichever tab takes it. */
+interface Spare {
+  view: TerminalView;
+  events: { current: TerminalEvents | undefined };
+}
 
 export function SessionsProvider(props: { children: React.ReactNode }): React.JSX.Element {
   const shell = useShell();
@@ -36,15 +55,20 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
   const [details, setDetails] = useState<Map<string, Pick<SessionStateEvent, 'sessionId' | 'backend'>>>(
     () => new Map(),
   );
+  /** By the tab's own key (made here at the click, before the core has named the session). */
   const views = useRef(new Map<string, TerminalView>());
-  /** State and output that arrived before `session.start` answered with the tab's id. */
-  const early = useRef(new Map<string, { states: SessionStateEvent[]; output: Uint8Array[] }>());
+  /** The core's session ids ↔ the tabs' keys, and what arrived before `session.start` answered. */
+  const routes = useRef(new SessionRoutes<SessionStateEvent>());
+  const nextKey = useRef(0);
+  /** A terminal opened ahead of the next Connect, so that click need not build and open one. */
+  const spare = useRef<Spare | undefined>(undefined);
+  const parking = useRef<HTMLDivElement | null>(null);
   const terminalOptions = useRef(initialTerminalOptions);
 
-  const applyState = useCallback((event: SessionStateEvent) => {
+  const applyState = useCallback((key: string, event: SessionStateEvent) => {
     setTabs((current) =>
       current.map((tab) =>
-        tab.id !== event.id
+        tab.id !== key
           ? tab
           : {
               ...tab,
@@ -56,27 +80,31 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
     );
     if (event.sessionId || event.backend)
       setDetails((current) =>
-        new Map(current).set(event.id, { sessionId: event.sessionId, backend: event.backend }),
+        new Map(current).set(key, { sessionId: event.sessionId, backend: event.backend }),
       );
+  }, []);
+
+  const prepareSpare = useCallback(() => {
+    if (spare.current || !parking.current) return;
+    const events: Spare['events'] = { current: undefined };
+    const view = new TerminalView({
+      ...terminalOptions.current,
+      onInput: (data) => events.current?.onInput(data),
+      onResize: (cols, rows) => events.current?.onResize(cols, rows),
+      onAcknowledge: (bytes) => events.current?.onAcknowledge(bytes),
+    });
+    view.prepare(parking.current);
+    spare.current = { view, events };
   }, []);
 
   useEffect(() => {
     const offState = on('session.state', (event) => {
-      if (views.current.has(event.id)) applyState(event);
-      else {
-        const entry = early.current.get(event.id) ?? { states: [], output: [] };
-        entry.states.push(event);
-        early.current.set(event.id, entry);
-      }
+      const key = routes.current.state(event.id, event);
+      if (key !== undefined) applyState(key, event);
     });
     const offOutput = window.roleshell?.onOutput((id, data) => {
-      const view = views.current.get(id);
-      if (view) view.write(data);
-      else {
-        const entry = early.current.get(id) ?? { states: [], output: [] };
-        entry.output.push(data);
-        early.current.set(id, entry);
-      }
+      const key = routes.current.output(id, data);
+      if (key !== undefined) views.current.get(key)?.write(data);
     });
     const applySettings = (settings: { terminalFontSize: number; terminalScrollback: number }) => {
       terminalOptions.current = {
@@ -84,7 +112,10 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
         scrollback: settings.terminalScrollback,
       };
       for (const view of views.current.values()) view.setOptions(terminalOptions.current);
+      spare.current?.view.setOptions(terminalOptions.current);
     };
+    // In idle time once the app is up, not on the first click.
+    const spareTimer = setTimeout(() => prepareSpare(), SPARE_DELAY_MS);
     call('getSettings').then(
       (view) => applySettings(view.settings),
       () => {},
@@ -99,76 +130,123 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
       offSettings();
       for (const view of all.values()) view.dispose();
       all.clear();
+      clearTimeout(spareTimer);
+      spare.current?.view.dispose();
+      spare.current = undefined;
     };
-  }, [applyState]);
+  }, [applyState, prepareSpare]);
 
-  const connect = useCallback(
-    (request: ConnectRequest) => {
-      void (async () => {
-        let id: string;
-        try {
-          ({ id } = await call('session.start', { request, cols: 80, rows: 24 }));
-        } catch (error) {
-          shell.setStatus(errorMessage(error));
-          return;
-        }
-        const view = new TerminalView({
-          ...terminalOptions.current,
-          onInput: (data) => void call('session.input', { id, data }).catch(() => {}),
-          onResize: (cols, rows) => void call('session.resize', { id, cols, rows }).catch(() => {}),
-          onAcknowledge: (bytes) => void call('session.ack', { id, bytes }).catch(() => {}),
-        });
-        views.current.set(id, view);
-        setTabs((current) => [
-          ...current,
-          { id, title: `${request.linuxUser}@${request.instanceName}`, status: 'starting', request },
-        ]);
-        setActiveId(id);
-        const pending = early.current.get(id);
-        early.current.delete(id);
-        for (const state of pending?.states ?? []) applyState(state);
-        for (const chunk of pending?.output ?? []) view.write(chunk);
-        // Connecting records a recent, so the instance is one click away next time.
-        void call('browse.recordRecent', {
-          target: {
-            // The browse list's key for a target (app/targets/types.ts `targetKey`).
-            key: `${request.accountId}/${request.permissionSet}/${request.region}/${request.instanceId}`,
-            accountId: request.accountId,
-            accountName: request.accountName,
-            permissionSet: request.permissionSet,
-            region: request.region,
-            instanceId: request.instanceId,
-            name: request.instanceName,
-            linuxUser: request.linuxUser,
-          },
-        }).catch(() => {});
-      })();
-    },
-    [applyState, shell],
-  );
-
-  const close = useCallback((id: string) => {
-    void call('session.close', { id }).catch(() => {});
-    views.current.get(id)?.dispose();
-    views.current.delete(id);
+  const forget = useCallback((key: string) => {
+    views.current.get(key)?.dispose();
+    views.current.delete(key);
+    routes.current.closed(key);
     setTabs((current) => {
-      const index = current.findIndex((tab) => tab.id === id);
-      const rest = current.filter((tab) => tab.id !== id);
+      const index = current.findIndex((tab) => tab.id === key);
+      const rest = current.filter((tab) => tab.id !== key);
       setActiveId((active) =>
-        active !== id ? active : (rest[Math.min(index, rest.length - 1)]?.id ?? null),
+        active !== key ? active : (rest[Math.min(index, rest.length - 1)]?.id ?? null),
       );
       return rest;
     });
   }, []);
 
-  const reconnect = useCallback((id: string) => {
-    const view = views.current.get(id);
-    if (!view) return;
+  const connect = useCallback(
+    (request: ConnectRequest) => {
+      const key = `tab-${++nextKey.current}`;
+      // The size the terminal will fit to: that of the tabs already open (they share the area), else 80×24.
+      const size = [...views.current.values()].find((view) => view.fitted)?.size ?? { cols: 80, rows: 24 };
+      // Asked for first, so the core starts the session while the tab and its terminal are built and
+      // mounted here. The page's socket sends only once this task ends, so the tab is rendered in the next
+      // task (or when the answer comes, if that is sooner): the start then leaves at once instead of after
+      // the tab's render and the terminal's mount.
+      const starting = call('session.start', { request, ...size });
+      /** Calls need the core's id: until it has answered, input is dropped (the session takes none before it connects). */
+      const withId = (send: (id: string) => void) => {
+        const id = routes.current.idOf(key);
+        if (id !== undefined) send(id);
+      };
+      /** A fit before the core answered: sent once it has, if the session was started at another size. */
+      let fittedEarly: { cols: number; rows: number } | undefined;
+      const events: TerminalEvents = {
+        onInput: (data) => withId((id) => void call('session.input', { id, data }).catch(() => {})),
+        onResize: (cols, rows) => {
+          if (routes.current.idOf(key) === undefined) fittedEarly = { cols, rows };
+          withId((id) => void call('session.resize', { id, cols, rows }).catch(() => {}));
+        },
+        onAcknowledge: (bytes) => withId((id) => void call('session.ack', { id, bytes }).catch(() => {})),
+      };
+      // The spare terminal, already open, if there is one; the next is prepared once this session is up.
+      const taken = spare.current;
+      spare.current = undefined;
+      if (taken) taken.events.current = events;
+      const view = taken?.view ?? new TerminalView({ ...terminalOptions.current, ...events });
+      setTimeout(() => prepareSpare(), SPARE_DELAY_MS);
+      views.current.set(key, view);
+      routes.current.opened(key);
+      let shown = false;
+      const show = () => {
+        if (shown || !views.current.has(key)) return; // once; not for a tab closed meanwhile
+        shown = true;
+        setTabs((current) => [
+          ...current,
+          { id: key, title: `${request.linuxUser}@${request.instanceName}`, status: 'starting', request },
+        ]);
+        setActiveId(key);
+      };
+      setTimeout(show, 0);
+      starting.then(
+        ({ id }) => {
+          show();
+          const pending = routes.current.answered(key, id);
+          if (!pending) {
+            // The tab was closed before the core answered: end what it started.
+            void call('session.close', { id }).catch(() => {});
+            return;
+          }
+          setTabs((current) => current.map((tab) => (tab.id === key ? { ...tab, sessionId: id } : tab)));
+          for (const state of pending.states) applyState(key, state);
+          for (const chunk of pending.output) view.write(chunk);
+          if (fittedEarly && (fittedEarly.cols !== size.cols || fittedEarly.rows !== size.rows))
+            void call('session.resize', { id, ...fittedEarly }).catch(() => {});
+        },
+        (error: unknown) => {
+          forget(key);
+          shell.setStatus(errorMessage(error));
+        },
+      );
+    },
+    [applyState, forget, prepareSpare, shell],
+  );
+
+  const close = useCallback(
+    (key: string) => {
+      const id = routes.current.idOf(key);
+      // Not answered yet: the start's answer sees the tab gone and closes the session then.
+      if (id !== undefined) void call('session.close', { id }).catch(() => {});
+      forget(key);
+    },
+    [forget],
+  );
+
+  const reconnect = useCallback((key: string) => {
+    const view = views.current.get(key);
+    const id = routes.current.idOf(key);
+    if (!view || id === undefined) return;
     view.notice('Starting a new session…');
     void call('session.reconnect', { id, ...view.size }).catch(() => {});
   }, []);
 
-  const value = useMemo(
+  // Which tabs exist, in order: the layout's tabs keep their identity while only a status or title changes.
+  const tabKeys = tabs.map((tab) => tab.id).join('\n');
+  const tabsRef = useRef(tabs);
+  tabsRef.current = tabs;
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- on purpose: only a new or closed tab makes a new list
+  const openedTabs = useMemo(() => tabsRef.current, [tabKeys]);
+  const api = useMemo(
+    () => ({ tabs: openedTabs, activeId, connect, activate: setActiveId, close }),
+    [openedTabs, activeId, connect, close],
+  );
+  const internals = useMemo(
     () => ({
       tabs,
       activeId,
@@ -177,25 +255,31 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
       close,
       reconnect,
       details,
-      viewFor: (id: string) => views.current.get(id),
+      viewFor: (key: string) => views.current.get(key),
+      opening: () => views.current.size > tabs.length,
     }),
     [tabs, activeId, connect, close, reconnect, details],
   );
-  return <SessionsContext.Provider value={value}>{props.children}</SessionsContext.Provider>;
+  return (
+    <SessionsContext.Provider value={api}>
+      <InternalsContext.Provider value={internals}>
+        {props.children}
+        <div className="terminal-parking" ref={parking} />
+      </InternalsContext.Provider>
+    </SessionsContext.Provider>
+  );
 }
 
-function useSessionsContext(): SessionsApi & Internals {
+/** For the layout: which tabs are open (their status and title as of when each opened), connect and close. */
+export function useSessions(): SessionsApi {
   const context = useContext(SessionsContext);
   if (!context) throw new Error('useSessions needs a <SessionsProvider> above it');
   return context;
 }
 
-export function useSessions(): SessionsApi {
-  const { tabs, activeId, connect, activate, close } = useSessionsContext();
-  return { tabs, activeId, connect, activate, close };
-}
-
-/** For the terminal area itself: the views and the Reconnect action. */
+/** For the terminal area itself: every tab's current status, the views and the Reconnect action. */
 export function useSessionInternals(): Internals {
-  return useSessionsContext();
+  const context = useContext(InternalsContext);
+  if (!context) throw new Error('useSessionInternals needs a <SessionsProvider> above it');
+  return context;
 }

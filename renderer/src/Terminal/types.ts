@@ -4,7 +4,10 @@ import type { ConnectRequest, SessionStatus } from '../../../app/api/calls/sessi
 export type { ConnectRequest, SessionStatus };
 
 export interface SessionTab {
+  /** The tab's own key, made in the renderer at the click. */
   id: string;
+  /** The core's id for the session, once `session.start` has answered. */
+  sessionId?: string;
   /** `${linuxUser}@${instanceName}` */
   title: string;
   status: SessionStatus;

@@ -25,6 +25,7 @@ import { FaultyLink, newFaultCounts, type FaultCounts } from './faults';
 import type { FaultOptions } from './index';
 import type { InstanceHosts } from './instanceHost';
 import { killSession, spawnLoginShell, type LoginShell } from './loginShell';
+import { traceHop } from '../../../app/session/connectTrace';
 
 export const AGENT_VERSION = '3.3.1142.0';
 /** Output payloads are cut at this size, as the real agent reads its pty. */
@@ -202,6 +203,7 @@ export class ShellSessionAgent {
   }
 
   private start(): void {
+    traceHop('agent: attach → spawn shell');
     const { session } = this.options;
     let shell: LoginShell;
     try {
@@ -337,7 +339,10 @@ export class ShellSessionAgent {
     });
   }
 
+  private tracedShell = false;
   private onShellOutput(data: Buffer): void {
+    if (!this.tracedShell) traceHop('agent: first shell output');
+    this.tracedShell = true;
     if (this.ending && !this.drainWaiter) return;
     this.pending.push(data);
     this.pendingBytes += data.length;

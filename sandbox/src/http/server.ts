@@ -118,22 +118,38 @@ async function authenticate(ctx: RequestContext, service: string, deps: ServerDe
   }
 }
 
+/** The whole request body, or undefined once it passed MAX_BODY_BYTES (the request is then answered 413). */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  // Plain events rather than `for await`: an async iterator per request cost more than the read.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        req.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDeps): Promise<void> {
   const requestId = newRequestId();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      res.writeHead(413, {
-        'content-type': 'application/json',
-        'x-amzn-errortype': 'RequestEntityTooLargeException',
-      });
-      res.end(JSON.stringify({ message: 'Request must be smaller than 6291456 bytes' }));
-      req.destroy();
-      return;
-    }
-    chunks.push(chunk);
+  const body = await readBody(req);
+  if (!body) {
+    res.writeHead(413, {
+      'content-type': 'application/json',
+      'x-amzn-errortype': 'RequestEntityTooLargeException',
+    });
+    res.end(JSON.stringify({ message: 'Request must be smaller than 6291456 bytes' }));
+    req.destroy();
+    return;
   }
   const rawUrl = req.url ?? '/';
   const ctx: RequestContext = {
@@ -142,7 +158,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
     url: new URL(rawUrl, 'http://127.0.0.1'),
     rawPath: rawUrl.split('?')[0] ?? '/',
     headers: req.headers,
-    body: Buffer.concat(chunks),
+    body,
     sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
     userAgent: header({ headers: req.headers } as RequestContext, 'user-agent') ?? '',
     trail: {},

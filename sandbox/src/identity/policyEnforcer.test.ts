@@ -29,7 +29,7 @@ import { assumeRole, clientConfig, permissionSetCredentials, signIn } from '../t
 import { loadOrg } from '../org';
 import { loadEvaluator } from './evaluator';
 import { IamRoles } from './iamRoles';
-import { PolicyEnforcer } from './policyEnforcer';
+import { mayApplyTo, PolicyEnforcer, resourceKind } from './policyEnforcer';
 import type { RoleSession } from './principals';
 
 const CENTRAL = '111111111111';
@@ -374,6 +374,107 @@ describe('the decision cache', () => {
     expect(await getDocument(PROD)).toBe('Allowed');
     expect(await getDocument('333333333333')).toBe('ImplicitlyDenied');
     expect(enforcer.stats).toMatchObject({ evaluated: 2, cached: 0 });
+  });
+});
+
+describe('the decision cache across resources', () => {
+  const role = (name: string) => `arn:aws:iam::${PROD}:role/${name}`;
+  const idcRole = (suffix: string) =>
+    role(`aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Developer_${suffix}`);
+  const enforcerWith = (resource: string, others: object[] = []) => {
+    const { org: withRole } = loadOrg(
+      defaultOrgWith({
+        roles: [
+          {
+            name: 'Checker',
+            accounts: [PROD],
+            policyDocuments: [
+              {
+                Version: '2012-10-17',
+                Statement: [{ Effect: 'Allow', Action: 'iam:GetRole', Resource: resource }, ...others],
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    const r = IamRoles.of(withRole).get(PROD, 'Checker')!;
+    const session: RoleSession = {
+      accountId: PROD,
+      roleName: 'Checker',
+      rolePath: r.path,
+      roleId: r.roleId,
+      sessionName: 'alice',
+      sessionTags: {},
+      transitiveTagKeys: [],
+      createdAt: new Date(),
+    };
+    const enforcer = new PolicyEnforcer(withRole);
+    return { enforcer, getRole: (arn: string) => enforcer.decide(session, 'iam:GetRole', arn) };
+  };
+
+  it('decides once for every resource of a kind when no policy tells resources apart', async () => {
+    const { enforcer, getRole } = enforcerWith('*');
+    for (const suffix of ['0123456789abcdef', 'fedcba9876543210', '00000000000000aa'])
+      expect(await getRole(idcRole(suffix))).toBe('Allowed');
+    expect(await getRole(role('Deployer'))).toBe('Allowed');
+    expect(enforcer.stats).toMatchObject({ evaluated: 1, cached: 3 });
+  });
+
+  it('lets statements of other actions name resources without splitting the decision', async () => {
+    const { enforcer, getRole } = enforcerWith('*', [
+      { Effect: 'Allow', Action: 'ssm:StartSession', Resource: 'arn:aws:ec2:*:*:instance/*' },
+      { Effect: 'Deny', Action: ['ssm:Get*', 'ec2:*'], Resource: 'arn:aws:ssm:*:*:document/x' },
+    ]);
+    expect(await getRole(idcRole('0123456789abcdef'))).toBe('Allowed');
+    expect(await getRole(idcRole('fedcba9876543210'))).toBe('Allowed');
+    expect(enforcer.stats).toMatchObject({ evaluated: 1, cached: 1 });
+    // A statement that may apply to GetRole (a wildcard, NotAction) and names a resource does split it.
+    for (const other of [
+      { Effect: 'Deny', Action: 'iam:Get*', Resource: idcRole('fedcba9876543210') },
+      { Effect: 'Deny', NotAction: 'ssm:*', Resource: idcRole('fedcba9876543210') },
+    ]) {
+      const split = enforcerWith('*', [other]);
+      expect(await split.getRole(idcRole('0123456789abcdef'))).toBe('Allowed');
+      expect(await split.getRole(idcRole('fedcba9876543210'))).toBe('ExplicitlyDenied');
+      expect(split.enforcer.stats).toMatchObject({ evaluated: 2, cached: 0 });
+    }
+  });
+
+  it('matches actions as IAM does: case-insensitive, * and ? wildcards', () => {
+    const applies = (Action: unknown) =>
+      mayApplyTo({ Effect: 'Allow', Action, Resource: '*' }, 'iam:GetRole');
+    expect(applies('iam:GetRole')).toBe(true);
+    expect(applies('IAM:getrole')).toBe(true);
+    expect(applies('iam:Get*')).toBe(true);
+    expect(applies('iam:GetRol?')).toBe(true);
+    expect(applies('*')).toBe(true);
+    expect(applies(['ssm:*', 'iam:*'])).toBe(true);
+    expect(applies('iam:GetRolePolicy')).toBe(false);
+    expect(applies('iam:List*')).toBe(false);
+    expect(applies('ia.:GetRole')).toBe(false);
+    expect(mayApplyTo({ Effect: 'Allow', NotAction: 'iam:GetRole', Resource: '*' }, 'iam:GetRole')).toBe(
+      true,
+    );
+  });
+
+  it('decides each resource on its own when a policy names resources', async () => {
+    const { enforcer, getRole } = enforcerWith('arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*');
+    expect(await getRole(idcRole('0123456789abcdef'))).toBe('Allowed');
+    expect(await getRole(idcRole('fedcba9876543210'))).toBe('Allowed');
+    // Outside IdC's path: denied, never the cached Allowed of another role.
+    expect(await getRole(role('Deployer'))).toBe('ImplicitlyDenied');
+    expect(enforcer.stats).toMatchObject({ evaluated: 3, cached: 0 });
+  });
+
+  it('keeps resource kinds apart: type, account and region are all in the key', () => {
+    expect(resourceKind(idcRole('0123456789abcdef'))).toBe(resourceKind(role('Deployer')));
+    expect(resourceKind(role('Deployer'))).not.toBe(resourceKind(`arn:aws:iam::${CENTRAL}:role/Deployer`));
+    expect(resourceKind(`arn:aws:iam::${PROD}:policy/Deployer`)).not.toBe(resourceKind(role('Deployer')));
+    expect(resourceKind('arn:aws:ssm:eu-west-1:1:document/A')).not.toBe(
+      resourceKind('arn:aws:ssm:us-east-1:1:document/A'),
+    );
+    expect(resourceKind('*')).toBe('*');
   });
 });
 

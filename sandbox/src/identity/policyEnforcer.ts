@@ -60,6 +60,35 @@ const allowAll: PolicyJson = {
 };
 const CACHE_LIMIT = 100_000;
 
+/**
+ * Whether a statement may apply to `action`: false only when it lists Actions (no NotAction)
+ * and none matches, IAM-style (case-insensitive, `*` and `?` wildcards).
+ */
+export function mayApplyTo(statement: PolicyJson, action: string): boolean {
+  if ('NotAction' in statement || !('Action' in statement)) return true;
+  const patterns = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+  return patterns.some((pattern) => {
+    if (typeof pattern !== 'string') return true;
+    const glob = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
+    return new RegExp(`^${glob}$`, 'i').test(action);
+  });
+}
+
+/**
+ * An ARN up to its resource type (`arn:aws:iam::111122223333:role`), the resource ID left
+ * out; anything else (`*`) as it is.
+ */
+export function resourceKind(resource: string): string {
+  const parts = resource.split(':');
+  if (parts.length < 6 || parts[0] !== 'arn') return resource;
+  const id = parts.slice(5).join(':');
+  const type = /^[^/:]*/.exec(id)![0];
+  return `${parts.slice(0, 5).join(':')}:${type}\u0000`;
+}
+
 /** Every condition key (under any operator) and `${…}` variable a policy names, lower-cased. */
 export function conditionKeysOf(policy: PolicyJson): Set<string> {
   const keys = new Set<string>();
@@ -176,6 +205,35 @@ export class PolicyEnforcer {
     return entry.renamable && !entry.text.includes(account);
   }
 
+  private readonly anyResourceByPolicy = new WeakMap<object, Map<string, boolean>>();
+
+  /**
+   * Whether no statement of the policy that may apply to `action` can tell one resource from
+   * another: each has `Resource: "*"` (alone or in its list) and no NotResource. A statement
+   * applies unless its Action list (no NotAction) matches no pattern of `action`. Conditions
+   * on the resource's tags or account still can, but those are in the request's context and
+   * account, not its ARN.
+   */
+  private anyResource(policy: PolicyJson, action: string): boolean {
+    let byAction = this.anyResourceByPolicy.get(policy);
+    if (!byAction) this.anyResourceByPolicy.set(policy, (byAction = new Map()));
+    let known = byAction.get(action);
+    if (known === undefined) {
+      const statements = policy.Statement;
+      known = ((Array.isArray(statements) ? statements : [statements]) as PolicyJson[]).every((statement) => {
+        if (statement === null || typeof statement !== 'object') return false;
+        if (!mayApplyTo(statement, action)) return true;
+        return (
+          !('NotResource' in statement) &&
+          (statement.Resource === '*' ||
+            (Array.isArray(statement.Resource) && statement.Resource.includes('*')))
+        );
+      });
+      byAction.set(action, known);
+    }
+    return known;
+  }
+
   private readonly keysByPolicy = new WeakMap<object, Set<string>>();
 
   /** Condition keys and policy variables (lower case) the policies read. */
@@ -194,8 +252,16 @@ export class PolicyEnforcer {
     return { ...roleTags, ...session.sessionTags };
   }
 
+  private memberAccounts?: { of: Org['accounts']; ids: Set<string> };
+
+  /** A Set, not a scan of the org's accounts: this is asked on every call, of thousands of accounts. */
   private isMember(accountId: string): boolean {
-    return this.org.accounts.some((a) => a.id === accountId && a.member !== false);
+    if (this.memberAccounts?.of !== this.org.accounts)
+      this.memberAccounts = {
+        of: this.org.accounts,
+        ids: new Set(this.org.accounts.filter((a) => a.member !== false).map((a) => a.id)),
+      };
+    return this.memberAccounts.ids.has(accountId);
   }
 
   /** Throws the service's access-denied error unless IAM allows `action` on `resource`. */
@@ -262,13 +328,19 @@ export class PolicyEnforcer {
       ...scps,
       ...(options.resourcePolicy ? [options.resourcePolicy] : []),
     ];
+    // When no policy of the request tells resources apart, one decision serves every resource of
+    // the same kind (service, region, account, type): e.g. iam:GetRole of each account's many
+    // IdC roles under a `Resource: "*"` policy, instead of one evaluation per role.
+    const resourceInKey = involved.every((policy) => this.anyResource(policy, action))
+      ? resourceKind(resource)
+      : resource;
     let key = JSON.stringify([
       this.id(identityPolicies),
       scps.length > 0,
       options.resourcePolicy ? this.id(options.resourcePolicy) : 0,
       assumedRoleArn(session),
       action,
-      resource,
+      resourceInKey,
       resourceAccount,
       contextVariables,
     ]);

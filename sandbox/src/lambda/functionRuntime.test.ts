@@ -35,7 +35,7 @@ function runtime(module = 'sandbox/test-fixtures/lambda/concurrent.ts') {
   });
 }
 
-type Run = { threadId: number; start: number; end: number };
+type Run = { threadId: number; start: number; end: number; execArgv: string[] };
 
 describe('FunctionRuntime', () => {
   it('runs concurrent invocations in concurrent workers, as Lambda scales out, and reuses them warm', async () => {
@@ -50,6 +50,8 @@ describe('FunctionRuntime', () => {
       expect(Math.max(...runs.map((r) => r.start))).toBeLessThan(Math.min(...runs.map((r) => r.end)));
       expect(new Set(runs.map((r) => r.threadId)).size).toBe(4);
       expect(rt.environmentCount).toBe(4);
+      // A plain runtime, as on Lambda: none of the host's flags or loaders (vitest's, tsx's) run in it.
+      expect(runs.map((r) => r.execArgv)).toEqual([[], [], [], []]);
       // Warm: the next wave reuses the same workers instead of starting new ones.
       const again = await Promise.all([50, 50, 50, 50].map(invoke));
       expect(new Set(again.map((r) => r.threadId))).toEqual(new Set(runs.map((r) => r.threadId)));

@@ -130,6 +130,9 @@ export class FunctionRuntime {
       environment[k] = v.replaceAll('${SANDBOX_ENDPOINT}', sandboxEndpoint);
     const logStreamName = `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomHex(32)}`;
     const worker = new Worker(runtimePath, {
+      // A plain Node runtime, as on Lambda: the bundle needs no loader, and the host's (tsx in
+      // development) would otherwise run inside every worker and re-transform the whole bundle.
+      execArgv: [],
       stdout: true,
       stderr: true,
       workerData: {

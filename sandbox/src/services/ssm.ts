@@ -112,10 +112,25 @@ export class SsmService {
     return `arn:aws:${kind === 'instance' ? 'ec2' : 'ssm'}:${region}:${accountId}:${kind}/${id}`;
   }
 
+  private documentsByName?: {
+    of: Org['sessionDocuments'];
+    byName: Map<string, { content: DocumentView['content']; accounts: Set<string> }[]>;
+  };
+
   private document(accountId: string, name: string): DocumentView | undefined {
     if (name === DEFAULT_SESSION_DOCUMENT) return { name, content: DEFAULT_DOCUMENT_CONTENT };
-    const doc = this.org.sessionDocuments.find((d) => d.name === name && d.accounts.includes(accountId));
-    return doc && { name: doc.name, content: doc.content };
+    // Indexed once (each document's accounts as a Set): a generated org deploys each to thousands.
+    if (this.documentsByName?.of !== this.org.sessionDocuments) {
+      const byName = new Map<string, { content: DocumentView['content']; accounts: Set<string> }[]>();
+      for (const d of this.org.sessionDocuments)
+        byName.set(d.name, [
+          ...(byName.get(d.name) ?? []),
+          { content: d.content, accounts: new Set(d.accounts) },
+        ]);
+      this.documentsByName = { of: this.org.sessionDocuments, byName };
+    }
+    const doc = this.documentsByName.byName.get(name)?.find((d) => d.accounts.has(accountId));
+    return doc && { name, content: doc.content };
   }
 
   private instances(accountId: string, region: string): OrgInstance[] {
