@@ -70,7 +70,13 @@ for (const scheme of ['light', 'dark'] as const) {
     await instancesLoaded(page);
     await screen(page, testInfo, `instances${suffix}`);
 
-    await page.getByRole('button', { name: 'More ways to connect to prod-web-1', exact: true }).click();
+    // With the mouse, as a user opens it: a locator's click first scrolls its target into view, and
+    // Chromium scrolls a sticky column's button to where it would sit unstuck, hiding the Name column.
+    const trigger = await page
+      .getByRole('button', { name: 'More ways to connect to prod-web-1', exact: true })
+      .boundingBox();
+    expect(trigger).not.toBeNull();
+    await page.mouse.click(trigger!.x + trigger!.width / 2, trigger!.y + trigger!.height / 2);
     await expect(page.getByRole('menuitem', { name: 'auditor — ReadOnly' })).toBeVisible();
     await screen(page, testInfo, `connect-menu${suffix}`);
     await page.keyboard.press('Escape');

@@ -3,6 +3,8 @@
  * only hidden (CSS) when another screen shows, so terminals and their
  * scrollback survive screen switches.
  */
+import Button from '@cloudscape-design/components/button';
+import Input from '@cloudscape-design/components/input';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useSessionInternals } from './sessions';
 import type { SessionTab } from './types';
@@ -124,27 +126,22 @@ function TerminalPane({ tab, shown }: { tab: SessionTab; shown: boolean }) {
           </div>
         </dl>
         <div className="terminal-search">
-          <input
+          <Input
             type="search"
-            aria-label="Search the terminal"
+            ariaLabel="Search the terminal"
             placeholder="Search"
             value={search}
-            onChange={(event) => setSearch(event.target.value)}
-            onKeyDown={(event) => {
-              if (event.key === 'Enter' && search)
-                if (event.shiftKey) view?.findPrevious(search);
+            onChange={({ detail }) => setSearch(detail.value)}
+            onKeyDown={({ detail }) => {
+              if (detail.key === 'Enter' && search)
+                if (detail.shiftKey) view?.findPrevious(search);
                 else view?.findNext(search);
             }}
           />
         </div>
-        <button
-          type="button"
-          className="terminal-close"
-          aria-label={`Close ${tab.title}`}
-          onClick={() => close(tab.id)}
-        >
+        <Button ariaLabel={`Close ${tab.title}`} onClick={() => close(tab.id)}>
           Close
-        </button>
+        </Button>
       </div>
       <div className="terminal-host" ref={host} data-testid="terminal" />
       <div className="terminal-status" role="status" data-testid="session-status" data-status={tab.status}>
@@ -156,9 +153,9 @@ function TerminalPane({ tab, shown }: { tab: SessionTab; shown: boolean }) {
           </span>
         )}
         {tab.status === 'closed' && (
-          <button type="button" onClick={() => reconnect(tab.id)}>
+          <Button variant="inline-link" onClick={() => reconnect(tab.id)}>
             Reconnect
-          </button>
+          </Button>
         )}
       </div>
     </div>
