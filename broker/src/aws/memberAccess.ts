@@ -56,9 +56,13 @@ interface Credentials {
   expiration: Date;
 }
 
+type Endpoints = Awaited<ReturnType<typeof configuredEndpoints>>;
+
 interface CachedMember {
   credentials: Credentials;
   assumedRoleArn: string;
+  /** The configured endpoints as read once per container (none on AWS). */
+  endpoints: Endpoints;
   clients: Map<string, { ssm: SSMClient; tagging: ResourceGroupsTaggingAPIClient }>;
   iam?: IAMClient;
 }
@@ -179,7 +183,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
   const now = options.now ?? Date.now;
   const settings = containerSettings();
   let endpoints: ReturnType<typeof configuredEndpoints> | undefined;
-  // Read at the first client, not at import: a failed read is tried again by the next one.
+  // Read with the first AssumeRole, not at import: a failed read is tried again by the next one.
   const endpointsOnce = () =>
     (endpoints ??= configuredEndpoints().catch((error: unknown) => {
       endpoints = undefined;
@@ -198,27 +202,31 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
     roleSessionName: string,
   ): Promise<CachedMember> {
     const roleArn = `arn:${partition}:iam::${accountId}:role/${options.targetRoleName}`;
-    const output = await options.sts
-      .send(
-        new AssumeRoleCommand({
-          RoleArn: roleArn,
-          RoleSessionName: roleSessionName,
-          SourceIdentity: roleSessionName,
-          DurationSeconds: options.durationSeconds ?? 3600,
+    // Both at once; Promise.all also observes the endpoints' failure when AssumeRole fails first.
+    const [output, endpoints] = await Promise.all([
+      options.sts
+        .send(
+          new AssumeRoleCommand({
+            RoleArn: roleArn,
+            RoleSessionName: roleSessionName,
+            SourceIdentity: roleSessionName,
+            DurationSeconds: options.durationSeconds ?? 3600,
+          }),
+        )
+        .catch((error: unknown) => {
+          // STS says AccessDenied both when the role is missing and when it does not trust the
+          // broker: either way the account is not (or not fully) onboarded, which the user can
+          // only report, not fix. Other failures stay Internal.
+          if (awsErrorName(error) === 'AccessDenied')
+            throw new BrokerError(
+              'AccessDenied',
+              `RoleShell is not set up in account ${accountId}; ask your administrator to add the account to RoleShell's member-account deployment.`,
+              `AssumeRole ${roleArn} refused: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          throw error;
         }),
-      )
-      .catch((error: unknown) => {
-        // STS says AccessDenied both when the role is missing and when it does not trust the
-        // broker: either way the account is not (or not fully) onboarded, which the user can
-        // only report, not fix. Other failures stay Internal.
-        if (awsErrorName(error) === 'AccessDenied')
-          throw new BrokerError(
-            'AccessDenied',
-            `RoleShell is not set up in account ${accountId}; ask your administrator to add the account to RoleShell's member-account deployment.`,
-            `AssumeRole ${roleArn} refused: ${error instanceof Error ? error.message : String(error)}`,
-          );
-        throw error;
-      });
+      endpointsOnce(),
+    ]);
     const c = output.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration)
       throw new Error('AssumeRole returned no credentials');
@@ -232,6 +240,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       assumedRoleArn:
         output.AssumedRoleUser?.Arn ??
         `arn:${partition}:sts::${accountId}:assumed-role/${options.targetRoleName}/${roleSessionName}`,
+      endpoints,
       clients: new Map(),
     };
   }
@@ -267,13 +276,9 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
   return Object.assign(open, { opened });
 
   function memberAccount(member: CachedMember, accountId: string, partition: string): MemberAccount {
-    const clients = async (region: string) => {
+    const clients = (region: string) => {
       let entry = member.clients.get(region);
       if (!entry) {
-        const endpoint = await endpointsOnce();
-        // Another call for this region may have made them while the endpoints were read.
-        entry = member.clients.get(region);
-        if (entry) return entry;
         const config = { ...settings, region, credentials: member.credentials, requestHandler };
         const withEndpoint = (url: string | undefined) => ({
           ...config,
@@ -281,28 +286,23 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
           ...options.clientConfig,
         });
         entry = {
-          ssm: new SSMClient(withEndpoint(endpoint.ssm)),
-          tagging: new ResourceGroupsTaggingAPIClient(withEndpoint(endpoint.tagging)),
+          ssm: new SSMClient(withEndpoint(member.endpoints.ssm)),
+          tagging: new ResourceGroupsTaggingAPIClient(withEndpoint(member.endpoints.tagging)),
         };
         member.clients.set(region, entry);
       }
       return entry;
     };
 
-    const iam = async () => {
-      if (!member.iam) {
-        const endpoint = (await endpointsOnce()).iam;
-        member.iam ??= new IAMClient({
-          ...settings,
-          region: IAM_SIGNING_REGION.get(partition) ?? 'us-east-1',
-          credentials: member.credentials,
-          requestHandler,
-          ...endpointSetting(endpoint),
-          ...options.clientConfig,
-        });
-      }
-      return member.iam;
-    };
+    const iam = () =>
+      (member.iam ??= new IAMClient({
+        ...settings,
+        region: IAM_SIGNING_REGION.get(partition) ?? 'us-east-1',
+        credentials: member.credentials,
+        requestHandler,
+        ...endpointSetting(member.endpoints.iam),
+        ...options.clientConfig,
+      }));
 
     const account: MemberAccount = {
       accountId,
@@ -310,7 +310,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
 
       async getRole(roleName) {
         try {
-          const { Role } = await (await iam()).send(new GetRoleCommand({ RoleName: roleName }));
+          const { Role } = await iam().send(new GetRoleCommand({ RoleName: roleName }));
           if (!Role?.Path || !Role.RoleId) throw new Error('GetRole returned no role');
           return { path: Role.Path, roleId: Role.RoleId };
         } catch (error) {
@@ -324,9 +324,9 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
 
       async getSessionDocument(region, name) {
         try {
-          const doc = await (
-            await clients(region)
-          ).ssm.send(new GetDocumentCommand({ Name: name, DocumentFormat: 'JSON' }));
+          const doc = await clients(region).ssm.send(
+            new GetDocumentCommand({ Name: name, DocumentFormat: 'JSON' }),
+          );
           if (doc.Content === undefined) return undefined;
           return { name, documentType: doc.DocumentType ?? 'Unknown', content: doc.Content };
         } catch (error) {
@@ -336,9 +336,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       },
 
       async describeManagedInstance(region, instanceId) {
-        const output = await (
-          await clients(region)
-        ).ssm.send(
+        const output = await clients(region).ssm.send(
           new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }),
         );
         const info = output.InstanceInformationList?.find((entry) => entry.InstanceId === instanceId);
@@ -347,9 +345,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
 
       async instanceTags(region, instanceId) {
         // An ARN list: a missing instance is an empty answer, not an error.
-        const output = await (
-          await clients(region)
-        ).tagging.send(
+        const output = await clients(region).tagging.send(
           new GetResourcesCommand({
             ResourceARNList: [instanceArn(partition, region, accountId, instanceId)],
           }),
@@ -361,7 +357,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       },
 
       async listTaggedInstances(region) {
-        const { ssm, tagging } = await clients(region);
+        const { ssm, tagging } = clients(region);
         // The two listings are independent: SSM says what is managed, the tagging API what it is tagged.
         const [managed, tagsById] = await Promise.all([
           (async () => {
@@ -399,9 +395,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       },
 
       async startSession(region, start) {
-        const output = await (
-          await clients(region)
-        ).ssm.send(
+        const output = await clients(region).ssm.send(
           new StartSessionCommand({
             Target: start.target,
             DocumentName: start.documentName,
@@ -414,9 +408,7 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       },
 
       async describeSession(region, sessionId) {
-        const output = await (
-          await clients(region)
-        ).ssm.send(
+        const output = await clients(region).ssm.send(
           new DescribeSessionsCommand({ State: 'Active', Filters: [{ key: 'SessionId', value: sessionId }] }),
         );
         const session = output.Sessions?.find((s) => s.SessionId === sessionId);
@@ -430,13 +422,13 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
       },
 
       async terminateSession(region, sessionId) {
-        await (await clients(region)).ssm.send(new TerminateSessionCommand({ SessionId: sessionId }));
+        await clients(region).ssm.send(new TerminateSessionCommand({ SessionId: sessionId }));
       },
 
       async resumeSession(region, sessionId) {
         let output;
         try {
-          output = await (await clients(region)).ssm.send(new ResumeSessionCommand({ SessionId: sessionId }));
+          output = await clients(region).ssm.send(new ResumeSessionCommand({ SessionId: sessionId }));
         } catch (error) {
           if (awsErrorName(error) === 'DoesNotExistException') return undefined;
           throw error;
