@@ -21,7 +21,10 @@
  * ROLESHELL_BENCH_SESSION_FLOOD_MB sets the flood size (default 8; the
  * latency run's flood is three times that, so every keystroke lands in it);
  * ROLESHELL_BENCH_SESSION_CONNECT_ONLY=1 runs only the connect rows;
- * ROLESHELL_TRACE_CONNECT=1 prints every connect's hops on one clock.
+ * ROLESHELL_TRACE_CONNECT=1 prints every connect's hops on one clock;
+ * ROLESHELL_BENCH_SESSION_CHROME_TRACE=dir writes a Chromium performance trace
+ * (timeline, CPU profile, the page's hops as user-timing marks) of each app
+ * run's last connect, to see what the renderer does between click and first byte.
  */
 import { SSMClient, StartSessionCommand, TerminateSessionCommand } from '@aws-sdk/client-ssm';
 import { execFile } from 'node:child_process';
@@ -49,6 +52,9 @@ import type { BenchRow } from './types';
 const WEBGL = process.env.ROLESHELL_BENCH_SESSION_WEBGL === '1';
 /** ROLESHELL_BENCH_SESSION_CONNECT_ONLY=1: only the click-to-first-byte rows (no floods), for quick runs. */
 const CONNECT_ONLY = process.env.ROLESHELL_BENCH_SESSION_CONNECT_ONLY === '1';
+/** ROLESHELL_BENCH_SESSION_CHROME_TRACE=dir: a Chromium performance trace of each app's last timed connect, in dir. */
+const CHROME_TRACE_DIR = process.env.ROLESHELL_BENCH_SESSION_CHROME_TRACE ?? '';
+let traceCount = 0;
 const FLOOD_MB = Number(process.env.ROLESHELL_BENCH_SESSION_FLOOD_MB) || 8;
 const FLOOD_BYTES = Math.round(FLOOD_MB * 1024 * 1024);
 const plugin = process.env.SESSION_MANAGER_PLUGIN ?? '';
@@ -97,7 +103,8 @@ const tapScript = `(() => {
     if (!t.startsWith(preamble)) return true;
     return t.slice(preamble.length).replace(/^\\S\\S*[\\r\\n]*/, '').length > 0;
   };
-  const hop = (name) => bench.trace.push([performance.timeOrigin + performance.now(), name]);
+  // Also a user-timing mark, so a Chromium trace (ROLESHELL_BENCH_SESSION_CHROME_TRACE) shows each hop.
+  const hop = (name) => { bench.trace.push([performance.timeOrigin + performance.now(), name]); performance.mark(name); };
   // Main-thread tasks over 50 ms while a connect is timed: what a frame waits behind.
   try {
     new PerformanceObserver((list) => {
@@ -440,7 +447,21 @@ async function measureApp(
     // Click → first output byte at the renderer, a few times (each tab closed before the next).
     const clickToFirstByteMs: number[] = [];
     for (let i = 0; i < STARTS; i++) {
+      const traced = CHROME_TRACE_DIR !== '' && i === STARTS - 1;
+      if (traced)
+        await browser.startTracing(page, {
+          path: path.join(CHROME_TRACE_DIR, `connect-${options.mode}-${traceCount++}.json`),
+          categories: [
+            'devtools.timeline',
+            'disabled-by-default-devtools.timeline',
+            'v8.execute',
+            'blink.user_timing',
+            'toplevel',
+            'disabled-by-default-v8.cpu_profiler',
+          ],
+        });
       await connect(page);
+      if (traced) await browser.stopTracing();
       clickToFirstByteMs.push(
         (await page.evaluate('window.__bench.firstFrameAfterClick - window.__bench.clickAt')) as number,
       );
