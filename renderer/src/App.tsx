@@ -142,6 +142,14 @@ function Frame({
   }, [signedIn]);
 
   const shell = useMemo<Shell>(() => ({ navigate: setView, setStatus: setMessage }), [setMessage]);
+  // The same utilities while the sign-in is unchanged: a new list makes TopNavigation measure its
+  // width again (a forced layout) on every render of the frame, such as a Connect's switch of screen.
+  const signOut = useRef(onSignOut);
+  signOut.current = onSignOut;
+  const utilities = useMemo(
+    () => identityUtilities(authView, user, () => void signOut.current()),
+    [authView, user],
+  );
 
   const connect = useCallback(
     (row: InstanceRow, access: Access) => {
@@ -215,7 +223,7 @@ function Frame({
                 setView('instances');
               },
             }}
-            utilities={identityUtilities(authView, user, () => void onSignOut())}
+            utilities={utilities}
           />
         </div>
         <div className="app-body">

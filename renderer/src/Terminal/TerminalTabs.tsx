@@ -11,7 +11,7 @@ import type { SessionTab } from './types';
 import './terminal.css';
 
 export function TerminalTabs(props: { visible: boolean }): React.JSX.Element {
-  const { tabs, activeId, activate, close, opening } = useSessionInternals();
+  const { tabs, activeId, activate, close } = useSessionInternals();
   return (
     <section
       className="terminal-area"
@@ -20,7 +20,7 @@ export function TerminalTabs(props: { visible: boolean }): React.JSX.Element {
       style={props.visible ? undefined : { display: 'none' }}
     >
       {tabs.length === 0 ? (
-        !opening() && <p className="muted">No sessions yet. Choose an instance and Connect.</p>
+        <p className="muted">No sessions yet. Choose an instance and Connect.</p>
       ) : (
         <div className="terminal-tab-strip" role="tablist" aria-label="Open sessions">
           {tabs.map((tab) => (
