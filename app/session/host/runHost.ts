@@ -13,6 +13,8 @@ interface HostedSession {
   flow: FlowController;
   batcher: OutputBatcher;
   closed: boolean;
+  /** A resize that came while the backend was still opening (dialling, handshaking): applied once it is open. */
+  sizeWhileOpening?: { cols: number; rows: number };
 }
 
 export function runSessionHost(transport: HostTransport, onShutdown: () => void = () => {}): void {
@@ -72,6 +74,9 @@ export function runSessionHost(transport: HostTransport, onShutdown: () => void 
       session.backend = backend;
       traceHop('host: backend open');
       if (session.flow.isPaused) backend.pauseOutput();
+      const size = session.sizeWhileOpening;
+      if (size && (size.cols !== message.cols || size.rows !== message.rows))
+        backend.resize(size.cols, size.rows);
       send({ type: 'opened', id: message.id, ...(backend.pid ? { pid: backend.pid } : {}) });
     } catch (error) {
       finish(message.id, error instanceof Error ? error.message : 'The session could not start.', true);
@@ -99,7 +104,8 @@ export function runSessionHost(transport: HostTransport, onShutdown: () => void 
         backend?.write(message.data);
         break;
       case 'resize':
-        backend?.resize(message.cols, message.rows);
+        if (backend) backend.resize(message.cols, message.rows);
+        else session.sizeWhileOpening = { cols: message.cols, rows: message.rows };
         break;
       case 'ack':
         session.flow.acknowledge(message.bytes);
