@@ -134,6 +134,19 @@ for (const backend of backends) {
       // A second permission set on the same instance: its own tab, its own Linux user.
       const second = await connectAs(page, readOnly);
       await waitForStatus(second, 'connected');
+      // Its terminal was opened and fitted ahead of the click where it was parked, and the session started
+      // at that size: the shell has the size the pane shows (or gets it as a resize if the window changed).
+      const secondSize = await terminalSize(second);
+      await expect
+        .poll(
+          async () => {
+            await run(page, second, 'echo "size=$(stty size)"');
+            await page.waitForTimeout(300);
+            return terminalText(second);
+          },
+          { timeout: 15_000, intervals: [700] },
+        )
+        .toMatch(new RegExp(`size=${secondSize.rows} ${secondSize.cols}`));
       await run(page, second, 'echo "I am $(whoami)"');
       await expectTerminal(second, /I am auditor/);
       // A flood through flow control (10+ pauses at the high watermark) finishes, and the shell answers after it.

@@ -69,13 +69,16 @@ export class TerminalView {
    * Opens the terminal ahead of use, in an element of `parking` (laid out but out of sight): xterm then
    * measures its font and builds its renderer now, in idle time, rather than on the click that shows it.
    */
-  prepare(parking: HTMLElement): void {
+  prepare(parking: HTMLElement, options: { fit?: boolean } = {}): void {
     if (this.root || this.disposed) return;
     const root = document.createElement('div');
     root.className = 'terminal-root';
     parking.appendChild(root);
     this.root = root;
     this.terminal.open(root);
+    // Parked at the size of the pane it will be shown in: fitted now, so that mount finds the size
+    // already right (no resize, no reflow) and the session can start at it.
+    if (options.fit) this.fitParked();
     try {
       const webgl = new WebglAddon();
       webgl.onContextLoss(() => {
@@ -162,6 +165,16 @@ export class TerminalView {
     return lines.join('\n');
   }
 
+  /** The size of the terminal's own box while it is shown in a pane (what a spare is parked at). */
+  get shownBoxSize(): { width: number; height: number } | undefined {
+    const root = this.root;
+    if (!this.element || !root || root.clientWidth === 0 || root.clientHeight === 0) return undefined;
+    return { width: root.clientWidth, height: root.clientHeight };
+  }
+
+  /** Set once a parked terminal has been fitted to its parking place: the size it will show at. */
+  parkedSize: { cols: number; rows: number } | undefined;
+
   /** Whether the terminal has been fitted to a visible element (its size is then that element's). */
   get fitted(): boolean {
     return this.lastSize.cols > 0;
@@ -178,6 +191,14 @@ export class TerminalView {
     this.acks.flush();
     this.terminal.dispose();
     this.root?.remove();
+  }
+
+  private fitParked(): void {
+    const root = this.root;
+    if (!root || root.clientWidth === 0 || root.clientHeight === 0) return;
+    this.fitAddon.fit();
+    this.lastSize = { cols: this.terminal.cols, rows: this.terminal.rows };
+    this.parkedSize = this.lastSize;
   }
 
   private fitNow(): void {

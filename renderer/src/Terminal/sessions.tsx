@@ -9,6 +9,7 @@ import type { SessionStateEvent } from '../../../app/api/calls/session';
 import { call, errorMessage, on } from '../bridge';
 import { useShell } from '../shell';
 import { SessionRoutes } from './sessionRoutes';
+import { withDetails, withState, type TabDetails } from './tabState';
 import { TerminalView, type TerminalViewOptions } from './TerminalView';
 import type { ConnectRequest, SessionTab } from './types';
 
@@ -23,7 +24,7 @@ export interface SessionsApi {
 interface Internals extends SessionsApi {
   viewFor(id: string): TerminalView | undefined;
   reconnect(id: string): void;
-  details: ReadonlyMap<string, Pick<SessionStateEvent, 'sessionId' | 'backend'>>;
+  details: ReadonlyMap<string, TabDetails>;
 }
 
 /**
@@ -50,9 +51,7 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
   const shell = useShell();
   const [tabs, setTabs] = useState<SessionTab[]>([]);
   const [activeId, setActiveId] = useState<string | null>(null);
-  const [details, setDetails] = useState<Map<string, Pick<SessionStateEvent, 'sessionId' | 'backend'>>>(
-    () => new Map(),
-  );
+  const [details, setDetails] = useState<ReadonlyMap<string, TabDetails>>(() => new Map());
   /** By the tab's own key (made here at the click, before the core has named the session). */
   const views = useRef(new Map<string, TerminalView>());
   /** The core's session ids ↔ the tabs' keys, and what arrived before `session.start` answered. */
@@ -62,28 +61,24 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
   const spare = useRef<Spare | undefined>(undefined);
   const parking = useRef<HTMLDivElement | null>(null);
   const terminalOptions = useRef(initialTerminalOptions);
+  /** The size of a shown terminal's box, as last seen when a spare was prepared. */
+  const paneBox = useRef<{ width: number; height: number } | undefined>(undefined);
 
   const applyState = useCallback((key: string, event: SessionStateEvent) => {
-    setTabs((current) =>
-      current.map((tab) =>
-        tab.id !== key
-          ? tab
-          : {
-              ...tab,
-              status: event.status,
-              ...(event.reason !== undefined ? { reason: event.reason } : { reason: undefined }),
-              title: `${event.linuxUser ?? tab.request.linuxUser}@${tab.request.instanceName}`,
-            },
-      ),
-    );
-    if (event.sessionId || event.backend)
-      setDetails((current) =>
-        new Map(current).set(key, { sessionId: event.sessionId, backend: event.backend }),
-      );
+    setTabs((current) => withState(current, key, event));
+    setDetails((current) => withDetails(current, key, event));
   }, []);
 
   const prepareSpare = useCallback(() => {
     if (spare.current || !parking.current) return;
+    // Parked at the size a pane gives its terminal now (that of an open tab, else the last one seen), so
+    // it needs no resize when shown and its session starts at that size.
+    const box = [...views.current.values()].map((view) => view.shownBoxSize).find(Boolean) ?? paneBox.current;
+    paneBox.current = box;
+    if (box) {
+      parking.current.style.width = `${box.width}px`;
+      parking.current.style.height = `${box.height}px`;
+    }
     const events: Spare['events'] = { current: undefined };
     const view = new TerminalView({
       ...terminalOptions.current,
@@ -91,7 +86,7 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
       onResize: (cols, rows) => events.current?.onResize(cols, rows),
       onAcknowledge: (bytes) => events.current?.onAcknowledge(bytes),
     });
-    view.prepare(parking.current);
+    view.prepare(parking.current, { fit: box !== undefined });
     spare.current = { view, events };
   }, []);
 
@@ -151,8 +146,13 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
   const connect = useCallback(
     (request: ConnectRequest) => {
       const key = `tab-${++nextKey.current}`;
-      // The size the terminal will fit to: that of the tabs already open (they share the area), else 80×24.
-      const size = [...views.current.values()].find((view) => view.fitted)?.size ?? { cols: 80, rows: 24 };
+      // The spare terminal, already open, if there is one; the next is prepared once this session is up.
+      const taken = spare.current;
+      spare.current = undefined;
+      // The size the terminal will show at: the spare's, fitted where it was parked; else that of the tabs
+      // already open (they share the area); else 80×24. A different size once shown is sent as a resize.
+      const size = taken?.view.parkedSize ??
+        [...views.current.values()].find((view) => view.fitted)?.size ?? { cols: 80, rows: 24 };
       // Asked for first, so the core starts the session while the tab and its terminal are built and
       // mounted here (a WebSocket or IPC send leaves at once, not when this task ends: measured in Chromium,
       // a send followed by 200 ms of work in the same task arrives in 0.4–2 ms).
@@ -172,9 +172,6 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
         },
         onAcknowledge: (bytes) => withId((id) => void call('session.ack', { id, bytes }).catch(() => {})),
       };
-      // The spare terminal, already open, if there is one; the next is prepared once this session is up.
-      const taken = spare.current;
-      spare.current = undefined;
       if (taken) taken.events.current = events;
       const view = taken?.view ?? new TerminalView({ ...terminalOptions.current, ...events });
       setTimeout(() => prepareSpare(), SPARE_DELAY_MS);
