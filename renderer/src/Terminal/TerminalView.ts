@@ -76,9 +76,6 @@ export class TerminalView {
     parking.appendChild(root);
     this.root = root;
     this.terminal.open(root);
-    // Parked at the size of the pane it will be shown in: fitted now, so that mount finds the size
-    // already right (no resize, no reflow) and the session can start at it.
-    if (options.fit) this.fitParked();
     try {
       const webgl = new WebglAddon();
       webgl.onContextLoss(() => {
@@ -90,6 +87,10 @@ export class TerminalView {
     } catch {
       this.renderer = 'dom'; // no WebGL2 here: xterm's DOM renderer draws instead
     }
+    // Parked at the size of the pane it will be shown in: fitted now (with the renderer it will draw
+    // with, whose cell size the fit uses), so that mount finds the size already right (no resize, no
+    // reflow) and the session can start at it.
+    if (options.fit) this.fitParked();
   }
 
   /** Shows the terminal in `element` (once; opened there unless prepared already) and keeps it fitted to it. */

@@ -61,7 +61,7 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
   const spare = useRef<Spare | undefined>(undefined);
   const parking = useRef<HTMLDivElement | null>(null);
   const terminalOptions = useRef(initialTerminalOptions);
-  /** The size of a shown terminal's box, as last seen when a spare was prepared. */
+  /** The size of a shown terminal's box, as last seen (a spare prepared, a tab closed). */
   const paneBox = useRef<{ width: number; height: number } | undefined>(undefined);
 
   const applyState = useCallback((key: string, event: SessionStateEvent) => {
@@ -130,6 +130,8 @@ export function SessionsProvider(props: { children: React.ReactNode }): React.JS
   }, [applyState, prepareSpare]);
 
   const forget = useCallback((key: string) => {
+    // The next spare is parked at this size even when no tab is open by then.
+    paneBox.current = views.current.get(key)?.shownBoxSize ?? paneBox.current;
     views.current.get(key)?.dispose();
     views.current.delete(key);
     routes.current.closed(key);
