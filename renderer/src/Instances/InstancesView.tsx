@@ -81,6 +81,18 @@ interface Counts {
 }
 const CountsContext = createContext<Counts>({ shown: 0, total: 0, loading: false, searched: '' });
 
+/**
+ * The page number and count, also changed by most keystrokes (a narrower filter has fewer pages): through
+ * context as well, so the Cloudscape table is not rendered again for them. Its render lays out the page
+ * (its sticky header measures itself in a layout effect on every render).
+ */
+interface Paging {
+  pageIndex: number;
+  pagesCount: number;
+  onPage: (index: number) => void;
+}
+const PagingContext = createContext<Paging>({ pageIndex: 1, pagesCount: 1, onPage: () => {} });
+
 /** The same array as last time when the page holds the same rows, so no cell re-renders. */
 function useStablePage(page: InstanceRow[]): InstanceRow[] {
   const last = useRef(page);
@@ -158,6 +170,14 @@ export function InstancesView({
   const counts = useMemo<Counts>(
     () => ({ shown: filtered.length, total, loading, searched }),
     [filtered.length, total, loading, searched],
+  );
+  const paging = useMemo<Paging>(
+    () => ({
+      pageIndex,
+      pagesCount,
+      onPage: (index: number) => setPage({ of: sorted, index }),
+    }),
+    [pageIndex, pagesCount, sorted],
   );
   const clear = useCallback(() => {
     setQuery(emptyQuery);
@@ -248,23 +268,10 @@ export function InstancesView({
             onScope={setScope}
           />
         }
-        pagination={
-          <Pagination
-            currentPageIndex={pageIndex}
-            pagesCount={pagesCount}
-            onChange={({ detail }) => setPage({ of: sorted, index: detail.currentPageIndex })}
-            ariaLabels={{
-              nextPageLabel: 'Next page',
-              previousPageLabel: 'Previous page',
-              pageLabel: (n) => `Page ${n}`,
-            }}
-          />
-        }
+        pagination={<InstancesPagination />}
         preferences={<Preferences prefs={tablePrefs} onChange={updatePrefs} />}
       />
     ),
-    // `sorted` only feeds the page change handler: a new filter resets the page anyway.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [
       items,
       columns,
@@ -283,8 +290,6 @@ export function InstancesView({
       options,
       scope,
       setScope,
-      pageIndex,
-      pagesCount,
     ],
   );
 
@@ -346,7 +351,9 @@ export function InstancesView({
         )}
       </SpaceBetween>
       <CountsContext.Provider value={counts}>
-        <PageRowsContext.Provider value={pageRows}>{table}</PageRowsContext.Provider>
+        <PagingContext.Provider value={paging}>
+          <PageRowsContext.Provider value={pageRows}>{table}</PageRowsContext.Provider>
+        </PagingContext.Provider>
       </CountsContext.Provider>
     </div>
   );
@@ -382,6 +389,24 @@ const InstancesHeader = memo(function InstancesHeader({
     >
       Instances
     </Header>
+  );
+});
+
+const paginationLabels = {
+  nextPageLabel: 'Next page',
+  previousPageLabel: 'Previous page',
+  pageLabel: (n: number) => `Page ${n}`,
+};
+
+const InstancesPagination = memo(function InstancesPagination() {
+  const { pageIndex, pagesCount, onPage } = useContext(PagingContext);
+  return (
+    <Pagination
+      currentPageIndex={pageIndex}
+      pagesCount={pagesCount}
+      onChange={({ detail }) => onPage(detail.currentPageIndex)}
+      ariaLabels={paginationLabels}
+    />
   );
 });
 
