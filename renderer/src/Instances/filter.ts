@@ -73,7 +73,7 @@ function matchToken(item: IndexedInstance, token: PropertyFilterProps.Token): bo
 const laidOut = new WeakMap<readonly IndexedInstance[], readonly string[]>();
 // Not in any row's text: values are joined with newlines, and words never contain whitespace.
 const SEPARATOR = '\n\n';
-function textsOf(items: readonly IndexedInstance[]): readonly string[] {
+export function textsOf(items: readonly IndexedInstance[]): readonly string[] {
   let texts = laidOut.get(items);
   if (!texts) {
     const all = items.map((i) => i.text).join(SEPARATOR);
