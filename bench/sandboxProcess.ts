@@ -43,14 +43,9 @@ export function orgOf(shape: OrgShape) {
   });
 }
 
-/** Per `service:Operation`, every call in the sandbox's trail (from event `from` on). */
-export function callCounts(sandbox: Sandbox, from = 0): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const event of sandbox.cloudTrail().slice(from)) {
-    const api = `${event.eventSource.split('.')[0]}:${event.eventName}`;
-    counts.set(api, (counts.get(api) ?? 0) + 1);
-  }
-  return counts;
+/** Per `service:Operation`, every call the sandbox served (its CloudTrail keeps only the latest events). */
+export function callCounts(sandbox: Sandbox): Map<string, number> {
+  return sandbox.callCounts();
 }
 
 /** Starts the sandbox (the default org without a shape) in a child process; resolves once it serves. */

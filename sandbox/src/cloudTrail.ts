@@ -99,10 +99,26 @@ export function roleSessionIdentity(creds: IssuedCredentials): CloudTrailUserIde
   };
 }
 
-export class CloudTrail {
-  private readonly events: CloudTrailEvent[] = [];
+/**
+ * Events kept in memory (oldest dropped first): a long-running sandbox or a load of thousands of
+ * accounts (about 20 calls per account) must not grow without bound. The trail file, when given,
+ * keeps every event.
+ */
+export const DEFAULT_CLOUDTRAIL_CAPACITY = 50_000;
 
-  constructor(private readonly file?: string) {}
+export class CloudTrail {
+  /** A ring: `next` counts every event recorded, so the oldest kept is at `next % capacity` once full. */
+  private readonly events: CloudTrailEvent[] = [];
+  private next = 0;
+  private readonly counts = new Map<string, number>();
+
+  constructor(
+    private readonly file?: string,
+    readonly capacity = DEFAULT_CLOUDTRAIL_CAPACITY,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new Error(`CloudTrail capacity must be a positive integer, not ${capacity}`);
+  }
 
   record(
     event: Omit<
@@ -122,13 +138,24 @@ export class CloudTrail {
       eventType: 'AwsApiCall',
       managementEvent: true,
     };
-    this.events.push(full);
+    this.events[this.next % this.capacity] = full;
+    this.next++;
+    const api = `${full.eventSource.slice(0, full.eventSource.indexOf('.'))}:${full.eventName}`;
+    this.counts.set(api, (this.counts.get(api) ?? 0) + 1);
     if (this.file) appendFileSync(this.file, `${JSON.stringify(full)}\n`);
     return full;
   }
 
+  /** Every call recorded since the start, per `service:Operation` (`sts:GetCallerIdentity`), kept or not. */
+  callCounts(): Map<string, number> {
+    return new Map(this.counts);
+  }
+
+  /** The events kept, oldest first. */
   list(filter: { eventName?: string; eventSource?: string } = {}): CloudTrailEvent[] {
-    return this.events.filter(
+    const start = this.next > this.capacity ? this.next % this.capacity : 0;
+    const ordered = start === 0 ? this.events : [...this.events.slice(start), ...this.events.slice(0, start)];
+    return ordered.filter(
       (e) =>
         (!filter.eventName || e.eventName === filter.eventName) &&
         (!filter.eventSource || e.eventSource === filter.eventSource),
