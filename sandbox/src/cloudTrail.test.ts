@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { GetRoleCredentialsCommand, SSOClient } from '@aws-sdk/client-sso';
 import { SSMClient, StartSessionCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudTrail, redact, type CloudTrailEvent } from './cloudTrail';
+import { CloudTrail, redact, roleSessionIdentity, type CloudTrailEvent } from './cloudTrail';
+import { CredentialStore } from './identity/principals';
 import { startSandbox, type Sandbox } from './index';
 import { defaultOrgWith } from './testing/orgs';
 import { PROD, testRoles } from './testing/roles';
@@ -173,6 +174,27 @@ describe('CloudTrail in memory', () => {
     for (let i = 0; i < 1000; i++) trail.record(event('GetCallerIdentity'));
     expect(trail.list()).toHaveLength(100);
     expect(trail.callCounts().get('sts:GetCallerIdentity')).toBe(1000);
+  });
+
+  it("names a key's role session with one identity, made once and frozen", () => {
+    const store = new CredentialStore();
+    const issued = store.issue(
+      { accountId: PROD, roleName: 'Caller', rolePath: '/', sessionName: 'alice', sourceIdentity: 'alice' },
+      3600,
+    );
+    const identity = roleSessionIdentity(issued);
+    expect(roleSessionIdentity(issued)).toBe(identity);
+    expect(identity).toMatchObject({
+      type: 'AssumedRole',
+      arn: `arn:aws:sts::${PROD}:assumed-role/Caller/alice`,
+      sessionContext: { sourceIdentity: 'alice', sessionIssuer: { userName: 'Caller' } },
+    });
+    expect(Object.isFrozen(identity) && Object.isFrozen(identity.sessionContext!.sessionIssuer)).toBe(true);
+    const other = store.issue(
+      { accountId: PROD, roleName: 'Caller', rolePath: '/', sessionName: 'bob' },
+      3600,
+    );
+    expect(roleSessionIdentity(other).arn).toBe(`arn:aws:sts::${PROD}:assumed-role/Caller/bob`);
   });
 
   it('refuses a capacity that is not a positive integer', () => {

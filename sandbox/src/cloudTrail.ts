@@ -77,7 +77,22 @@ export function redact<T>(value: T): T {
   return value;
 }
 
+/** One identity per issued key (frozen: every event of the key shares it), made at its first call. */
+const identities = new WeakMap<IssuedCredentials, CloudTrailUserIdentity>();
+
 export function roleSessionIdentity(creds: IssuedCredentials): CloudTrailUserIdentity {
+  let identity = identities.get(creds);
+  if (!identity) identities.set(creds, (identity = deepFreeze(sessionIdentity(creds))));
+  return identity;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value))
+    if (inner && typeof inner === 'object') deepFreeze(inner as object);
+  return Object.freeze(value);
+}
+
+function sessionIdentity(creds: IssuedCredentials): CloudTrailUserIdentity {
   const s = creds.session;
   return {
     type: 'AssumedRole',
@@ -106,6 +121,19 @@ export function roleSessionIdentity(creds: IssuedCredentials): CloudTrailUserIde
  */
 export const DEFAULT_CLOUDTRAIL_CAPACITY = 50_000;
 
+/** CloudTrail's eventTime (whole seconds), made once per second rather than per event. */
+let lastSecond = -1;
+let lastEventTime = '';
+function eventTimeNow(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastEventTime = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastEventTime;
+}
+
 export class CloudTrail {
   /** A ring: `next` counts every event recorded, so the oldest kept is at `next % capacity` once full. */
   private readonly events: CloudTrailEvent[] = [];
@@ -130,7 +158,7 @@ export class CloudTrail {
   ): CloudTrailEvent {
     const full: CloudTrailEvent = {
       eventVersion: '1.09',
-      eventTime: event.eventTime ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      eventTime: event.eventTime ?? eventTimeNow(),
       ...event,
       requestParameters: event.requestParameters ? redact(event.requestParameters) : null,
       responseElements: event.responseElements ? redact(event.responseElements) : null,
