@@ -14,7 +14,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../index';
 import { CredentialStore } from './principals';
-import { parseAuthorization, SignatureError, SigningKeys, verifySignature } from './sigv4';
+import type { SignatureError } from './sigv4';
+import { parseAuthorization, SigningKeys, verifySignature } from './sigv4';
 import { clientConfig, permissionSetCredentials, signIn } from '../testing/sdk';
 
 /** Changes the request after the SDK signed it, as a man in the middle would. */
