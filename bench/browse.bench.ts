@@ -165,7 +165,8 @@ export default async function browseBench(): Promise<BenchRow[]> {
     const loadAll = performance.now() - signInStart;
     const status = (await page.locator('footer [role="status"]').textContent()) ?? '';
     const rows = Number(/^([\d,]+)/.exec(status)?.[1]?.replace(/,/g, '') ?? 0);
-    const loadInvokes = sandbox.cloudTrail().filter((e) => e.eventName === 'Invoke').length;
+    // Counted by API, not from the trail (which keeps the latest events only).
+    const loadInvokes = sandbox.callCounts().get('lambda:Invoke') ?? 0;
 
     const samples = await keystrokes(page);
     const floorSamples = await floor(browser);
