@@ -8,13 +8,20 @@
  * send whole at thousands of accounts.
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { generateOrg, startSandbox, type Sandbox } from '../sandbox/src/index';
 
 type ToChild = { type: 'calls'; id: number } | { type: 'close' };
 type FromChild =
   | { type: 'ready'; endpoint: string; region: string; startUrl: string; brokerFunctionArn: string }
-  | { type: 'calls'; id: number; counts: [string, number][]; cpuSeconds: number }
+  | {
+      type: 'calls';
+      id: number;
+      counts: [string, number][];
+      cpuSeconds: number;
+      mainThreadCpuSeconds: number | undefined;
+    }
   | { type: 'failed'; message: string };
 
 export interface SandboxProcess {
@@ -26,6 +33,8 @@ export interface SandboxProcess {
   calls(): Promise<Map<string, number>>;
   /** CPU the sandbox has used so far (its process, Lambda workers included), in seconds. */
   cpuSeconds(): Promise<number>;
+  /** Of that, its main thread's (HTTP server, SigV4, IAM, services); undefined where Linux's /proc is not. */
+  mainThreadCpuSeconds(): Promise<number | undefined>;
   close(): Promise<void>;
 }
 
@@ -43,14 +52,22 @@ export function orgOf(shape: OrgShape) {
   });
 }
 
-/** Per `service:Operation`, every call in the sandbox's trail (from event `from` on). */
-export function callCounts(sandbox: Sandbox, from = 0): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const event of sandbox.cloudTrail().slice(from)) {
-    const api = `${event.eventSource.split('.')[0]}:${event.eventName}`;
-    counts.set(api, (counts.get(api) ?? 0) + 1);
+/** Per `service:Operation`, every call the sandbox served (its CloudTrail keeps only the latest events). */
+export function callCounts(sandbox: Sandbox): Map<string, number> {
+  return sandbox.callCounts();
+}
+
+/** This process's main thread's CPU seconds so far, from Linux's /proc (utime + stime, in USER_HZ = 100 ticks/s); else undefined. */
+function mainThreadCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / 100 : undefined;
+  } catch {
+    return undefined;
   }
-  return counts;
 }
 
 /** Starts the sandbox (the default org without a shape) in a child process; resolves once it serves. */
@@ -78,6 +95,7 @@ export function startSandboxProcess(shape?: OrgShape): Promise<SandboxProcess> {
         ...message,
         calls: async () => new Map((await ask()).counts),
         cpuSeconds: async () => (await ask()).cpuSeconds,
+        mainThreadCpuSeconds: async () => (await ask()).mainThreadCpuSeconds,
         close: () =>
           new Promise((done) => {
             child.removeAllListeners('exit');
@@ -114,6 +132,7 @@ if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
           id: message.id,
           counts: [...counts],
           cpuSeconds: (cpu.user + cpu.system) / 1e6,
+          mainThreadCpuSeconds: mainThreadCpuSeconds(),
         });
       });
   });

@@ -6,7 +6,7 @@
  * failures said once, and sign-out back to the first-run choice.
  */
 import type { Page } from '@playwright/test';
-import type { Sandbox } from '../../sandbox/src/index';
+import { generateOrg, type Sandbox } from '../../sandbox/src/index';
 import { expect, test } from '../fixtures';
 import {
   connectMenuItems,
@@ -212,6 +212,43 @@ test('the property filter and quick connect find an instance by a tag value', as
   await page.keyboard.press('Enter');
   await expect(page.getByRole('tab', { name: /@dev-box-1$/ })).toBeVisible();
   await expect(page.getByRole('dialog')).toHaveCount(0);
+});
+
+test('pages of instances follow the filter as it is typed, and a narrower filter starts again at page 1', async ({
+  launchApp,
+}) => {
+  // 45 instances named host-0 … host-44: five pages of ten.
+  sandbox = await startTestSandbox({ org: generateOrg({ accounts: 2, permissionSets: 2, instances: 45 }) });
+  const { page } = await launchApp({ env: sandbox.env });
+  await signIn(page);
+  await instancesLoaded(page, 45);
+  const names = page.getByRole('table', { name: 'Instances' }).getByRole('link', { name: /: show details$/ });
+  const pageButton = (n: number) => page.getByRole('button', { name: `Page ${n}`, exact: true });
+  await expect(names).toHaveCount(10);
+  await expect(pageButton(5)).toBeVisible();
+  await expect(pageButton(6)).toHaveCount(0);
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await expect(pageButton(3)).toHaveAttribute('aria-current', 'true');
+  const third = await names.allTextContents();
+  await page.getByRole('button', { name: 'Previous page' }).click();
+  await expect(pageButton(2)).toHaveAttribute('aria-current', 'true');
+  expect(await names.allTextContents()).not.toEqual(third);
+
+  // Typed, not yet a token: host-1 and host-10 … host-19 are two pages, shown from the first.
+  const input = page.getByRole('combobox', { name: 'Filter instances' });
+  await input.pressSequentially('host-1');
+  await expect(page.getByRole('heading', { name: 'Instances (11/45)', level: 1 })).toBeVisible();
+  await expect(pageButton(1)).toHaveAttribute('aria-current', 'true');
+  await expect(pageButton(2)).toBeVisible();
+  await expect(pageButton(3)).toHaveCount(0);
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await expect(names).toHaveAccessibleName('host-19: show details');
+  await input.press('End');
+  await input.pressSequentially('2');
+  await expect(names).toHaveAccessibleName('host-12: show details');
+  await expect(pageButton(1)).toHaveAttribute('aria-current', 'true');
+  await expect(pageButton(2)).toHaveCount(0);
 });
 
 test('a starred instance is a favourite after a restart', async ({ launchApp }) => {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { GetRoleCredentialsCommand, SSOClient } from '@aws-sdk/client-sso';
 import { SSMClient, StartSessionCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redact, type CloudTrailEvent } from './cloudTrail';
+import { CloudTrail, redact, roleSessionIdentity, type CloudTrailEvent } from './cloudTrail';
+import { CredentialStore } from './identity/principals';
 import { startSandbox, type Sandbox } from './index';
 import { defaultOrgWith } from './testing/orgs';
 import { PROD, testRoles } from './testing/roles';
@@ -130,6 +131,75 @@ describe('CloudTrail-style log', () => {
         .slice(0, lines.length)
         .map((e) => e.eventID),
     );
+  });
+});
+
+describe('CloudTrail in memory', () => {
+  const event = (eventName: string, eventSource = 'sts.amazonaws.com') => ({
+    eventSource,
+    eventName,
+    awsRegion: 'us-east-1',
+    sourceIPAddress: '127.0.0.1',
+    userAgent: 'test',
+    userIdentity: { type: 'Unknown' as const },
+    requestParameters: null,
+    responseElements: null,
+    requestID: eventName,
+    readOnly: true,
+  });
+
+  it('keeps only the latest events once full, oldest first, and still counts every call', () => {
+    const trail = new CloudTrail(undefined, 3);
+    for (let i = 1; i <= 3; i++) trail.record(event(`Call${i}`));
+    expect(trail.list().map((e) => e.eventName)).toEqual(['Call1', 'Call2', 'Call3']);
+    for (let i = 4; i <= 8; i++)
+      trail.record(event(`Call${i}`, i % 2 ? 'iam.amazonaws.com' : 'sts.amazonaws.com'));
+    expect(trail.list().map((e) => e.eventName)).toEqual(['Call6', 'Call7', 'Call8']);
+    expect(trail.list({ eventSource: 'iam.amazonaws.com' }).map((e) => e.eventName)).toEqual(['Call7']);
+    // Counts cover the dropped events too: 8 calls in all.
+    expect(Object.fromEntries(trail.callCounts())).toEqual({
+      'sts:Call1': 1,
+      'sts:Call2': 1,
+      'sts:Call3': 1,
+      'sts:Call4': 1,
+      'iam:Call5': 1,
+      'sts:Call6': 1,
+      'iam:Call7': 1,
+      'sts:Call8': 1,
+    });
+  });
+
+  it('does not grow past its capacity over many calls', () => {
+    const trail = new CloudTrail(undefined, 100);
+    for (let i = 0; i < 1000; i++) trail.record(event('GetCallerIdentity'));
+    expect(trail.list()).toHaveLength(100);
+    expect(trail.callCounts().get('sts:GetCallerIdentity')).toBe(1000);
+  });
+
+  it("names a key's role session with one identity, made once and frozen", () => {
+    const store = new CredentialStore();
+    const issued = store.issue(
+      { accountId: PROD, roleName: 'Caller', rolePath: '/', sessionName: 'alice', sourceIdentity: 'alice' },
+      3600,
+    );
+    const identity = roleSessionIdentity(issued);
+    expect(roleSessionIdentity(issued)).toBe(identity);
+    expect(identity).toMatchObject({
+      type: 'AssumedRole',
+      arn: `arn:aws:sts::${PROD}:assumed-role/Caller/alice`,
+      sessionContext: { sourceIdentity: 'alice', sessionIssuer: { userName: 'Caller' } },
+    });
+    expect(Object.isFrozen(identity) && Object.isFrozen(identity.sessionContext!.sessionIssuer)).toBe(true);
+    const other = store.issue(
+      { accountId: PROD, roleName: 'Caller', rolePath: '/', sessionName: 'bob' },
+      3600,
+    );
+    expect(roleSessionIdentity(other).arn).toBe(`arn:aws:sts::${PROD}:assumed-role/Caller/bob`);
+  });
+
+  it('refuses a capacity that is not a positive integer', () => {
+    expect(() => new CloudTrail(undefined, 0)).toThrow(/positive integer/);
+    expect(() => new CloudTrail(undefined, 1.5)).toThrow(/positive integer/);
   });
 });
 

@@ -77,7 +77,22 @@ export function redact<T>(value: T): T {
   return value;
 }
 
+/** One identity per issued key (frozen: every event of the key shares it), made at its first call. */
+const identities = new WeakMap<IssuedCredentials, CloudTrailUserIdentity>();
+
 export function roleSessionIdentity(creds: IssuedCredentials): CloudTrailUserIdentity {
+  let identity = identities.get(creds);
+  if (!identity) identities.set(creds, (identity = deepFreeze(sessionIdentity(creds))));
+  return identity;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value))
+    if (inner && typeof inner === 'object') deepFreeze(inner as object);
+  return Object.freeze(value);
+}
+
+function sessionIdentity(creds: IssuedCredentials): CloudTrailUserIdentity {
   const s = creds.session;
   return {
     type: 'AssumedRole',
@@ -99,10 +114,39 @@ export function roleSessionIdentity(creds: IssuedCredentials): CloudTrailUserIde
   };
 }
 
-export class CloudTrail {
-  private readonly events: CloudTrailEvent[] = [];
+/**
+ * Events kept in memory (oldest dropped first): a long-running sandbox or a load of thousands of
+ * accounts (about 20 calls per account) must not grow without bound. The trail file, when given,
+ * keeps every event.
+ */
+export const DEFAULT_CLOUDTRAIL_CAPACITY = 50_000;
 
-  constructor(private readonly file?: string) {}
+/** CloudTrail's eventTime (whole seconds), made once per second rather than per event. */
+let lastSecond = -1;
+let lastEventTime = '';
+function eventTimeNow(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastEventTime = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastEventTime;
+}
+
+export class CloudTrail {
+  /** A ring: `next` counts every event recorded, so the oldest kept is at `next % capacity` once full. */
+  private readonly events: CloudTrailEvent[] = [];
+  private next = 0;
+  private readonly counts = new Map<string, number>();
+
+  constructor(
+    private readonly file?: string,
+    readonly capacity = DEFAULT_CLOUDTRAIL_CAPACITY,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new Error(`CloudTrail capacity must be a positive integer, not ${capacity}`);
+  }
 
   record(
     event: Omit<
@@ -114,7 +158,7 @@ export class CloudTrail {
   ): CloudTrailEvent {
     const full: CloudTrailEvent = {
       eventVersion: '1.09',
-      eventTime: event.eventTime ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      eventTime: event.eventTime ?? eventTimeNow(),
       ...event,
       requestParameters: event.requestParameters ? redact(event.requestParameters) : null,
       responseElements: event.responseElements ? redact(event.responseElements) : null,
@@ -122,13 +166,24 @@ export class CloudTrail {
       eventType: 'AwsApiCall',
       managementEvent: true,
     };
-    this.events.push(full);
+    this.events[this.next % this.capacity] = full;
+    this.next++;
+    const api = `${full.eventSource.slice(0, full.eventSource.indexOf('.'))}:${full.eventName}`;
+    this.counts.set(api, (this.counts.get(api) ?? 0) + 1);
     if (this.file) appendFileSync(this.file, `${JSON.stringify(full)}\n`);
     return full;
   }
 
+  /** Every call recorded since the start, per `service:Operation` (`sts:GetCallerIdentity`), kept or not. */
+  callCounts(): Map<string, number> {
+    return new Map(this.counts);
+  }
+
+  /** The events kept, oldest first. */
   list(filter: { eventName?: string; eventSource?: string } = {}): CloudTrailEvent[] {
-    return this.events.filter(
+    const start = this.next > this.capacity ? this.next % this.capacity : 0;
+    const ordered = start === 0 ? this.events : [...this.events.slice(start), ...this.events.slice(0, start)];
+    return ordered.filter(
       (e) =>
         (!filter.eventName || e.eventName === filter.eventName) &&
         (!filter.eventSource || e.eventSource === filter.eventSource),

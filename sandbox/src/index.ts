@@ -53,6 +53,8 @@ export interface SandboxOptions {
   portalRateLimit?: { requests: number; perSeconds: number };
   /** Also append CloudTrail events to this file as JSON lines. */
   cloudTrailFile?: string;
+  /** CloudTrail events kept in memory, the oldest dropped first (default 50,000; the file keeps all). */
+  cloudTrailCapacity?: number;
   dataChannelFaults?: FaultOptions;
   /** State kept across sessions (each instance's home folders); default a temporary folder removed by close(). */
   stateDir?: string;
@@ -102,7 +104,10 @@ export interface Sandbox {
     /** Deletes the role and creates one of the same name (a new RoleId; `/` and no trust unless given). */
     recreateRole(accountId: string, roleName: string, replacement?: RoleReplacement): IamRole;
   };
+  /** The most recent CloudTrail events (at most `cloudTrailCapacity`), oldest first. */
   cloudTrail(): CloudTrailEvent[];
+  /** Every call served since the start, per `service:Operation`, including events no longer kept. */
+  callCounts(): Map<string, number>;
   /** IAM decisions evaluated and answered from the cache so far, and the time spent evaluating. */
   iamStats(): { evaluated: number; cached: number; evaluatingMs: number };
   /**
@@ -133,7 +138,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if ((await policies.evaluatorName()) === 'none') throw new SandboxUnavailable();
   let endpoint = '';
   const credentials = new CredentialStore();
-  const cloudTrail = new CloudTrail(options.cloudTrailFile);
+  const cloudTrail = new CloudTrail(options.cloudTrailFile, options.cloudTrailCapacity);
   const sessions = new SessionStore();
   const hosts = new InstanceHosts({ org, stateDir: options.stateDir, bwrap: options.bwrap });
   const dataChannel = createDataChannelHost({
@@ -230,6 +235,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         IamRoles.of(org).recreate(accountId, roleName, replacement),
     },
     cloudTrail: () => cloudTrail.list(),
+    callCounts: () => cloudTrail.callCounts(),
     iamStats: () => ({ ...policies.stats }),
     dropDataChannel: (sessionId) => dataChannel.dropDataChannel(sessionId),
     revokeRefreshTokens: (userName) => oidc.revokeRefreshTokens(userName),

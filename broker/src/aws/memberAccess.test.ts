@@ -122,15 +122,24 @@ describe('tagsToRecord', () => {
 
   describe('the endpoint member clients call', () => {
     const variables = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SSM', 'AWS_ENDPOINT_URL_IAM'] as const;
+    /** The SigV4 credential scope of each call made by the last hostsCalled. */
+    let scopes: string[] = [];
     /** Where each member call was sent (a handler that records the request instead of sending it). */
     async function hostsCalled(env: Partial<Record<(typeof variables)[number], string>>) {
+      scopes = [];
       const saved = variables.map((name) => [name, process.env[name]] as const);
       for (const name of variables) delete process.env[name];
       Object.assign(process.env, env);
       const hosts: string[] = [];
       const requestHandler = {
-        handle: async (request: { protocol: string; hostname: string; port?: number }) => {
+        handle: async (request: {
+          protocol: string;
+          hostname: string;
+          port?: number;
+          headers: Record<string, string>;
+        }) => {
           hosts.push(`${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ''}`);
+          scopes.push(/Credential=([^,]+),/.exec(request.headers.authorization ?? '')?.[1] ?? 'unsigned');
           throw Object.assign(new Error('recorded'), { name: 'Recorded', $fault: 'client' });
         },
       };
@@ -159,6 +168,17 @@ describe('tagsToRecord', () => {
         'https://ssm.eu-west-1.amazonaws.com',
         'https://ssm.us-east-1.amazonaws.com',
         'https://iam.amazonaws.com',
+      ]);
+    });
+
+    it('is signed with the member credentials for its own region and service', async () => {
+      await hostsCalled({});
+      const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+      // The fake AssumeRole's first key; each client signs for its region (IAM: us-east-1).
+      expect(scopes.map((scope) => scope.replace(/\/\d{8}\//, `/${day}/`))).toEqual([
+        `ASIA1/${day}/eu-west-1/ssm/aws4_request`,
+        `ASIA1/${day}/us-east-1/ssm/aws4_request`,
+        `ASIA1/${day}/us-east-1/iam/aws4_request`,
       ]);
     });
 

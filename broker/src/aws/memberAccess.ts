@@ -26,7 +26,9 @@ import {
   paginateGetResources,
   ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
+import { Hash } from '@smithy/hash-node';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { awsErrorName, BrokerError } from '../errors';
@@ -145,6 +147,14 @@ function containerSettings() {
     cacheMiddleware: true,
   };
 }
+
+/**
+ * One SigV4 signer per client (the SDK's `signer` setting): without it the SDK builds a new
+ * SignatureV4 for every request from a copy of the whole client config. Each request still
+ * signs for the region and service its endpoint names; these are the defaults only.
+ */
+const signerFor = (service: string, region: string, credentials: Credentials) =>
+  new SignatureV4({ service, region, credentials, sha256: Hash.bind(null, 'sha256') });
 
 /** A service's endpoint as the SDK reads it from the environment and config (AWS_ENDPOINT_URL…), if any. */
 type ConfiguredEndpoint = () => Promise<string | undefined>;
@@ -286,19 +296,27 @@ export function createMemberAccess(options: MemberAccessOptions): MemberAccess {
           ...options.clientConfig,
         });
         entry = {
-          ssm: new SSMClient(withEndpoint(member.endpoints.ssm)),
-          tagging: new ResourceGroupsTaggingAPIClient(withEndpoint(member.endpoints.tagging)),
+          ssm: new SSMClient({
+            ...withEndpoint(member.endpoints.ssm),
+            signer: signerFor('ssm', region, member.credentials),
+          }),
+          tagging: new ResourceGroupsTaggingAPIClient({
+            ...withEndpoint(member.endpoints.tagging),
+            signer: signerFor('tagging', region, member.credentials),
+          }),
         };
         member.clients.set(region, entry);
       }
       return entry;
     };
 
+    const iamRegion = IAM_SIGNING_REGION.get(partition) ?? 'us-east-1';
     const iam = () =>
       (member.iam ??= new IAMClient({
         ...settings,
-        region: IAM_SIGNING_REGION.get(partition) ?? 'us-east-1',
+        region: iamRegion,
         credentials: member.credentials,
+        signer: signerFor('iam', iamRegion, member.credentials),
         requestHandler,
         ...endpointSetting(member.endpoints.iam),
         ...options.clientConfig,

@@ -26,7 +26,14 @@ import {
   type RowSlot,
   type TablePreferences,
 } from './columns';
-import { emptyQuery, filterOptions, filterProperties, narrowingFilter, type IndexedInstance } from './filter';
+import {
+  emptyQuery,
+  filterOptions,
+  filterProperties,
+  narrowingFilter,
+  textsOf,
+  type IndexedInstance,
+} from './filter';
 import { useInventory } from './inventory';
 import { instanceKey, type Access, type InstanceRow } from './model';
 
@@ -81,6 +88,18 @@ interface Counts {
 }
 const CountsContext = createContext<Counts>({ shown: 0, total: 0, loading: false, searched: '' });
 
+/**
+ * The page number and count, also changed by most keystrokes (a narrower filter has fewer pages): through
+ * context as well, so the Cloudscape table is not rendered again for them. Its render lays out the page
+ * (its sticky header measures itself in a layout effect on every render).
+ */
+interface Paging {
+  pageIndex: number;
+  pagesCount: number;
+  onPage: (index: number) => void;
+}
+const PagingContext = createContext<Paging>({ pageIndex: 1, pagesCount: 1, onPage: () => {} });
+
 /** The same array as last time when the page holds the same rows, so no cell re-renders. */
 function useStablePage(page: InstanceRow[]): InstanceRow[] {
   const last = useRef(page);
@@ -118,6 +137,14 @@ export function InstancesView({
   const [sorting, setSorting] = useState<Sorting>(null);
 
   const [filter] = useState(narrowingFilter);
+  // Once every list is in, the search's layout of the rows is made while the window is idle, so the first
+  // keystroke does not pay for it (tens of milliseconds over 20,000 rows). Not while lists still arrive:
+  // each would make a new one.
+  useEffect(() => {
+    if (loading || indexed.length === 0) return;
+    const id = requestIdleCallback(() => textsOf(indexed));
+    return () => cancelIdleCallback(id);
+  }, [indexed, loading]);
   const recentKeys = useMemo(() => new Set(prefs.recents.map((r) => instanceKey(r))), [prefs.recents]);
   const scoped = useMemo(
     () =>
@@ -158,6 +185,14 @@ export function InstancesView({
   const counts = useMemo<Counts>(
     () => ({ shown: filtered.length, total, loading, searched }),
     [filtered.length, total, loading, searched],
+  );
+  const paging = useMemo<Paging>(
+    () => ({
+      pageIndex,
+      pagesCount,
+      onPage: (index: number) => setPage({ of: sorted, index }),
+    }),
+    [pageIndex, pagesCount, sorted],
   );
   const clear = useCallback(() => {
     setQuery(emptyQuery);
@@ -248,23 +283,10 @@ export function InstancesView({
             onScope={setScope}
           />
         }
-        pagination={
-          <Pagination
-            currentPageIndex={pageIndex}
-            pagesCount={pagesCount}
-            onChange={({ detail }) => setPage({ of: sorted, index: detail.currentPageIndex })}
-            ariaLabels={{
-              nextPageLabel: 'Next page',
-              previousPageLabel: 'Previous page',
-              pageLabel: (n) => `Page ${n}`,
-            }}
-          />
-        }
+        pagination={<InstancesPagination />}
         preferences={<Preferences prefs={tablePrefs} onChange={updatePrefs} />}
       />
     ),
-    // `sorted` only feeds the page change handler: a new filter resets the page anyway.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [
       items,
       columns,
@@ -283,8 +305,6 @@ export function InstancesView({
       options,
       scope,
       setScope,
-      pageIndex,
-      pagesCount,
     ],
   );
 
@@ -346,7 +366,9 @@ export function InstancesView({
         )}
       </SpaceBetween>
       <CountsContext.Provider value={counts}>
-        <PageRowsContext.Provider value={pageRows}>{table}</PageRowsContext.Provider>
+        <PagingContext.Provider value={paging}>
+          <PageRowsContext.Provider value={pageRows}>{table}</PageRowsContext.Provider>
+        </PagingContext.Provider>
       </CountsContext.Provider>
     </div>
   );
@@ -382,6 +404,24 @@ const InstancesHeader = memo(function InstancesHeader({
     >
       Instances
     </Header>
+  );
+});
+
+const paginationLabels = {
+  nextPageLabel: 'Next page',
+  previousPageLabel: 'Previous page',
+  pageLabel: (n: number) => `Page ${n}`,
+};
+
+const InstancesPagination = memo(function InstancesPagination() {
+  const { pageIndex, pagesCount, onPage } = useContext(PagingContext);
+  return (
+    <Pagination
+      currentPageIndex={pageIndex}
+      pagesCount={pagesCount}
+      onChange={({ detail }) => onPage(detail.currentPageIndex)}
+      ariaLabels={paginationLabels}
+    />
   );
 });
 

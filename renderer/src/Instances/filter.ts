@@ -64,10 +64,78 @@ function matchToken(item: IndexedInstance, token: PropertyFilterProps.Token): bo
   }
 }
 
-/** Every whitespace-separated word of free text must appear somewhere in the row. */
-function matchText(item: IndexedInstance, words: readonly string[]): boolean {
-  for (const word of words) if (!item.text.includes(word)) return false;
-  return true;
+/**
+ * Every row's text, in the rows' order, as slices of one string: a scan then reads memory in order. The rows'
+ * own texts are made as lists arrive (account by account) and the rows are then sorted by name, so scanning
+ * them jumps all over the heap; measured over 20,000 rows, that took 2–5× as long. Laid out once per rows
+ * array, on its first search.
+ */
+const laidOut = new WeakMap<readonly IndexedInstance[], readonly string[]>();
+// Not in any row's text: values are joined with newlines, and words never contain whitespace.
+const SEPARATOR = '\n\n';
+export function textsOf(items: readonly IndexedInstance[]): readonly string[] {
+  let texts = laidOut.get(items);
+  if (!texts) {
+    const all = items.map((i) => i.text).join(SEPARATOR);
+    const out = new Array<string>(items.length);
+    let at = 0;
+    for (let i = 0; i < items.length; i++) {
+      const end = at + items[i]!.text.length;
+      out[i] = all.slice(at, end);
+      at = end + SEPARATOR.length;
+    }
+    laidOut.set(items, (texts = out));
+  }
+  return texts;
+}
+
+/**
+ * Positions in `items` of the rows matching the query and every whitespace-separated word of `typing`
+ * (somewhere in the row), looking only at `within` (ascending positions) when given.
+ */
+function matchPositions(
+  items: readonly IndexedInstance[],
+  query: PropertyFilterProps.Query,
+  typing: string,
+  within: readonly number[] | null,
+): readonly number[] | null {
+  const tokens = query.tokens;
+  const words = typing.toLowerCase().split(/\s+/).filter(Boolean);
+  if (tokens.length === 0 && words.length === 0) return within;
+  const and = query.operation !== 'or';
+  const texts = words.length > 0 ? textsOf(items) : [];
+  const out: number[] = [];
+  const count = within ? within.length : items.length;
+  for (let k = 0; k < count; k++) {
+    const i = within ? within[k]! : k;
+    if (words.length > 0) {
+      const text = texts[i]!;
+      let all = true;
+      for (const word of words)
+        if (!text.includes(word)) {
+          all = false;
+          break;
+        }
+      if (!all) continue;
+    }
+    if (tokens.length > 0) {
+      const item = items[i]!;
+      if (!(and ? tokens.every((t) => matchToken(item, t)) : tokens.some((t) => matchToken(item, t))))
+        continue;
+    }
+    out.push(i);
+  }
+  return out;
+}
+
+/** The rows at `positions`; every row (a keystroke often narrows nothing) is the same array. */
+function rowsAt(
+  items: readonly IndexedInstance[],
+  positions: readonly number[] | null,
+): readonly IndexedInstance[] {
+  // The same array, so whatever was derived from it (sorting, the page of rows, the table) is reused as it is.
+  if (positions === null || positions.length === items.length) return items;
+  return positions.map((i) => items[i]!);
 }
 
 export const emptyQuery: PropertyFilterProps.Query = { tokens: [], operation: 'and' };
@@ -78,22 +146,7 @@ export function filterIndexed(
   query: PropertyFilterProps.Query,
   typing = '',
 ): readonly IndexedInstance[] {
-  const tokens = query.tokens;
-  const words = typing.toLowerCase().split(/\s+/).filter(Boolean);
-  if (tokens.length === 0 && words.length === 0) return items;
-  const and = query.operation !== 'or';
-  const out: IndexedInstance[] = [];
-  for (const item of items) {
-    if (tokens.length > 0) {
-      const ok = and ? tokens.every((t) => matchToken(item, t)) : tokens.some((t) => matchToken(item, t));
-      if (!ok) continue;
-    }
-    if (words.length > 0 && !matchText(item, words)) continue;
-    out.push(item);
-  }
-  // Every row still matches (a keystroke often narrows nothing): the same array, so whatever was derived
-  // from it (sorting, the page of rows, the table) is reused as it is instead of being built again.
-  return out.length === items.length ? items : out;
+  return rowsAt(items, matchPositions(items, query, typing, null));
 }
 
 /** The rows matching the query and the text being typed, in input order. */
@@ -115,16 +168,22 @@ export function narrowingFilter() {
     items: readonly IndexedInstance[];
     query: PropertyFilterProps.Query;
     typing: string;
+    positions: readonly number[] | null;
     result: readonly IndexedInstance[];
   } | null = null;
   return (items: readonly IndexedInstance[], query: PropertyFilterProps.Query, typing: string) => {
     const text = typing.toLowerCase();
     const from =
-      last && last.items === items && last.query === query && text.startsWith(last.typing)
-        ? last.result
-        : items;
-    const result = filterIndexed(from, from === items ? query : emptyQuery, text);
-    last = { items, query, typing: text, result };
+      last && last.items === items && last.query === query && text.startsWith(last.typing) ? last : null;
+    const positions = from
+      ? matchPositions(items, emptyQuery, text, from.positions)
+      : matchPositions(items, query, text, null);
+    // Every row of the last answer still matches: that same array, as for every row of `items`.
+    const result =
+      from && (positions?.length ?? items.length) === from.result.length
+        ? from.result
+        : rowsAt(items, positions);
+    last = { items, query, typing: text, positions, result };
     return result;
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetList, TargetRow } from '../../../app/api/calls/browse';
-import { filterInstances, filterOptions, indexInstance, narrowingFilter } from './filter';
+import { emptyQuery, filterInstances, filterOptions, indexInstance, narrowingFilter } from './filter';
 import { accountWithoutRoleShell, defaultAccess, mergeLists } from './model';
 
 function target(permissionSet: string, linuxUser: string, over: Partial<TargetRow> = {}): TargetRow {
@@ -114,6 +114,27 @@ describe('filterInstances', () => {
       ['prod-db-1'],
     );
     expect(filterInstances(indexed, { tokens: [], operation: 'and' }, 'nothing-like-this')).toEqual([]);
+  });
+
+  it('matches words within one row only, and searches a new array of rows afresh', () => {
+    // The first row's text ends with its permission set ("readonly"), the second's starts with its name:
+    // a word made of the end of one and the start of the next is in neither.
+    expect(indexed[0]!.text.endsWith('readonly')).toBe(true);
+    expect(indexed[1]!.text.startsWith('prod-db-1')).toBe(true);
+    expect(filterInstances(indexed, emptyQuery, 'readonlyprod')).toEqual([]);
+    expect(filterInstances(indexed, emptyQuery, 'only\n\nprod')).toHaveLength(2);
+    const filter = narrowingFilter();
+    expect(filter(indexed, emptyQuery, 'prod-db')).toHaveLength(1);
+    // More rows arrive (a new array): the next keystroke finds them too.
+    const more = [
+      ...indexed,
+      indexInstance({
+        ...rows.get('222222222222/eu-west-1/i-0a1b2c3d4e5f60001')!,
+        name: 'prod-db-2',
+        instanceId: 'i-3',
+      }),
+    ];
+    expect(filter(more, emptyQuery, 'prod-db').map((i) => i.row.name)).toEqual(['prod-db-1', 'prod-db-2']);
   });
 
   it('answers with the same array when the text filters nothing out, so nothing derived from it is rebuilt', () => {

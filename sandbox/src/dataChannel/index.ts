@@ -64,6 +64,8 @@ export interface DataChannelHost {
   faultCounts?(sessionId: string): { toClient: FaultCounts; toAgent: FaultCounts } | undefined;
   /** The most output a live session's agent has had queued unsent in front of its socket. */
   peakUnsentBytes?(sessionId: string): number | undefined;
+  /** The most output a live session's agent has held read from its pty but not yet sent. */
+  peakPendingBytes?(sessionId: string): number | undefined;
 }
 
 const DATA_CHANNEL_PATH = /^\/v1\/data-channel\/([^/?]+)$/;
@@ -190,6 +192,9 @@ export function createDataChannelHost(options: DataChannelOptions): DataChannelH
 
     peakUnsentBytes(sessionId) {
       return agents.get(sessionId)?.peakUnsentBytes;
+    },
+    peakPendingBytes(sessionId) {
+      return agents.get(sessionId)?.peakPendingBytes;
     },
     faultCounts(sessionId) {
       return agents.get(sessionId)?.faultCounts ?? endedFaultCounts.get(sessionId);

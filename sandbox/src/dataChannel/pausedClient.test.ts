@@ -73,4 +73,7 @@ it('a flood read in bursts with long pauses arrives complete, with next to no re
   // Nor queue output without bound in front of the socket the client is not reading: its write
   // blocks, as the real agent's does, and the shell with it. (Unbounded, this was the whole window.)
   expect(server.host.peakUnsentBytes!(session.sessionId)).toBeLessThan(1_000_000);
+  // Nor hold output read from the pty: the shell blocks instead, about a pty read (64 KiB) past the
+  // high watermark at most. (It held a megabyte, all of it in front of a keystroke's echo.)
+  expect(server.host.peakPendingBytes!(session.sessionId)).toBeLessThanOrEqual(2 * 64 * 1024);
 }, 180_000);

@@ -30,9 +30,15 @@ import { traceHop } from '../../../app/session/connectTrace';
 export const AGENT_VERSION = '3.3.1142.0';
 /** Output payloads are cut at this size, as the real agent reads its pty. */
 export const OUTPUT_CHUNK_BYTES = 1024;
-/** Unsent output above which the pty is paused (the shell then blocks on write). */
-const PENDING_HIGH_WATER = 1 << 20;
-const PENDING_LOW_WATER = 1 << 18;
+/**
+ * Output read from the pty but not yet sent, above which the pty is paused (the shell then blocks on write).
+ * The real agent reads a payload's worth from its pty and writes it before it reads more, so once its write
+ * blocks, the shell does: it holds no more than a read. This agent holds about a read of node-pty's (up to
+ * 64 KiB) more, not a megabyte: every byte held here is one more in front of a keystroke's echo when the
+ * client has paused the flood.
+ */
+const PENDING_HIGH_WATER = 64 * 1024;
+const PENDING_LOW_WATER = 16 * 1024;
 /** Unsent bytes on the socket above which the agent's write counts as blocked. */
 const SOCKET_HIGH_WATER = 64 * 1024;
 const DEFAULT_IDLE_MINUTES = 20;
@@ -74,6 +80,8 @@ export class ShellSessionAgent {
   };
   /** The most output bytes ever queued unsent in front of the socket (diagnostics). */
   peakUnsentBytes = 0;
+  /** The most output ever held read from the pty but not yet sent (a test's measure). */
+  peakPendingBytes = 0;
   private socket: WebSocket | undefined;
   private toClient: FaultyLink | undefined;
   private writer: FrameWriter | undefined;
@@ -346,6 +354,7 @@ export class ShellSessionAgent {
     if (this.ending && !this.drainWaiter) return;
     this.pending.push(data);
     this.pendingBytes += data.length;
+    if (this.pendingBytes > this.peakPendingBytes) this.peakPendingBytes = this.pendingBytes;
     if (!this.ptyPaused && this.pendingBytes > PENDING_HIGH_WATER) {
       this.ptyPaused = true;
       this.shell?.pty.pause();

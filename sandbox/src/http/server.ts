@@ -221,7 +221,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
         : {}),
     });
   }
-  res.writeHead(response.status, { 'x-amzn-requestid': requestId, ...response.headers });
+  // A Content-Length, as AWS's answers carry: without one, Node frames every answer as chunked.
+  const framed = response.status !== 204 && response.status !== 304 && ctx.method !== 'HEAD';
+  res.writeHead(response.status, {
+    'x-amzn-requestid': requestId,
+    ...(framed ? { 'content-length': String(Buffer.byteLength(response.body)) } : {}),
+    ...response.headers,
+  });
   res.end(response.body);
 }
 

@@ -8,9 +8,14 @@ import type {
   MetadataBearer,
   MiddlewareStack,
 } from '@smithy/types';
+import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../index';
+import { CredentialStore } from './principals';
+import type { SignatureError } from './sigv4';
+import { parseAuthorization, SigningKeys, verifySignature } from './sigv4';
 import { clientConfig, permissionSetCredentials, signIn } from '../testing/sdk';
 
 /** Changes the request after the SDK signed it, as a man in the middle would. */
@@ -169,5 +174,108 @@ describe('expired credentials', () => {
     } finally {
       await sandbox.close();
     }
+  });
+});
+
+describe('verifySignature with cached signing keys', () => {
+  const store = new CredentialStore();
+  const issued = store.issue(
+    { accountId: '222222222222', roleName: 'Caller', rolePath: '/', sessionName: 'alice' },
+    3600,
+  );
+  const body = 'Action=GetCallerIdentity&Version=2011-06-15';
+
+  /** A request signed as the SDK signs it, headers as Node receives them (lower case). */
+  async function signed(options: {
+    secretAccessKey?: string;
+    region?: string;
+    service?: string;
+    signingDate?: Date;
+  }) {
+    const signer = new SignatureV4({
+      service: options.service ?? 'sts',
+      region: options.region ?? 'us-east-1',
+      credentials: { ...issued, secretAccessKey: options.secretAccessKey ?? issued.secretAccessKey },
+      sha256: Hash.bind(null, 'sha256'),
+    });
+    const request = await signer.sign(
+      new HttpRequest({
+        method: 'POST',
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        port: 4566,
+        path: '/',
+        headers: { host: '127.0.0.1:4566', 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      }),
+      { signingDate: options.signingDate ?? new Date() },
+    );
+    const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    return { method: 'POST', rawPath: '/', query: new URLSearchParams(), headers, body: Buffer.from(body) };
+  }
+  const verify = async (request: Awaited<ReturnType<typeof signed>>, keys: SigningKeys, now = new Date()) =>
+    verifySignature(request, parseAuthorization(request.headers)!, store, now, keys);
+  const refusal = (p: Promise<unknown>) =>
+    p.then(
+      () => 'accepted',
+      (e: SignatureError) => e.failure,
+    );
+
+  it('accepts a request signed with the issued secret, again from the cached key', async () => {
+    const keys = new SigningKeys();
+    await expect(verify(await signed({}), keys)).resolves.toMatchObject({ scope: { service: 'sts' } });
+    expect(keys.size).toBe(1);
+    await expect(verify(await signed({}), keys)).resolves.toBeDefined();
+    expect(keys.size).toBe(1);
+  });
+
+  it('refuses another secret for the same key ID once the right key is cached', async () => {
+    const keys = new SigningKeys();
+    await verify(await signed({}), keys);
+    const wrong = `${issued.secretAccessKey.slice(0, -1)}${issued.secretAccessKey.endsWith('A') ? 'B' : 'A'}`;
+    expect(await refusal(verify(await signed({ secretAccessKey: wrong }), keys))).toBe('signature');
+  });
+
+  it('derives another key for another date, region or service instead of reusing the cached one', async () => {
+    const keys = new SigningKeys();
+    const today = new Date();
+    await verify(await signed({ signingDate: today }), keys);
+    const yesterday = new Date(today.getTime() - 24 * 3600_000);
+    await expect(verify(await signed({ signingDate: yesterday }), keys, yesterday)).resolves.toBeDefined();
+    await expect(verify(await signed({ region: 'eu-west-1' }), keys)).resolves.toBeDefined();
+    await expect(verify(await signed({ service: 'iam' }), keys)).resolves.toBeDefined();
+    expect(keys.size).toBe(4);
+  });
+
+  it('refuses a request whose scope names another region than it was signed for', async () => {
+    const keys = new SigningKeys();
+    await verify(await signed({ region: 'eu-west-1' }), keys);
+    const request = await signed({ region: 'us-east-1' });
+    request.headers.authorization = request.headers.authorization!.replace('/us-east-1/', '/eu-west-1/');
+    expect(await refusal(verify(request, keys))).toBe('signature');
+  });
+
+  it('keeps at most its limit of keys, the least recently used dropped', () => {
+    const keys = new SigningKeys(2);
+    const a = keys.get('AKIDA', 'secretA', '20260101', 'us-east-1', 'sts');
+    keys.get('AKIDB', 'secretB', '20260101', 'us-east-1', 'sts');
+    expect(keys.get('AKIDA', 'secretA', '20260101', 'us-east-1', 'sts')).toBe(a);
+    keys.get('AKIDC', 'secretC', '20260101', 'us-east-1', 'sts');
+    expect(keys.size).toBe(2);
+    // A was used after B, so B went; A is still the same cached key.
+    expect(keys.get('AKIDA', 'secretA', '20260101', 'us-east-1', 'sts')).toBe(a);
+    expect(keys.size).toBe(2);
+  });
+
+  it('derives the key AWS documents (kSigning of the SigV4 example)', () => {
+    // AWS's SigV4 documentation example: secret wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY, 20150830/us-east-1/iam.
+    const key = new SigningKeys().get(
+      'AKIDEXAMPLE',
+      'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+      '20150830',
+      'us-east-1',
+      'iam',
+    );
+    expect(key.toString('hex')).toBe('c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9');
   });
 });

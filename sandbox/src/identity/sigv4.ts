@@ -1,14 +1,17 @@
 /**
- * SigV4 verification: recompute the signature with @smithy/signature-v4 (the
- * signer the SDK itself uses) over exactly what was received — method, raw path,
- * query, the headers named in SignedHeaders, body — with the secret of the key
- * the sandbox issued, and compare.
+ * SigV4 verification: recompute the signature over exactly what was received —
+ * method, raw path, query, the headers named in SignedHeaders, body — with the
+ * secret of the key the sandbox issued, and compare. The canonical request
+ * (path, query and header canonicalization) is @smithy/signature-v4's, the
+ * signer the SDK itself uses; the signing key it derives per request is kept
+ * here instead (SigningKeys), since a caller signs many requests with one key
+ * and one day's scope, and the derivation is four HMACs of the five a request costs.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { getCanonicalHeaders, SignatureV4Base } from '@smithy/signature-v4';
 import type { AuthFailure } from '../http/awsError';
 import type { CredentialStore, IssuedCredentials } from './principals';
 
@@ -82,6 +85,62 @@ const fmt = (d: Date) =>
     .replace(/[-:]/g, '')
     .replace(/\.\d{3}/, '');
 
+/**
+ * Signing keys by (key ID, secret, date, region, service), the most recently used kept: a
+ * bounded map, so a sandbox that issues thousands of credentials holds at most `limit` keys.
+ * The secret is part of the cache key, so a request signed with another secret never meets
+ * the key of the right one (nor another date, region or service's).
+ */
+export class SigningKeys {
+  private readonly keys = new Map<string, Buffer>();
+
+  constructor(readonly limit = 4096) {}
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /** kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"). */
+  get(accessKeyId: string, secretAccessKey: string, date: string, region: string, service: string): Buffer {
+    const id = `${accessKeyId}\n${secretAccessKey}\n${date}\n${region}\n${service}`;
+    let key = this.keys.get(id);
+    if (key) {
+      // Most recently used last: the first in the map is the one to drop.
+      this.keys.delete(id);
+    } else {
+      key = `AWS4${secretAccessKey}` as unknown as Buffer;
+      for (const part of [date, region, service, 'aws4_request'])
+        key = createHmac('sha256', key).update(part).digest();
+      if (this.keys.size >= this.limit) this.keys.delete(this.keys.keys().next().value!);
+    }
+    this.keys.set(id, key);
+    return key;
+  }
+}
+
+/** The canonical request as @smithy/signature-v4 builds it when signing (createCanonicalRequest). */
+class CanonicalRequest extends SignatureV4Base {
+  constructor() {
+    super({
+      service: 'unused',
+      region: 'unused',
+      credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' },
+      sha256: Hash.bind(null, 'sha256'),
+    });
+  }
+
+  of(request: HttpRequest, signableHeaders: Set<string>, payloadHash: string): string {
+    return this.createCanonicalRequest(
+      request,
+      getCanonicalHeaders(request, undefined, signableHeaders),
+      payloadHash,
+    );
+  }
+}
+
+const canonical = new CanonicalRequest();
+const defaultSigningKeys = new SigningKeys();
+
 export interface VerifiedRequest {
   credentials: IssuedCredentials;
   scope: CredentialScope;
@@ -93,6 +152,7 @@ export async function verifySignature(
   auth: ParsedAuthorization,
   store: CredentialStore,
   now = new Date(),
+  keys: SigningKeys = defaultSigningKeys,
 ): Promise<VerifiedRequest> {
   // Header names come from the request's SignedHeaders: own properties only (not `constructor`).
   const header = (name: string) => {
@@ -135,41 +195,34 @@ export async function verifySignature(
       `Credential should be scoped to a valid date: ${amzDate!.slice(0, 8)}, not ${auth.date}.`,
     );
   }
+  const bodySha = createHash('sha256').update(req.body).digest('hex');
   const contentSha = header('x-amz-content-sha256');
-  if (contentSha !== undefined && contentSha !== createHash('sha256').update(req.body).digest('hex')) {
+  if (contentSha !== undefined && contentSha !== bodySha) {
     throw new SignatureError(
       'signature',
       "The provided 'x-amz-content-sha256' header does not match what was computed.",
     );
   }
 
-  // Only the headers the client signed take part, as AWS does.
+  // Only the headers the client signed take part, as AWS does; as the SDK's signer does, with
+  // authorization and date left out, and the content hash signed whenever it was sent.
   const signed: Record<string, string> = {};
   for (const name of auth.signedHeaders) {
     const value = header(name);
     if (value === undefined) throw new SignatureError('signature', `Signed header ${name} is missing.`);
-    signed[name] = value;
+    if (name !== 'authorization' && name !== 'date') signed[name] = value;
   }
+  if (contentSha !== undefined) signed['x-amz-content-sha256'] ??= contentSha;
+  // The date as the signer writes it from the parsed one (a rolled-over day such as 1301 differs).
+  const longDate = fmt(signingDate);
+  const shortDate = longDate.slice(0, 8);
+  signed['x-amz-date'] = longDate;
   const query: Record<string, string | string[]> = {};
   for (const key of new Set(req.query.keys())) {
     const all = req.query.getAll(key);
     query[key] = all.length === 1 ? all[0]! : all;
   }
   const host = signed.host ?? '';
-  const signer = new SignatureV4({
-    service: auth.service,
-    region: auth.region,
-    credentials: {
-      accessKeyId: credentials.accessKeyId,
-      secretAccessKey: credentials.secretAccessKey,
-      // The signer adds the token header itself; include it only if the client signed it.
-      sessionToken: auth.signedHeaders.includes('x-amz-security-token')
-        ? credentials.sessionToken
-        : undefined,
-    },
-    sha256: Hash.bind(null, 'sha256'),
-    applyChecksum: contentSha !== undefined,
-  });
   const request = new HttpRequest({
     method: req.method,
     protocol: 'http:',
@@ -179,8 +232,17 @@ export async function verifySignature(
     headers: signed,
     body: req.body,
   });
-  const result = await signer.sign(request, { signingDate, signableHeaders: new Set(auth.signedHeaders) });
-  const expected = /Signature=([0-9a-f]{64})/.exec(String(result.headers.authorization ?? ''))?.[1] ?? '';
+  const canonicalRequest = canonical.of(request, new Set(auth.signedHeaders), bodySha);
+  const scope = `${shortDate}/${auth.region}/${auth.service}/aws4_request`;
+  const stringToSign = `AWS4-HMAC-SHA256\n${longDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
+  const signingKey = keys.get(
+    credentials.accessKeyId,
+    credentials.secretAccessKey,
+    shortDate,
+    auth.region,
+    auth.service,
+  );
+  const expected = createHmac('sha256', signingKey).update(stringToSign).digest('hex');
   const a = Buffer.from(expected);
   const b = Buffer.from(auth.signature);
   if (a.length !== b.length || !timingSafeEqual(a, b)) {

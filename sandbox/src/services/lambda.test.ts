@@ -150,8 +150,22 @@ describe('lambda Invoke', () => {
   });
 
   it('supports DryRun and Event invocation types', async () => {
-    const dry = await lambda.send(new InvokeCommand({ FunctionName: arn('echo'), InvocationType: 'DryRun' }));
+    const framing: unknown[] = [];
+    const client = new LambdaClient(clientConfig(sandbox, 'eu-west-1', creds));
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        const headers = (out.response as { headers: Record<string, string> }).headers;
+        framing.push([headers['content-length'], headers['transfer-encoding']]);
+        return out;
+      },
+      { step: 'deserialize', name: 'recordFraming' },
+    );
+    const dry = await client.send(new InvokeCommand({ FunctionName: arn('echo'), InvocationType: 'DryRun' }));
     expect(dry.StatusCode).toBe(204);
+    // No body and no length: a 204 may carry neither (RFC 9110).
+    expect(framing).toEqual([[undefined, undefined]]);
+    client.destroy();
     const event = await lambda.send(
       new InvokeCommand({ FunctionName: arn('echo'), InvocationType: 'Event', Payload: '{}' }),
     );
