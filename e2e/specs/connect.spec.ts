@@ -14,6 +14,7 @@ import {
   activePane,
   closeTab,
   connectAs,
+  expectShellSize,
   expectTerminal,
   run,
   showScreen,
@@ -109,18 +110,7 @@ for (const backend of backends) {
       // A resize reaches the remote shell (debounced).
       await page.setViewportSize({ width: 1000, height: 640 });
       await expect.poll(async () => (await terminalSize(first)).cols).toBeLessThan(120);
-      // The plugin polls its terminal size twice a second, so ask again until the shell has caught up.
-      const size = await terminalSize(first);
-      await expect
-        .poll(
-          async () => {
-            await run(page, first, 'echo "size=$(stty size)"');
-            await page.waitForTimeout(300);
-            return terminalText(first);
-          },
-          { timeout: 15_000, intervals: [700] },
-        )
-        .toMatch(new RegExp(`size=${size.rows} ${size.cols}`));
+      await expectShellSize(page, first);
 
       // Settings and back: the same terminal, its scrollback intact.
       await run(page, first, 'for i in $(seq 1 200); do echo "line-$i"; done');
@@ -136,17 +126,7 @@ for (const backend of backends) {
       await waitForStatus(second, 'connected');
       // Its terminal was opened and fitted ahead of the click where it was parked, and the session started
       // at that size: the shell has the size the pane shows (or gets it as a resize if the window changed).
-      const secondSize = await terminalSize(second);
-      await expect
-        .poll(
-          async () => {
-            await run(page, second, 'echo "size=$(stty size)"');
-            await page.waitForTimeout(300);
-            return terminalText(second);
-          },
-          { timeout: 15_000, intervals: [700] },
-        )
-        .toMatch(new RegExp(`size=${secondSize.rows} ${secondSize.cols}`));
+      await expectShellSize(page, second);
       await run(page, second, 'echo "I am $(whoami)"');
       await expectTerminal(second, /I am auditor/);
       // A flood through flow control (10+ pauses at the high watermark) finishes, and the shell answers after it.

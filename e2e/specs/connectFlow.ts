@@ -77,6 +77,24 @@ export async function run(page: Page, pane: Locator, command: string): Promise<v
   await page.keyboard.press('Enter');
 }
 
+/**
+ * Waits until the remote shell's `stty size` is the size the pane's terminal shows, asking again until the
+ * shell has caught up (the plugin polls its terminal's size twice a second).
+ */
+export async function expectShellSize(page: Page, pane: Locator): Promise<void> {
+  const size = await terminalSize(pane);
+  await expect
+    .poll(
+      async () => {
+        await run(page, pane, 'echo "size=$(stty size)"');
+        await page.waitForTimeout(300);
+        return terminalText(pane);
+      },
+      { timeout: 15_000, intervals: [700] },
+    )
+    .toMatch(new RegExp(`size=${size.rows} ${size.cols}`));
+}
+
 /** Waits until the terminal shows text matching `pattern`. */
 export async function expectTerminal(pane: Locator, pattern: RegExp, timeout = 15_000): Promise<void> {
   await expect.poll(() => terminalText(pane), { timeout }).toMatch(pattern);
