@@ -307,42 +307,42 @@ async function memory(): Promise<{ hostMb: number; rendererMb: number }> {
  */
 function sampleSocketQueues(ports: Record<string, number>): { stop(): Promise<Record<string, number>> } {
   const peak: Record<string, number> = Object.fromEntries(Object.keys(ports).map((name) => [name, 0]));
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const { stdout } = await run('ss', ['-tnH', 'state', 'established']).catch(() => ({ stdout: '' }));
-      const totals: Record<string, number> = {};
-      for (const line of stdout.split('\n')) {
-        const [recvQ, sendQ, local, peer] = line.trim().split(/\s+/);
-        if (!peer) continue;
-        for (const [name, port] of Object.entries(ports)) {
-          if (local!.endsWith(`:${port}`) || peer.endsWith(`:${port}`))
-            totals[name] = (totals[name] ?? 0) + Number(recvQ) + Number(sendQ);
-        }
+  return sampleUntilStopped(200, peak, async () => {
+    const { stdout } = await run('ss', ['-tnH', 'state', 'established']).catch(() => ({ stdout: '' }));
+    const totals: Record<string, number> = {};
+    for (const line of stdout.split('\n')) {
+      const [recvQ, sendQ, local, peer] = line.trim().split(/\s+/);
+      if (!peer) continue;
+      for (const [name, port] of Object.entries(ports)) {
+        if (local!.endsWith(`:${port}`) || peer.endsWith(`:${port}`))
+          totals[name] = (totals[name] ?? 0) + Number(recvQ) + Number(sendQ);
       }
-      for (const [name, total] of Object.entries(totals)) peak[name] = Math.max(peak[name] ?? 0, total);
-      await new Promise((resolve) => setTimeout(resolve, 200));
     }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return peak;
-    },
-  };
+    for (const [name, total] of Object.entries(totals)) peak[name] = Math.max(peak[name] ?? 0, total);
+  });
 }
 
 /** Samples memory every 250 ms until stopped; returns the peaks. */
 function sampleMemory(): { stop(): Promise<{ hostMb: number; rendererMb: number }> } {
   const peak = { hostMb: 0, rendererMb: 0 };
+  return sampleUntilStopped(250, peak, async () => {
+    const now = await memory();
+    peak.hostMb = Math.max(peak.hostMb, now.hostMb);
+    peak.rendererMb = Math.max(peak.rendererMb, now.rendererMb);
+  });
+}
+
+/** Runs `sample` every `intervalMs` until stopped; `stop` resolves with `peak` once the last sample is in. */
+function sampleUntilStopped<T>(
+  intervalMs: number,
+  peak: T,
+  sample: () => Promise<void>,
+): { stop(): Promise<T> } {
   let running = true;
   const loop = (async () => {
     while (running) {
-      const now = await memory();
-      peak.hostMb = Math.max(peak.hostMb, now.hostMb);
-      peak.rendererMb = Math.max(peak.rendererMb, now.rendererMb);
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sample();
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   })();
   return {

@@ -257,8 +257,9 @@ export function InstancesView({
         }
         // Items are positions (columns.tsx) and, without trackBy, rows are keyed by position: a keystroke
         // that changes the page re-renders the cells on screen, not the table, and does not unmount rows and
-        // mount new ones (measured: most of such a keystroke's cost). The table has no selection or expanded rows to keep per instance, and the one
-        // stateful cell, Connect as (its menu), is keyed by instance inside its cell (columns.tsx).
+        // mount new ones (measured: most of such a keystroke's cost). The table has no selection or expanded
+        // rows to keep per instance, and the one stateful cell, Connect as, goes back to its stand-in when
+        // its position shows another instance (ConnectAs.tsx), so no open menu outlives its instance.
         variant="full-page"
         stickyHeader
         stickyColumns={{ first: 0, last: 1 }}

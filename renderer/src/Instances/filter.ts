@@ -71,22 +71,27 @@ function matchToken(item: IndexedInstance, token: PropertyFilterProps.Token): bo
  * array, on its first search.
  */
 const laidOut = new WeakMap<readonly IndexedInstance[], readonly string[]>();
-// Not in any row's text: values are joined with newlines, and words never contain whitespace.
-const SEPARATOR = '\n\n';
 export function textsOf(items: readonly IndexedInstance[]): readonly string[] {
   let texts = laidOut.get(items);
   if (!texts) {
-    const all = items.map((i) => i.text).join(SEPARATOR);
+    // Each row's slice ends where its text does, so no word can match across two rows.
+    const all = items.map((i) => i.text).join('');
     const out = new Array<string>(items.length);
     let at = 0;
     for (let i = 0; i < items.length; i++) {
       const end = at + items[i]!.text.length;
       out[i] = all.slice(at, end);
-      at = end + SEPARATOR.length;
+      at = end;
     }
     laidOut.set(items, (texts = out));
   }
   return texts;
+}
+
+/** Every word appears somewhere in the text. */
+function containsEvery(text: string, words: readonly string[]): boolean {
+  for (const word of words) if (!text.includes(word)) return false;
+  return true;
 }
 
 /**
@@ -108,16 +113,7 @@ function matchPositions(
   const count = within ? within.length : items.length;
   for (let k = 0; k < count; k++) {
     const i = within ? within[k]! : k;
-    if (words.length > 0) {
-      const text = texts[i]!;
-      let all = true;
-      for (const word of words)
-        if (!text.includes(word)) {
-          all = false;
-          break;
-        }
-      if (!all) continue;
-    }
+    if (words.length > 0 && !containsEvery(texts[i]!, words)) continue;
     if (tokens.length > 0) {
       const item = items[i]!;
       if (!(and ? tokens.every((t) => matchToken(item, t)) : tokens.some((t) => matchToken(item, t))))

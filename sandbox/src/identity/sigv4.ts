@@ -108,8 +108,8 @@ export class SigningKeys {
       // Most recently used last: the first in the map is the one to drop.
       this.keys.delete(id);
     } else {
-      key = `AWS4${secretAccessKey}` as unknown as Buffer;
-      for (const part of [date, region, service, 'aws4_request'])
+      key = createHmac('sha256', `AWS4${secretAccessKey}`).update(date).digest();
+      for (const part of [region, service, 'aws4_request'])
         key = createHmac('sha256', key).update(part).digest();
       if (this.keys.size >= this.limit) this.keys.delete(this.keys.keys().next().value!);
     }
