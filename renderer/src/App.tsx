@@ -5,7 +5,7 @@
  * instance split panel, the Ctrl/Cmd+K palette and a status bar. Only content
  * areas scroll, never the window.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import AppLayout from '@cloudscape-design/components/app-layout';
 import Box from '@cloudscape-design/components/box';
 import Header from '@cloudscape-design/components/header';
@@ -20,7 +20,7 @@ import { call, errorMessage } from './bridge';
 import { FirstRun } from './FirstRun/FirstRun';
 import { InstanceDetails } from './Instances/InstanceDetails';
 import { InstancesView, progressText } from './Instances/InstancesView';
-import { InventoryProvider, useInventory } from './Instances/inventory';
+import { FrozenInventory, InventoryProvider, useInventory } from './Instances/inventory';
 import type { Access, InstanceRow } from './Instances/model';
 import { notConnectableReason, userLabel } from './Instances/model';
 import { QuickConnect } from './Instances/QuickConnect';
@@ -32,7 +32,12 @@ import { ShellContext, type Shell } from './shell';
 import { SessionsProvider, TerminalTabs, useSessions } from './Terminal';
 
 export function App() {
-  const auth = useAuthView();
+  const { view: authView, error: authError, busy: authBusy, run, reload } = useAuthView();
+  // One object while nothing in it changes: the kept Instances screen is memoised on its props.
+  const auth = useMemo<AuthController>(
+    () => ({ view: authView, error: authError, busy: authBusy, run, reload }),
+    [authView, authError, authBusy, run, reload],
+  );
   const status = auth.view?.state.status;
   const [authEpoch, setAuthEpoch] = useState(0);
   const [hasBrowsed, setHasBrowsed] = useState(false);
@@ -151,6 +156,10 @@ function Frame({
     [authView, user],
   );
 
+  // One function for the frame's life (the Instances screen's columns and memoised rows hold it): it reads
+  // the current sessions and inventory when called.
+  const latest = useRef({ sessions, inventory });
+  latest.current = { sessions, inventory };
   const connect = useCallback(
     (row: InstanceRow, access: Access) => {
       // The quick-connect palette and the details panel reach here too: an offline instance says why instead.
@@ -159,7 +168,7 @@ function Frame({
         setMessage(unavailable);
         return;
       }
-      sessions.connect({
+      latest.current.sessions.connect({
         accountId: row.accountId,
         accountName: row.accountName,
         permissionSet: access.permissionSet,
@@ -168,10 +177,10 @@ function Frame({
         instanceId: row.instanceId,
         instanceName: row.name,
       });
-      void inventory.recordRecent(row, access);
+      void latest.current.inventory.recordRecent(row, access);
       setView('sessions');
     },
-    [sessions, inventory, setMessage],
+    [setMessage],
   );
 
   const selected =
@@ -179,7 +188,12 @@ function Frame({
       ? inventory.rows.find((r) => r.key === selectedKey)
       : undefined;
 
-  let content: React.ReactNode;
+  // Stable across the frame's renders, so the Instances screen (memoised, kept mounted while hidden) is not
+  // rendered again for them: a Connect re-renders the frame with a new tab, and session events re-render it.
+  const onSelect = useCallback((row: InstanceRow | null) => setSelectedKey(row?.key ?? null), []);
+  const onQuickConnect = useCallback(() => setPaletteOpen(true), []);
+
+  let content: React.ReactNode = null;
   if (view === 'settings') {
     content = (
       <>
@@ -196,17 +210,6 @@ function Frame({
           Sessions
         </Header>
       </Box>
-    );
-  } else {
-    content = (
-      <InstancesContent
-        auth={auth}
-        hasBrowsed={hasBrowsed}
-        signedOutByUser={signedOutByUser}
-        onSelect={(row) => setSelectedKey(row?.key ?? null)}
-        onConnect={connect}
-        onQuickConnect={() => setPaletteOpen(true)}
-      />
     );
   }
 
@@ -287,6 +290,15 @@ function Frame({
             }
             content={
               <main aria-label={views.find((v) => v.id === view)?.title}>
+                <InstancesScreen
+                  visible={view === 'instances'}
+                  auth={auth}
+                  hasBrowsed={hasBrowsed}
+                  signedOutByUser={signedOutByUser}
+                  onSelect={onSelect}
+                  onConnect={connect}
+                  onQuickConnect={onQuickConnect}
+                />
                 {content}
                 <TerminalTabs visible={view === 'sessions'} />
               </main>
@@ -309,17 +321,87 @@ function Frame({
   );
 }
 
+type InstancesContentProps = {
+  auth: AuthController;
+  hasBrowsed: boolean;
+  signedOutByUser: boolean;
+} & React.ComponentProps<typeof InstancesView>;
+
+/**
+ * The Instances screen stays mounted while Sessions or Settings shows, only hidden (display:none, so neither
+ * Tab nor a screen reader reaches it): a Connect does not unmount a table of up to 20,000 rows in its click,
+ * and the way back does not mount it again; filter, page, scroll position and column layout are as they were.
+ * While hidden it does not render either: its props are stable and it sees the inventory as it was when hidden
+ * (FrozenInventory), so session events and the recent a Connect records wait until it shows again.
+ */
+const InstancesScreen = memo(function InstancesScreen({
+  visible,
+  ...props
+}: { visible: boolean } & InstancesContentProps) {
+  const wrapper = useRef<HTMLDivElement>(null);
+  useKeptScroll(wrapper, visible);
+  return (
+    <div ref={wrapper} className="instances-screen" hidden={!visible} data-testid="instances-screen">
+      <FrozenInventory frozen={!visible}>
+        <InstancesContent visible={visible} {...props} />
+      </FrozenInventory>
+    </div>
+  );
+});
+
+/**
+ * The layout's content area scrolls, not the hidden screen: hiding the screen shortens it to the other
+ * screen's height and the browser clamps its scroll. Remember where it was while the screen showed, and put
+ * it back before the screen is painted again.
+ */
+function useKeptScroll(wrapper: React.RefObject<HTMLDivElement | null>, visible: boolean): void {
+  const kept = useRef<{ scroller: Element; top: number; left: number } | null>(null);
+  useEffect(() => {
+    if (!visible) return;
+    const onScroll = (event: Event) => {
+      const scroller = event.target;
+      const screen = wrapper.current;
+      // Not the browser's clamp once the screen is hidden (its event may come after the switch).
+      if (scroller instanceof Element && screen && !screen.hidden && scroller.contains(screen))
+        kept.current = { scroller, top: scroller.scrollTop, left: scroller.scrollLeft };
+    };
+    // Scroll events do not bubble: listen in the capture phase for the content area's.
+    document.addEventListener('scroll', onScroll, { capture: true, passive: true });
+    return () => document.removeEventListener('scroll', onScroll, { capture: true });
+  }, [visible, wrapper]);
+  useLayoutEffect(() => {
+    const saved = kept.current;
+    const screen = wrapper.current;
+    if (!visible || !saved || !screen || !saved.scroller.isConnected) return;
+    saved.scroller.scrollTop = saved.top;
+    saved.scroller.scrollLeft = saved.left;
+  }, [visible, wrapper]);
+}
+
 function InstancesContent({
+  visible,
   auth,
   hasBrowsed,
   signedOutByUser,
   ...view
-}: {
-  auth: AuthController;
-  hasBrowsed: boolean;
-  signedOutByUser: boolean;
-} & React.ComponentProps<typeof InstancesView>) {
+}: { visible: boolean } & InstancesContentProps) {
   const authView = auth.view;
+  const status = authView?.state.status;
+  // The table itself is kept while hidden; what stands in for it before sign-in is shown only on this screen.
+  // One tree shape for both branches that show the table, so a lapsed sign-in does not mount it again.
+  if (authView && (status === 'signedIn' || hasBrowsed))
+    return (
+      <>
+        {status !== 'signedIn' && visible && (
+          // The sign-in lapsed mid-use: ask again over the same view, which stays as it was.
+          <Modal visible header="Sign in again" size="medium" closeAriaLabel="Close">
+            <LoginPanel auth={auth} view={authView} />
+          </Modal>
+        )}
+        <InstancesView {...view} />
+      </>
+    );
+  if (!visible) return null;
   // Until the app core answers: say what is happening, in the console's loading style.
   if (!authView)
     return (
@@ -327,19 +409,6 @@ function InstancesContent({
         <StatusIndicator type="loading">Starting RoleShell</StatusIndicator>
       </Box>
     );
-  const status = authView.state.status;
-  if (status === 'signedIn') return <InstancesView {...view} />;
-  if (hasBrowsed) {
-    // The sign-in lapsed mid-use: ask again over the same view, which stays as it was.
-    return (
-      <>
-        <Modal visible header="Sign in again" size="medium" closeAriaLabel="Close">
-          <LoginPanel auth={auth} view={authView} />
-        </Modal>
-        <InstancesView {...view} />
-      </>
-    );
-  }
   if (status === 'awaitingApproval') return <LoginPanel auth={auth} view={authView} />;
   if (!authView.configured || signedOutByUser) return <FirstRun auth={auth} signedOut={signedOutByUser} />;
   return (

@@ -118,7 +118,8 @@ function sortRows(found: readonly IndexedInstance[], sorting: Sorting): readonly
   return [...found].sort((a, b) => direction * String(a.row[field]).localeCompare(String(b.row[field])));
 }
 
-export function InstancesView({
+/** Memoised: it stays mounted while another screen shows (App.tsx) and has nothing to redo for the frame's renders. */
+export const InstancesView = memo(function InstancesView({
   onSelect,
   onConnect,
   onQuickConnect,
@@ -373,7 +374,7 @@ export function InstancesView({
       </CountsContext.Provider>
     </div>
   );
-}
+});
 
 const InstancesHeader = memo(function InstancesHeader({
   accountsCount,

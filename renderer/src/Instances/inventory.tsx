@@ -53,6 +53,17 @@ function byName(items: IndexedInstance[]): IndexedInstance[] {
 
 const InventoryContext = createContext<Inventory | null>(null);
 
+/**
+ * Below it, the inventory as it was when `frozen` became true, until it is false again: a hidden screen that
+ * stays mounted is not rendered again for each change while nobody sees it, and catches up once when shown.
+ */
+export function FrozenInventory({ frozen, children }: { frozen: boolean; children: React.ReactNode }) {
+  const inventory = useInventory();
+  const shown = useRef(inventory);
+  if (!frozen) shown.current = inventory;
+  return <InventoryContext.Provider value={shown.current}>{children}</InventoryContext.Provider>;
+}
+
 export function useInventory(): Inventory {
   const inventory = useContext(InventoryContext);
   if (!inventory) throw new Error('useInventory outside InventoryProvider');
