@@ -99,6 +99,21 @@ test('a Connect and back keeps the Instances screen: same filter, page, rows and
   await expect(page.getByTestId('instances-screen')).toBeHidden();
   await expect(page.getByRole('table', { name: 'Instances' })).toHaveCount(0);
   await expect(page.locator('main[aria-label]')).toHaveAccessibleName('Sessions');
+  // Tab goes round the page without ever landing in the hidden screen (its filter, pages, rows).
+  await page
+    .getByRole('navigation', { name: 'Views' })
+    .getByRole('link', { name: /^Sessions\b/ })
+    .focus();
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    const inHidden = await page.evaluate(() => {
+      const doc = (
+        globalThis as unknown as { document: { activeElement: { closest(s: string): unknown } | null } }
+      ).document;
+      return !!doc.activeElement?.closest('[data-testid="instances-screen"]');
+    });
+    expect(inHidden, `Tab ${i + 1} reached the hidden Instances screen`).toBe(false);
+  }
   await expect(page.getByTestId('session-status')).toHaveAttribute('data-status', /connected|closed/, {
     timeout: 20_000,
   });
