@@ -166,6 +166,23 @@ const tapScript = `(() => {
   }, true);
   document.addEventListener('keydown', (event) => { bench.keyAt[event.key] = performance.now(); }, true);
   /**
+   * The way back: the next click on a link (the side navigation's Instances) until the frame that shows the
+   * instance table is painted (a task posted from that frame's animation callback runs after its paint).
+   */
+  bench.armReturn = () => {
+    bench.returnMs = undefined;
+    document.addEventListener('click', (event) => {
+      if (!(event.target instanceof Element && event.target.closest('a'))) return;
+      const start = event.timeStamp;
+      const frame = () => {
+        const table = document.querySelector('table[aria-label="Instances"]');
+        if (!table || table.offsetParent === null || !table.querySelector('tbody tr')) return requestAnimationFrame(frame);
+        setTimeout(() => { bench.returnMs = performance.now() - start; });
+      };
+      requestAnimationFrame(frame);
+    }, { capture: true, once: true });
+  };
+  /**
    * Resolves once the first remote byte after the click has arrived (rejects after timeoutMs): awaited
    * in the page, so the bench does not poll the page (each poll is a DevTools round trip through the
    * browser process and a task on the page's main thread, CPU the scripted baseline does not pay).
@@ -354,9 +371,44 @@ function sampleUntilStopped<T>(
   };
 }
 
+interface ReturnTrips {
+  /** Click on Instances (from Sessions) → the frame showing the table painted. */
+  wallMs: number[];
+  /** The renderer main thread's CPU time (trace `tdur`) in its tasks from that click to the paint. */
+  cpuMs: number[];
+}
+
 interface ConnectFigures {
   renderer: string;
   clickToFirstByteMs: number[];
+  returnTrip: ReturnTrips;
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  ts: number;
+  dur?: number;
+  tdur?: number;
+  args?: { name?: string; data?: { type?: string } };
+}
+
+/**
+ * CPU time of the renderer main thread's top-level tasks from the click's task to the painted frame
+ * (`wallMs` after the click, plus a frame): the thread that dispatched the click, its tasks' thread time.
+ */
+function mainThreadCpuAfterClick(trace: Buffer, wallMs: number): number {
+  const events = (JSON.parse(trace.toString('utf8')) as { traceEvents: TraceEvent[] }).traceEvents;
+  const click = events.find((e) => e.name === 'EventDispatch' && e.args?.data?.type === 'click');
+  if (!click) return NaN;
+  const onThread = events.filter((e) => e.pid === click.pid && e.tid === click.tid && e.ph === 'X');
+  const tasks = onThread.filter((e) => e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask');
+  const clickTask = tasks.find((t) => t.ts <= click.ts && t.ts + (t.dur ?? 0) >= click.ts);
+  const from = clickTask?.ts ?? click.ts;
+  const to = click.ts + (wallMs + 16) * 1000;
+  return tasks.filter((t) => t.ts >= from && t.ts <= to).reduce((sum, t) => sum + (t.tdur ?? 0), 0) / 1000;
 }
 
 interface AppFigures extends ConnectFigures {
@@ -377,11 +429,26 @@ type Mode = 'broker' | 'direct';
 const tracing = process.env.ROLESHELL_TRACE_CONNECT === '1';
 const pageTraces: Array<Array<[number, string]>> = [];
 
-async function connect(page: Page): Promise<void> {
-  await page
+/**
+ * One connect from the Instances screen. With `returnTrip`, the click back to Instances (from Sessions,
+ * after the previous connect) is timed first: wall time to the painted table, and the renderer main
+ * thread's CPU time from a Chromium trace of it (steadier than wall time on a shared machine).
+ */
+async function connect(page: Page, returnTrip?: ReturnTrips): Promise<void> {
+  const instancesLink = page
     .getByRole('navigation', { name: 'Views' })
-    .getByRole('link', { name: /^Instances\b/ })
-    .click();
+    .getByRole('link', { name: /^Instances\b/ });
+  if (returnTrip) {
+    const browser = page.context().browser()!;
+    await page.evaluate('window.__bench.armReturn()');
+    await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline'] });
+    await instancesLink.click();
+    await page.waitForFunction('window.__bench.returnMs !== undefined', undefined, { timeout: 30_000 });
+    const trace = await browser.stopTracing();
+    const wallMs = (await page.evaluate('window.__bench.returnMs')) as number;
+    returnTrip.wallMs.push(wallMs);
+    returnTrip.cpuMs.push(mainThreadCpuAfterClick(trace, wallMs));
+  } else await instancesLink.click();
   const row = page
     .getByRole('table', { name: 'Instances' })
     .getByRole('row')
@@ -454,6 +521,7 @@ async function measureApp(
 
     // Click → first output byte at the renderer, a few times (each tab closed before the next).
     const clickToFirstByteMs: number[] = [];
+    const returnTrip: ReturnTrips = { wallMs: [], cpuMs: [] };
     for (let i = 0; i < STARTS; i++) {
       const traced = CHROME_TRACE_DIR !== '' && i === STARTS - 1;
       if (traced)
@@ -468,7 +536,8 @@ async function measureApp(
             'disabled-by-default-v8.cpu_profiler',
           ],
         });
-      await connect(page);
+      // From the second connect on the page is on Sessions (the last tab just closed): time the way back.
+      await connect(page, i > 0 && !traced ? returnTrip : undefined);
       if (traced) await browser.stopTracing();
       clickToFirstByteMs.push(
         (await page.evaluate('window.__bench.firstFrameAfterClick - window.__bench.clickAt')) as number,
@@ -487,7 +556,7 @@ async function measureApp(
     if (options.connectOnly) {
       await closeActiveTab(page);
       await page.waitForTimeout(500);
-      return { renderer, clickToFirstByteMs };
+      return { renderer, clickToFirstByteMs, returnTrip };
     }
     await page.evaluate('window.__bench.hookParsed()');
     await page.waitForTimeout(2000);
@@ -550,6 +619,7 @@ async function measureApp(
     return {
       renderer,
       clickToFirstByteMs,
+      returnTrip,
       flood: { bytes: FLOOD_BYTES, ms: floodMs },
       echoMs,
       echoTyped: keys.length,
@@ -767,6 +837,18 @@ function connectRows(
   });
 }
 
+/** Sessions → Instances after a connect, over both modes' app runs of one backend. */
+function returnTripRow(name: string, run: { direct: ConnectFigures; broker: ConnectFigures }): BenchRow {
+  const wall = [...run.direct.returnTrip.wallMs, ...run.broker.returnTrip.wallMs];
+  const cpu = [...run.direct.returnTrip.cpuMs, ...run.broker.returnTrip.cpuMs].filter(Number.isFinite);
+  return {
+    figure: `Sessions → Instances after a connect, click → table painted, ${name} (median of ${wall.length})`,
+    value: finite(round(median(wall))),
+    unit: 'ms',
+    comparedTo: `renderer main thread CPU ${finite(round(median(cpu)))} ms (median of ${cpu.length}, Chromium trace)`,
+  };
+}
+
 /** What the bench and the sdk helpers read of a sandbox: its endpoints (signIn, clientConfig use no more). */
 type RemoteSandbox = Pick<SandboxProcess, 'endpoint' | 'region' | 'startUrl' | 'brokerFunctionArn' | 'close'>;
 
@@ -812,7 +894,11 @@ export default async function sessionBench(): Promise<BenchRow[]> {
       `session bench raw figures: ${JSON.stringify(Object.fromEntries(measured.entries()))}\n`,
     );
     if (tracing) for (const trace of pageTraces) printTrace(trace);
-    if (CONNECT_ONLY) return [...measured.entries()].flatMap(([name, run]) => connectRows(name, run));
+    if (CONNECT_ONLY)
+      return [...measured.entries()].flatMap(([name, run]) => [
+        ...connectRows(name, run),
+        returnTripRow(name, run),
+      ]);
     const builtIn = measured.get('built-in client')!.broker;
     const local = builtIn.local!;
     const localRate = mbps(local.bytes, local.ms);
@@ -869,6 +955,7 @@ export default async function sessionBench(): Promise<BenchRow[]> {
               },
             ]),
         ...connectRows(name, run),
+        returnTripRow(name, run),
         {
           figure: `session host RSS at the flood's peak, ${name}`,
           value: round(figures.peak.hostMb),
