@@ -328,11 +328,12 @@ type InstancesContentProps = {
 } & React.ComponentProps<typeof InstancesView>;
 
 /**
- * The Instances screen stays mounted while Sessions or Settings shows, only hidden (display:none, so neither
- * Tab nor a screen reader reaches it): a Connect does not unmount a table of up to 20,000 rows in its click,
- * and the way back does not mount it again; filter, page, scroll position and column layout are as they were.
- * While hidden it does not render either: its props are stable and it sees the inventory as it was when hidden
- * (FrozenInventory), so session events and the recent a Connect records wait until it shows again.
+ * The Instances screen stays mounted while Sessions or Settings shows, only hidden (content-visibility, see
+ * app.css: neither Tab nor a screen reader reaches it): a Connect does not unmount a table of up to 20,000
+ * rows in its click, and the way back does not mount it again; filter, page, scroll position and column
+ * layout are as they were. While hidden it does not render either: its props are stable and it sees the
+ * inventory as it was when hidden (FrozenInventory), so session events and the recent a Connect records wait
+ * until it shows again.
  */
 const InstancesScreen = memo(function InstancesScreen({
   visible,
