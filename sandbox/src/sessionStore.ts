@@ -47,12 +47,25 @@ export interface SandboxSession {
   exitCode?: number;
 }
 
+/**
+ * Ended sessions kept for DescribeSessions' History. AWS keeps 30 days of it; a sandbox left
+ * running keeps this many, forgetting the one that ended first.
+ */
+export const ENDED_SESSIONS_KEPT = 10_000;
+
 export class SessionStore extends EventEmitter<{ created: [SandboxSession]; updated: [SandboxSession] }> {
   private readonly sessions = new Map<string, SandboxSession>();
+  /** IDs of ended sessions, in the order they ended. */
+  private readonly ended = new Set<string>();
+
+  constructor(private readonly endedKept = ENDED_SESSIONS_KEPT) {
+    super();
+  }
 
   create(session: SandboxSession): SandboxSession {
     if (this.sessions.has(session.sessionId)) throw new Error(`session ${session.sessionId} exists`);
     this.sessions.set(session.sessionId, session);
+    this.noteIfEnded(session);
     this.emit('created', session);
     return session;
   }
@@ -69,8 +82,18 @@ export class SessionStore extends EventEmitter<{ created: [SandboxSession]; upda
     const session = this.sessions.get(sessionId);
     if (!session) throw new Error(`no session ${sessionId}`);
     Object.assign(session, patch);
+    this.noteIfEnded(session);
     this.emit('updated', session);
     return session;
+  }
+
+  private noteIfEnded(session: SandboxSession): void {
+    if (this.isActive(session) || this.ended.has(session.sessionId)) return;
+    this.ended.add(session.sessionId);
+    if (this.ended.size <= this.endedKept) return;
+    const oldest = this.ended.values().next().value!;
+    this.ended.delete(oldest);
+    this.sessions.delete(oldest);
   }
 
   isActive(session: SandboxSession): boolean {
