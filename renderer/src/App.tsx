@@ -372,11 +372,10 @@ function useKeptScroll(wrapper: React.RefObject<HTMLDivElement | null>, visible:
   }, [visible, wrapper]);
   useLayoutEffect(() => {
     const saved = kept.current;
-    const screen = wrapper.current;
-    if (!visible || !saved || !screen || !saved.scroller.isConnected) return;
+    if (!visible || !saved || !saved.scroller.isConnected) return;
     saved.scroller.scrollTop = saved.top;
     saved.scroller.scrollLeft = saved.left;
-  }, [visible, wrapper]);
+  }, [visible]);
 }
 
 function InstancesContent({
