@@ -236,7 +236,10 @@ function Frame({
             footerSelector="#status-bar"
             toolsHide
             navigationWidth={220}
-            contentType={view === 'instances' && signedIn ? 'table' : 'default'}
+            // Sessions shares the table layout (full width, as terminals want): a change of content type
+            // restyles the whole content area, the kept Instances table with it, so a Connect's switch to
+            // Sessions does not change it (7.6 ms of style recalculation in its click task, one trace).
+            contentType={signedIn && view !== 'settings' ? 'table' : 'default'}
             navigationOpen={navigationOpen}
             onNavigationChange={({ detail }) => setNavigationOpen(detail.open)}
             ariaLabels={{
